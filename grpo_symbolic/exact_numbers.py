@@ -1,0 +1,83 @@
+"""Exact reading of user numbers: int, decimal string, Fraction, float, mpmath or SymPy values.
+
+Strings are read with :class:`fractions.Fraction`, never with ``eval`` or ``sympify``.
+Floats are converted exactly (``0.1`` becomes the binary fraction nearest 1/10), so
+write probabilities as strings such as ``"0.1"`` when they must sum to 1.
+"""
+
+from fractions import Fraction
+import math
+import numbers as _numbers
+
+import mpmath
+import sympy as sp
+
+from .errors import ParameterError
+
+
+def exact(value, name):
+    """Return ``value`` as an exact SymPy expression (a Rational for plain numbers).
+
+    ``name`` is the parameter's name, used in error messages.
+
+    Examples
+    --------
+    >>> exact("0.3", "beta")
+    3/10
+    >>> exact("1/3", "beta")
+    1/3
+    >>> exact(0.5, "beta")
+    1/2
+    >>> exact("abc", "beta")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.errors.ParameterError: beta: cannot read 'abc' as a number; write a decimal such as '0.3' or a fraction such as '3/10'
+    """
+    if isinstance(value, bool):
+        raise ParameterError(f"{name}: got a boolean ({value}); give a number")
+    if isinstance(value, sp.Basic):
+        return _from_sympy(value, name)
+    if isinstance(value, _numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, str):
+        return _from_string(value, name)
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
+        man, exp = value.man_exp
+        return sp.Integer(man) * sp.Integer(2) ** exp
+    if isinstance(value, _numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
+        f = Fraction(value)
+        return sp.Rational(f.numerator, f.denominator)
+    raise ParameterError(
+        f"{name}: cannot use {value!r} of type {type(value).__name__} as a number; "
+        "give an int, a decimal string, a Fraction or a SymPy number"
+    )
+
+
+def _from_string(text, name):
+    try:
+        f = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise ParameterError(
+            f"{name}: cannot read {text!r} as a number; "
+            "write a decimal such as '0.3' or a fraction such as '3/10'"
+        ) from None
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def _from_sympy(value, name):
+    if value.free_symbols:
+        return value
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_finite is False:
+        raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
+    if isinstance(value, sp.Float):
+        return sp.Rational(value)
+    if value.is_real is False:
+        raise ParameterError(f"{name}: got {value}, which is not real; give a real number")
+    return value

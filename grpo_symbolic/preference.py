@@ -1,0 +1,271 @@
+"""P_G(o | π): the expected normalised reward of output o against a group drawn from π.
+
+With the other G − 1 outputs drawn iid from π, their rewards are iid from the mixture law
+m(v) = Σ_o' π(o') Prob[r(o') = v].  So P_G(o|π) = Σ_v Prob[r(o) = v] Q_v(m), where
+
+    Q_v(m) = Σ_{n ⊢ G−1} multinomial(n) Π_u m(u)^{n_u} A(v; n)
+
+sums over the compositions n of G − 1 into the distinct reward values.  The table of
+multinomial(n)·A(v; n) depends on the rewards, G and the advantage rule but not on π, so it is
+built once and shared by every output and every evaluation.
+
+Forms provided: the exact sum as a SymPy expression (:func:`preference_exact`) or an mpmath
+value (:func:`preference_numeric`); the pairwise G = 2 form (:func:`pairwise_preference`); the
+G → ∞ form (r̄(o) − E_π r)/σ(π) (:func:`large_group_preference`); and a seeded Monte Carlo
+estimate for cross-checks (:func:`monte_carlo_preference`).
+"""
+
+from functools import lru_cache
+import math
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .advantage import RULES, Group
+from .errors import ParameterError
+from .numeric import policy_mpf, to_mpf
+
+
+def compositions(total, parts):
+    """All tuples of ``parts`` non-negative ints summing to ``total``, in lexicographic order.
+
+    >>> list(compositions(2, 2))
+    [(0, 2), (1, 1), (2, 0)]
+    """
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def mixture(law_matrix, policy):
+    """The reward law of an output drawn from ``policy``, over the distinct reward values.
+
+    ``law_matrix[o][j]`` is the probability that output o has the j-th reward value.
+
+    >>> mixture(((1, 0), (sp.Rational(1, 2), sp.Rational(1, 2))), (sp.Rational(1, 4), sp.Rational(3, 4)))
+    (5/8, 3/8)
+    """
+    return tuple(sum(p * row[j] for p, row in zip(policy, law_matrix)) for j in range(len(law_matrix[0])))
+
+
+def _table(values, group_size, normalisation, eps, number, sqrt, factorial):
+    """Per focal value: the list of (counts, multinomial·advantage) over compositions of G − 1."""
+    rule = RULES[normalisation]
+    others = group_size - 1
+    fact = [factorial(k) for k in range(others + 1)]
+    table = []
+    for i in range(len(values)):
+        rows = []
+        for counts in compositions(others, len(values)):
+            a = rule(Group(values, i, counts), eps, sqrt)
+            if a == 0:
+                continue
+            coef = fact[others]
+            for n in counts:
+                coef = coef / fact[n]
+            rows.append((counts, number(coef) * a))
+        table.append(rows)
+    return table
+
+
+def _exact_table(problem):
+    return _table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps,
+                  sp.Integer, sp.sqrt, lambda k: sp.Integer(math.factorial(k)))
+
+
+@lru_cache(maxsize=64)
+def _numeric_table(values, group_size, normalisation, eps, dps):
+    with mpmath.workdps(dps + 10):
+        mp_values = tuple(to_mpf(v) for v in values)
+        return _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.mpf, mpmath.sqrt, mpmath.factorial)
+
+
+def _expected_advantages(table, m, one):
+    """Q_v(m) for every focal value v, from a table and the mixture m."""
+    powers = {}
+
+    def power(j, n):
+        key = (j, n)
+        if key not in powers:
+            powers[key] = m[j] ** n
+        return powers[key]
+
+    result = []
+    for rows in table:
+        total = 0 * one
+        for counts, w in rows:
+            term = w
+            for j, n in enumerate(counts):
+                if n:
+                    term = term * power(j, n)
+            total += term
+        result.append(total)
+    return result
+
+
+def _combine(law_matrix, q):
+    return tuple(sum(prob * qv for prob, qv in zip(row, q)) for row in law_matrix)
+
+
+def _numeric_laws(problem):
+    return tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
+
+
+def preference_exact(problem, policy):
+    """P_G(o | policy) for every output as exact SymPy expressions (finite G).
+
+    ``policy`` may hold symbols; small G keeps the expression small.
+
+    >>> from grpo_symbolic import Problem
+    >>> from grpo_symbolic.symbols import p
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=3, beta=1)
+    >>> [sp.factor(e) for e in preference_exact(prob, (p, 1 - p))]
+    [-sqrt(2)*(p - 1), -sqrt(2)*p]
+    """
+    if problem.is_large_group:
+        return large_group_preference(problem, policy)
+    policy = tuple(sp.sympify(v) for v in policy)
+    _check_length(policy, problem.size)
+    q = _expected_advantages(_exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
+    return _combine(problem.law_matrix, q)
+
+
+def preference_numeric(problem, policy, dps=50):
+    """P_G(o | policy) for every output as mpmath numbers, accurate to ``dps`` digits.
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=1)
+    >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, ["0.3", "0.7"], dps=30)]
+    ['1.37390511318', '-0.588816477075']
+    """
+    with mpmath.workdps(dps + 10):
+        pol = policy_mpf(policy, problem.size)
+        result = numeric_preference_at(problem, pol, dps)
+    with mpmath.workdps(dps):  # round to the requested digits; mpf values keep them afterwards
+        return tuple(+v for v in result)
+
+
+def expected_advantages_numeric(problem, m, dps):
+    """Q_v(m) for every reward value v (finite G), or the G → ∞ analogue, at the current precision."""
+    if problem.is_large_group:
+        values = tuple(to_mpf(v) for v in problem.reward_values)
+        identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
+        return _large_group_formula(problem.normalisation, to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
+    table = _numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps)
+    return _expected_advantages(table, m, mpmath.mpf(1))
+
+
+def numeric_preference_at(problem, policy, dps):
+    """P_G(o|policy) for a checked mpf policy, at the current precision (used by the solver)."""
+    laws = _numeric_laws(problem)
+    return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps))
+
+
+def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
+    mean = sum(mj * v for mj, v in zip(m, values))
+    variance = sum(mj * (v - mean) ** 2 for mj, v in zip(m, values))  # no cancellation near a vertex
+    if normalisation == "shift":
+        scale = 1
+    elif variance == 0:
+        scale = 0  # every reward equal: all advantages are 0/0 ≡ 0
+    else:
+        scale = 1 / (sqrt(variance) + eps)
+    return tuple((sum(q * v for q, v in zip(row, values)) - mean) * scale for row in laws)
+
+
+def large_group_preference(problem, policy):
+    """The G → ∞ form (r̄(o) − E_π r) / (σ(π) + eps) (shift: r̄(o) − E_π r), as SymPy expressions.
+
+    σ(π) is the std of the reward of an output drawn from π, within-output noise included.
+
+    >>> from grpo_symbolic import Problem
+    >>> from grpo_symbolic.symbols import p
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size="inf", beta=1)
+    >>> [sp.simplify(e) for e in large_group_preference(prob, (p, 1 - p))]
+    [sqrt(1 - p)/sqrt(p), -sqrt(p)/sqrt(1 - p)]
+    """
+    policy = tuple(sp.sympify(v) for v in policy)
+    _check_length(policy, problem.size)
+    laws = problem.law_matrix
+    return _large_group_formula(problem.normalisation, problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
+
+
+def pairwise_preference(problem, policy):
+    """The G = 2 form c·Σ_o' π(o') (P(o ≻ o') − P(o' ≻ o)), c = 1 (population), 1/√2 (sample).
+
+    For shift-only advantages it is Σ_o' π(o') (r̄(o) − r̄(o'))/2.  Holds for eps = 0 only.
+
+    >>> from grpo_symbolic import Problem
+    >>> from grpo_symbolic.symbols import p
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta=1)
+    >>> pairwise_preference(prob, (p, 1 - p))
+    (1 - p, -p)
+    """
+    if problem.eps != 0 and problem.normalisation != "shift":
+        raise ParameterError("eps: the pairwise G = 2 form holds only for eps = 0; use preference_exact instead")
+    policy = tuple(sp.sympify(v) for v in policy)
+    _check_length(policy, problem.size)
+    laws = problem.rewards
+    if problem.normalisation == "shift":
+        return tuple(
+            sum(policy[j] * (laws[o].mean - laws[j].mean) for j in range(problem.size)) / 2
+            for o in range(problem.size)
+        )
+    c = 1 if problem.normalisation == "population" else 1 / sp.sqrt(2)
+    return tuple(
+        c * sum(policy[j] * (beats(laws[o], laws[j]) - beats(laws[j], laws[o])) for j in range(problem.size))
+        for o in range(problem.size)
+    )
+
+
+def beats(law, other):
+    """P(r > r') for independent draws r ~ ``law``, r' ~ ``other``."""
+    return sum(q * q2 for v, q in law.outcomes for v2, q2 in other.outcomes if (v - v2).is_positive)
+
+
+def monte_carlo_preference(problem, policy, samples=20000, seed=0):
+    """Seeded Monte Carlo estimate of P_G(o|policy): (estimates, standard errors), numpy arrays.
+
+    For cross-checks only; finite G.
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=4, beta=1)
+    >>> est, se = monte_carlo_preference(prob, ["0.5", "0.5"], samples=4000, seed=1)
+    >>> exact = preference_numeric(prob, ["0.5", "0.5"], dps=20)
+    >>> bool(abs(est[0] - float(exact[0])) < 4 * se[0])
+    True
+    """
+    if problem.is_large_group:
+        raise ParameterError("group_size: Monte Carlo needs a finite group size")
+    if not problem.is_numeric:
+        raise ParameterError("problem: Monte Carlo needs numeric parameters; substitute the symbols first")
+    with mpmath.workdps(30):
+        pol = policy_mpf(policy, problem.size)
+    rng = np.random.default_rng(seed)
+    values = [float(v) for v in problem.reward_values]
+    laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
+    m = np.array([float(v) for v in pol]) @ laws
+    m = m / m.sum()
+    rule = RULES[problem.normalisation]
+    eps = float(problem.eps)
+    V, G = len(values), problem.group_size
+    estimates, errors = [], []
+    for o in range(problem.size):
+        focal = rng.choice(V, size=samples, p=laws[o] / laws[o].sum())
+        others = rng.choice(V, size=(samples, G - 1), p=m)
+        counts = np.stack([(others == j).sum(axis=1) for j in range(V)], axis=1)
+        keys, inverse = np.unique(np.column_stack([focal, counts]), axis=0, return_inverse=True)
+        adv = np.array([rule(Group(tuple(values), int(k[0]), tuple(int(c) for c in k[1:])), eps, math.sqrt) for k in keys])
+        a = adv[inverse.ravel()]
+        estimates.append(a.mean())
+        errors.append(a.std(ddof=1) / math.sqrt(samples))
+    return np.array(estimates), np.array(errors)
+
+
+def _check_length(policy, size):
+    if len(policy) != size:
+        raise ParameterError(f"policy: got {len(policy)} probabilities for {size} outputs; give one per output")

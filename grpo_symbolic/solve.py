@@ -1,0 +1,295 @@
+"""Numeric stationary policies of a Problem, to ``dps`` digits, residual-verified.
+
+The stationary form derived in :mod:`grpo_symbolic.objective` gives π(o) from P_G(o|π), π_ref(o),
+β and the multiplier λ.  P_G(o|π) depends on π only through the mixture law m of the rewards,
+so the fixed-point problem is solved in m (one unknown per distinct reward value, whatever the
+number of outputs K):  m ↦ π(m) ↦ mixture(π(m)).  With two reward values all roots are
+bracketed by a scan in logit coordinates and refined; with more, a multi-start Newton search is
+used.  Each root is then checked by the residual of the stationarity equations at the requested
+precision, and classified by the linearised best-response map π_old ↦ argmax_π J(π; π_old).
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+import itertools
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .errors import ParameterError, SolverError
+from .numeric import to_mpf
+from .objective import derive_stationarity
+from .preference import expected_advantages_numeric, mixture
+from .symbols import beta as beta_symbol, lam
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """One interior stationary policy with its diagnostics.
+
+    ``policy``: π*(o) per output; ``multiplier``: λ*; ``residual``: max |stationarity equation|;
+    ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*;
+    ``stable``: spectral radius < 1 (attracting under repeated best responses);
+    ``is_local_maximum``: π* is a local maximiser of J(·; π_old = π*) on the simplex.
+    """
+
+    policy: tuple
+    multiplier: object
+    residual: object
+    spectral_radius: object
+    stable: bool
+    is_local_maximum: bool
+
+
+def stationary_policy(problem, dps=50):
+    """The unique interior stationary policy of ``problem``, as mpmath numbers.
+
+    Raises :class:`SolverError` when none is found, or when several are (use
+    :func:`stationary_policies` to get them all).
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
+    >>> [mpmath.nstr(x, 20) for x in stationary_policy(prob, dps=30)]
+    ['0.7109772228646443655', '0.2890227771353556345']
+    """
+    points = stationary_policies(problem, dps, stability=False)
+    if len(points) > 1:
+        shown = "; ".join(", ".join(mpmath.nstr(x, 8) for x in pt.policy) for pt in points)
+        raise SolverError(
+            f"problem: {len(points)} stationary policies found ({shown}); "
+            "use stationary_policies() to get all of them with their stability"
+        )
+    return points[0].policy
+
+
+def stationary_policies(problem, dps=50, stability=True):
+    """All interior stationary policies found, each a :class:`StationaryPoint`.
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
+    >>> [(mpmath.nstr(pt.policy[0], 6), pt.stable) for pt in stationary_policies(prob, dps=30)]
+    [('0.670179', True), ('0.996514', False)]
+    """
+    _check(problem, dps)
+    with mpmath.workdps(dps + 15):
+        system = _System(problem, dps)
+        roots = system.roots()
+        if not roots:
+            raise SolverError(
+                "problem: no interior stationary policy found; the maximiser may lie on the boundary "
+                "(e.g. pi(a) = 1 for a small beta with the direct penalty and a large group)"
+            )
+        points = [system.point(s, stability) for s in roots]
+    with mpmath.workdps(dps):  # round to the requested digits; mpf values keep them afterwards
+        return sorted((_rounded(pt) for pt in points), key=lambda pt: pt.policy)
+
+
+def _check(problem, dps):
+    if not problem.is_numeric:
+        raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 5:
+        raise ParameterError(f"dps: got {dps!r}; give a whole number of digits >= 5 (default 50)")
+
+
+def _rounded(pt):
+    return StationaryPoint(tuple(+x for x in pt.policy), +pt.multiplier, +pt.residual,
+                           pt.spectral_radius, pt.stable, pt.is_local_maximum)
+
+
+@lru_cache(maxsize=None)
+def _stationary_forms(penalty):
+    """The derived per-output stationary form and best-response condition, lambdified to mpmath."""
+    st = derive_stationarity(penalty)
+    P, rho, pi, q = st.preference[0], st.pi_ref[0], st.pi[0], st.pi_old[0]
+    args = (P, rho, lam, beta_symbol)
+    br = st.best_response[0]
+    br_args = (P, pi, q, rho, lam, beta_symbol)
+    return dict(
+        policy=sp.lambdify(args, st.policy[0], "mpmath"),
+        equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
+        br_dpi=sp.lambdify(br_args, sp.diff(br, pi), "mpmath"),
+        br_dq=sp.lambdify(br_args, sp.diff(br, q), "mpmath"),
+        br_dP=sp.lambdify(br_args, sp.diff(br, P), "mpmath"),
+    )
+
+
+class _System:
+    """The fixed-point problem of one numeric Problem, reduced to the reward mixture."""
+
+    def __init__(self, problem, dps):
+        self.problem = problem
+        self.dps = dps
+        self.forms = _stationary_forms(problem.penalty)
+        self.rho = tuple(to_mpf(r) for r in problem.reference)
+        self.beta = to_mpf(problem.beta)
+        self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
+        self.values = len(problem.reward_values)
+
+    # --- the reduced map -------------------------------------------------------------
+    def preferences(self, m):
+        q = expected_advantages_numeric(self.problem, m, self.dps)
+        return tuple(mpmath.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
+
+    def policy(self, P):
+        """π(o) from the stationary form, with λ fixed by Σ π = 1."""
+        form, rho, b = self.forms["policy"], self.rho, self.beta
+        total = lambda l: mpmath.fsum(form(Po, r, l, b) for Po, r in zip(P, rho)) - 1
+        lo, hi = self._multiplier_bracket(P)
+        multiplier = mpmath.findroot(total, (lo, hi), solver="anderson", verify=False)
+        return tuple(form(Po, r, multiplier, b) for Po, r in zip(P, rho)), multiplier
+
+    def _multiplier_bracket(self, P):
+        """An interval in which Σ_o π(o; λ) − 1 changes sign (Σ π decreases in λ)."""
+        top = max(P)
+        if self.problem.penalty == "direct":
+            return min(P), top
+        o = P.index(top)
+        return top - self.beta * (1 - self.rho[o]), top
+
+    def residual_map(self, s):
+        """log(m'_j / m'_V) − s_j: zero exactly at a fixed point m = softmax(s, 0)."""
+        m = _softmax(s)
+        pi, _ = self.policy(self.preferences(m))
+        m_new = mixture(self.laws, pi)
+        return [mpmath.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
+
+    # --- finding the roots -----------------------------------------------------------
+    def roots(self):
+        if self.values == 1:
+            return [()]
+        if self.values == 2:
+            return self._roots_1d()
+        return self._roots_multistart()
+
+    def _roots_1d(self):
+        f = lambda s: self.residual_map([s])[0]
+        grid = [mpmath.mpf(k) / 4 for k in range(-240, 241)]
+        with mpmath.workdps(20):
+            signs = [f(s) for s in grid]
+        roots = []
+        for a, b, fa, fb in zip(grid, grid[1:], signs, signs[1:]):
+            if fa == 0:
+                roots.append(a)
+            elif fa * fb < 0:
+                roots.append(mpmath.findroot(f, (a, b), solver="anderson", verify=False))
+        return [(s,) for s in self._verified(roots, lambda s: abs(f(s)))]
+
+    def _roots_multistart(self):
+        dim = self.values - 1
+        starts = [tuple(c) for c in itertools.product([-4, 0, 4], repeat=dim)]
+        found = []
+        for start in starts:
+            with mpmath.workdps(20):
+                s = _newton(self.residual_map, [mpmath.mpf(c) for c in start])
+            if s is not None:
+                s = _newton(self.residual_map, s)
+            if s is not None and not any(max(abs(a - b) for a, b in zip(s, t)) < mpmath.mpf(10) ** (-self.dps // 2) for t in found):
+                found.append(s)
+        return [tuple(s) for s in found]
+
+    def _verified(self, roots, error):
+        tol = mpmath.mpf(10) ** (-self.dps - 5)
+        unique = []
+        for s in roots:
+            if error(s) > tol:
+                raise SolverError(f"the root near s = {mpmath.nstr(s, 8)} did not converge to {self.dps} digits")
+            if all(abs(s - t) > mpmath.mpf(10) ** (-self.dps // 2) for t in unique):
+                unique.append(s)
+        return unique
+
+    # --- a verified point --------------------------------------------------------------
+    def point(self, s, stability):
+        m = _softmax(list(s)) if s else (mpmath.mpf(1),)
+        pi, multiplier = self.policy(self.preferences(m))
+        P = self.preferences(mixture(self.laws, pi))
+        eq = self.forms["equation"]
+        residual = max(abs(eq(Po, x, r, multiplier, self.beta)) for Po, x, r in zip(P, pi, self.rho))
+        if residual > mpmath.mpf(10) ** (-self.dps) or abs(mpmath.fsum(pi) - 1) > mpmath.mpf(10) ** (-self.dps):
+            raise SolverError(
+                f"the stationary policy did not verify to {self.dps} digits (residual {mpmath.nstr(residual, 3)}); "
+                "raise dps or check the problem"
+            )
+        radius, local_max = self._stability(pi, P, multiplier) if stability else (None, None)
+        stable = None if radius is None else bool(radius < 1)
+        return StationaryPoint(pi, multiplier, residual, radius, stable, local_max)
+
+    def _stability(self, pi, P, multiplier):
+        """Spectral radius of d(best response)/d(π_old) on the simplex; and the second-order test."""
+        K, b = len(pi), self.beta
+        args = [(Po, x, x, r, multiplier, b) for Po, x, r in zip(P, pi, self.rho)]
+        a = [self.forms["br_dpi"](*t) for t in args]
+        dq = [self.forms["br_dq"](*t) for t in args]
+        dP = [self.forms["br_dP"](*t) for t in args]
+        JP = self._preference_jacobian(pi)
+        # Linearised best response: a_o dπ_o − dλ = −(dq_o dq_o + dP_o Σ_j JP[o][j] dq_j), Σ dπ = 0.
+        rhs = [[-(dP[o] * JP[o][j] + (dq[o] if o == j else 0)) for j in range(K)] for o in range(K)]
+        inv_a = [1 / x for x in a]
+        norm = mpmath.fsum(inv_a)
+        D = mpmath.matrix(K, K)
+        for j in range(K):
+            dlam = -mpmath.fsum(rhs[o][j] * inv_a[o] for o in range(K)) / norm
+            for o in range(K):
+                D[o, j] = (rhs[o][j] + dlam) * inv_a[o]
+        reduced = np.array([[float(D[o, j] - D[o, K - 1]) for j in range(K - 1)] for o in range(K - 1)])
+        radius = mpmath.mpf(float(max(abs(np.linalg.eigvals(reduced))))) if K > 1 else mpmath.mpf(0)
+        hessian = np.array([[float(a[o] * (o == j) + a[K - 1]) for j in range(K - 1)] for o in range(K - 1)])
+        local_max = bool(np.all(np.linalg.eigvalsh(hessian) < 0))
+        return radius, local_max
+
+    def _preference_jacobian(self, pi):
+        """dP_o/dπ_j through the mixture, by central differences at doubled precision."""
+        V = self.values
+        with mpmath.workdps(2 * mpmath.mp.dps):
+            m = mixture(self.laws, pi)
+            h = mpmath.mpf(10) ** (-self.dps - 10)
+            dQ = []
+            for u in range(V):
+                up = [x + (h if j == u else 0) for j, x in enumerate(m)]
+                down = [x - (h if j == u else 0) for j, x in enumerate(m)]
+                qu = expected_advantages_numeric(self.problem, up, self.dps)
+                qd = expected_advantages_numeric(self.problem, down, self.dps)
+                dQ.append([(x - y) / (2 * h) for x, y in zip(qu, qd)])
+        K = len(pi)
+        return [[mpmath.fsum(self.laws[o][v] * dQ[u][v] * self.laws[j][u] for v in range(V) for u in range(V))
+                 for j in range(K)] for o in range(K)]
+
+
+def _softmax(s):
+    top = max([0, *s])
+    w = [mpmath.exp(x - top) for x in s] + [mpmath.exp(-top)]
+    total = mpmath.fsum(w)
+    return tuple(x / total for x in w)
+
+
+def _newton(f, s, steps=60):
+    """Damped Newton with a finite-difference Jacobian; None when it does not converge."""
+    n = len(s)
+    tol = mpmath.mpf(10) ** (-mpmath.mp.dps + 3)
+    h = mpmath.mpf(10) ** (-mpmath.mp.dps // 2)
+    try:
+        fs = f(s)
+        for _ in range(steps):
+            if max(abs(x) for x in fs) < tol:
+                return s
+            J = mpmath.matrix(n, n)
+            for j in range(n):
+                shifted = list(s)
+                shifted[j] += h
+                fj = f(shifted)
+                for i in range(n):
+                    J[i, j] = (fj[i] - fs[i]) / h
+            step = mpmath.lu_solve(J, mpmath.matrix(fs))
+            t = 1
+            while t > mpmath.mpf(1) / 1024:
+                trial = [x - t * d for x, d in zip(s, step)]
+                ft = f(trial)
+                if max(abs(x) for x in ft) < max(abs(x) for x in fs):
+                    s, fs = trial, ft
+                    break
+                t /= 2
+            else:
+                return None
+        return s if max(abs(x) for x in fs) < tol else None
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None
