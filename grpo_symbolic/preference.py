@@ -52,8 +52,11 @@ def mixture(law_matrix, policy):
     return tuple(sum(p * row[j] for p, row in zip(policy, law_matrix)) for j in range(len(law_matrix[0])))
 
 
-def _table(values, group_size, normalisation, eps, number, sqrt, factorial):
-    """Per focal value: the list of (counts, multinomial·advantage) over compositions of G − 1."""
+def _table(values, group_size, normalisation, eps, sqrt, factorial):
+    """Per focal value: (counts, multinomial coefficient, advantage) over compositions of G − 1.
+
+    Compositions whose advantage is 0 (e.g. all-equal groups) are left out.
+    """
     rule = RULES[normalisation]
     others = group_size - 1
     fact = [factorial(k) for k in range(others + 1)]
@@ -67,33 +70,26 @@ def _table(values, group_size, normalisation, eps, number, sqrt, factorial):
             coef = fact[others]
             for n in counts:
                 coef = coef / fact[n]
-            rows.append((counts, number(coef) * a))
+            rows.append((counts, coef, a))
         table.append(rows)
     return table
 
 
 def _exact_table(problem):
-    return _table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps,
-                  sp.Integer, sp.sqrt, lambda k: sp.Integer(math.factorial(k)))
-
-
-@lru_cache(maxsize=64)
-def _numeric_table(values, group_size, normalisation, eps, dps):
-    with mpmath.workdps(dps + 10):
-        mp_values = tuple(to_mpf(v) for v in values)
-        return _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.mpf, mpmath.sqrt, mpmath.factorial)
+    table = _table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps,
+                   sp.sqrt, lambda k: sp.Integer(math.factorial(k)))
+    return [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
 
 
 def _expected_advantages(table, m, one):
-    """Q_v(m) for every focal value v, from a table and the mixture m."""
-    powers = {}
-
-    def power(j, n):
-        key = (j, n)
-        if key not in powers:
-            powers[key] = m[j] ** n
-        return powers[key]
-
+    """Q_v(m) = Σ_rows w·Π_j m_j^{n_j} for every focal value v (exact or mpmath arithmetic)."""
+    top = max((max(c) for rows in table for c, _ in rows), default=0)
+    powers = []
+    for mj in m:
+        column = [one]
+        for _ in range(top):
+            column.append(column[-1] * mj)
+        powers.append(column)
     result = []
     for rows in table:
         total = 0 * one
@@ -101,10 +97,50 @@ def _expected_advantages(table, m, one):
             term = w
             for j, n in enumerate(counts):
                 if n:
-                    term = term * power(j, n)
+                    term = term * powers[j][n]
             total += term
         result.append(total)
     return result
+
+
+class NumericTable:
+    """The table multinomial(n)·A(v; n) of one reward set, G and rule, at ``dps`` digits.
+
+    Built once per setting and shared by every output and every evaluation; it also keeps a
+    float64 copy (log coefficients) for fast vectorised scans.
+    """
+
+    def __init__(self, values, group_size, normalisation, eps, dps):
+        with mpmath.workdps(dps + 10):
+            mp_values = tuple(to_mpf(v) for v in values)
+            table = _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
+            self.rows = [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
+        log_factorial = np.array([math.lgamma(k + 1) for k in range(group_size)])
+        self.float_rows = []
+        for rows in table:
+            counts = np.array([c for c, _, _ in rows], dtype=np.int64).reshape(len(rows), len(values))
+            log_coef = log_factorial[group_size - 1] - log_factorial[counts].sum(axis=1)
+            self.float_rows.append((counts, log_coef, np.array([float(a) for _, _, a in rows])))
+
+    def evaluate(self, m):
+        """Q_v(m) for every focal value, in mpmath at the current precision."""
+        return _expected_advantages(self.rows, m, mpmath.mpf(1))
+
+    def evaluate_float(self, m):
+        """Q_v(m) in float64 (m a numpy array); for scans, never for reported values."""
+        with np.errstate(divide="ignore"):
+            log_m = np.log(m)
+        result = []
+        for counts, log_coef, adv in self.float_rows:
+            exponent = log_coef + np.where(counts > 0, counts * log_m, 0.0).sum(axis=1)
+            result.append(float(np.dot(adv, np.exp(exponent))))
+        return np.array(result)
+
+
+@lru_cache(maxsize=64)
+def numeric_table(values, group_size, normalisation, eps, dps):
+    """The cached :class:`NumericTable` for these settings."""
+    return NumericTable(values, group_size, normalisation, eps, dps)
 
 
 def _combine(law_matrix, q):
@@ -155,8 +191,16 @@ def expected_advantages_numeric(problem, m, dps):
         values = tuple(to_mpf(v) for v in problem.reward_values)
         identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
         return _large_group_formula(problem.normalisation, to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
-    table = _numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps)
-    return _expected_advantages(table, m, mpmath.mpf(1))
+    return numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps).evaluate(m)
+
+
+def expected_advantages_float(problem, m, dps):
+    """Q_v(m) in float64 for a numpy mixture ``m``: the fast path the solver scans with."""
+    if problem.is_large_group:
+        values = [float(v) for v in problem.reward_values]
+        identity = np.eye(len(values))
+        return np.array(_large_group_formula(problem.normalisation, float(problem.eps), identity, list(m), values, math.sqrt))
+    return numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps).evaluate_float(m)
 
 
 def numeric_preference_at(problem, policy, dps):

@@ -20,7 +20,7 @@ import sympy as sp
 from .errors import ParameterError, SolverError
 from .numeric import to_mpf
 from .objective import derive_stationarity
-from .preference import expected_advantages_numeric, mixture
+from .preference import expected_advantages_float, expected_advantages_numeric, mixture
 from .symbols import beta as beta_symbol, lam
 
 
@@ -107,6 +107,7 @@ def _stationary_forms(penalty):
     br_args = (P, pi, q, rho, lam, beta_symbol)
     return dict(
         policy=sp.lambdify(args, st.policy[0], "mpmath"),
+        policy_float=sp.lambdify(args, st.policy[0], "numpy"),
         equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
         br_dpi=sp.lambdify(br_args, sp.diff(br, pi), "mpmath"),
         br_dq=sp.lambdify(br_args, sp.diff(br, q), "mpmath"),
@@ -125,6 +126,8 @@ class _System:
         self.beta = to_mpf(problem.beta)
         self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
         self.values = len(problem.reward_values)
+        self.rho_f = np.array([float(r) for r in self.rho])
+        self.laws_f = np.array([[float(x) for x in row] for row in self.laws])
 
     # --- the reduced map -------------------------------------------------------------
     def preferences(self, m):
@@ -154,6 +157,21 @@ class _System:
         m_new = mixture(self.laws, pi)
         return [mpmath.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
 
+    def residual_map_float(self, s):
+        """:meth:`residual_map` in float64, for scanning and multistart (never for results)."""
+        s = np.asarray(s, dtype=float)
+        w = np.exp(np.append(s, 0.0) - max(0.0, s.max()))
+        m = w / w.sum()
+        P = self.laws_f @ expected_advantages_float(self.problem, m, self.dps)
+        form, b = self.forms["policy_float"], float(self.beta)
+        lo, hi = (float(x) for x in self._multiplier_bracket([mpmath.mpf(x) for x in P]))
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if form(P, self.rho_f, mid, b).sum() > 1 else (lo, mid)
+        m_new = form(P, self.rho_f, (lo + hi) / 2, b) @ self.laws_f
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(m_new[:-1] / m_new[-1]) - s
+
     # --- finding the roots -----------------------------------------------------------
     def roots(self):
         if self.values == 1:
@@ -164,14 +182,12 @@ class _System:
 
     def _roots_1d(self):
         f = lambda s: self.residual_map([s])[0]
-        grid = [mpmath.mpf(k) / 4 for k in range(-240, 241)]
-        with mpmath.workdps(20):
-            signs = [f(s) for s in grid]
+        grid = np.linspace(-60, 60, 481)
+        signs = np.array([self.residual_map_float([s])[0] for s in grid])
         roots = []
-        for a, b, fa, fb in zip(grid, grid[1:], signs, signs[1:]):
-            if fa == 0:
-                roots.append(a)
-            elif fa * fb < 0:
+        for k in np.flatnonzero(np.sign(signs[:-1]) * np.sign(signs[1:]) <= 0):
+            a, b = mpmath.mpf(grid[k]), mpmath.mpf(grid[k + 1])
+            if f(a) * f(b) <= 0:  # confirm the bracket at full precision
                 roots.append(mpmath.findroot(f, (a, b), solver="anderson", verify=False))
         return [(s,) for s in self._verified(roots, lambda s: abs(f(s)))]
 
@@ -180,8 +196,9 @@ class _System:
         starts = [tuple(c) for c in itertools.product([-4, 0, 4], repeat=dim)]
         found = []
         for start in starts:
-            with mpmath.workdps(20):
-                s = _newton(self.residual_map, [mpmath.mpf(c) for c in start])
+            with mpmath.workdps(12):
+                s = _newton(lambda t: [mpmath.mpf(x) for x in self.residual_map_float([float(y) for y in t])],
+                            [mpmath.mpf(c) for c in start])
             if s is not None:
                 s = _newton(self.residual_map, s)
             if s is not None and not any(max(abs(a - b) for a, b in zip(s, t)) < mpmath.mpf(10) ** (-self.dps // 2) for t in found):

@@ -28,3 +28,17 @@ def indexed(stem, count, **assumptions):
     (pi_1, pi_2, pi_3)
     """
     return tuple(sp.Symbol(f"{stem}_{i}", **assumptions) for i in range(1, count + 1))
+
+# Per-output quantities of one generic output o (used by the paper's printed forms).
+pi_o = sp.Symbol("pi_o", positive=True)  # π(o)
+pi_old_o = sp.Symbol("pi_old_o", positive=True)  # π_old(o)
+pi_ref_o = sp.Symbol("pi_ref_o", positive=True)  # π_ref(o)
+P_o = sp.Symbol("P_o", real=True)  # P_G(o | π)
+P_mean = sp.Symbol("Pbar", real=True)  # E_{o'~π}[P_G(o' | π)]
+r_o = sp.Symbol("r_o", real=True)  # expected reward r(o)
+r_mean = sp.Symbol("rbar", real=True)  # E_{o'~π}[r(o')]
+r_old_mean = sp.Symbol("rbar_old", real=True)  # E_{o'~π_old}[r(o')]
+sigma = sp.Symbol("sigma", positive=True)  # σ(π), std of the reward of an output drawn from π
+win = sp.Symbol("w_o", nonnegative=True)  # Prob_{o'~π}[r > r' | o]
+lose = sp.Symbol("l_o", nonnegative=True)  # Prob_{o'~π}[r < r' | o]
+pref_mean = sp.Symbol("Qbar_o", real=True)  # E_{o'~π}[P(o ≻ o')] (NLHF)
