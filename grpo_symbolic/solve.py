@@ -165,11 +165,11 @@ class _System:
         P = self.laws_f @ expected_advantages_float(self.problem, m, self.dps)
         form, b = self.forms["policy_float"], float(self.beta)
         lo, hi = (float(x) for x in self._multiplier_bracket([mpmath.mpf(x) for x in P]))
-        for _ in range(80):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if form(P, self.rho_f, mid, b).sum() > 1 else (lo, mid)
-        m_new = form(P, self.rho_f, (lo + hi) / 2, b) @ self.laws_f
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for _ in range(80):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if form(P, self.rho_f, mid, b).sum() > 1 else (lo, mid)
+            m_new = form(P, self.rho_f, (lo + hi) / 2, b) @ self.laws_f
             return np.log(m_new[:-1] / m_new[-1]) - s
 
     # --- finding the roots -----------------------------------------------------------

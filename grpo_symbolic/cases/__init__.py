@@ -1,0 +1,1 @@
+"""Closed forms derived from the model's stationarity conditions, one module per case."""
