@@ -1,0 +1,236 @@
+"""Command line: ``grpo-symbolic solve | check | latex | figures`` (also ``python -m grpo_symbolic``).
+
+Numbers on the command line are handed to :class:`~grpo_symbolic.problem.Problem` as strings and
+read there with :class:`fractions.Fraction`; nothing typed by the user is ever evaluated.  Every
+bad input (a :class:`ValueError`, which includes ``ParameterError`` and ``SolverError``) and every
+usage error ends as ONE line ``grpo-symbolic: error: <message>`` on stderr with exit code 2.
+
+Reward laws: outputs are separated by commas; a deterministic reward is a number; a stochastic
+one lists ``value:probability`` pairs separated by ``/``, e.g. ``0:0.2/1:0.8``.
+
+>>> parse_rewards("1,0:0.2/1:0.8")
+['1', {'0': '0.2', '1': '0.8'}]
+>>> parse_rewards("0:1/3/1:2/3")  # fractions are fine as probabilities
+[{'0': '1/3', '1': '2/3'}]
+"""
+
+import argparse
+import re
+import sys
+
+import mpmath
+
+PROG = "grpo-symbolic"
+
+
+class _UsageError(Exception):
+    """An argparse usage error, reported as one line by :func:`main`."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are raised (and then printed as one line), not printed with usage."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Let values such as "-0.3,1.3" or "-1e-3" reach our validation instead of being taken
+        # for options (argparse's default only recognises "-1" and "-.5").
+        if hasattr(self, "_negative_number_matcher"):
+            self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+    def error(self, message):
+        raise _UsageError(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing the problem's arguments (text → strings and mappings of strings, nothing evaluated)
+
+# A "/" that starts a new value:probability entry: the text up to the next "/" contains a ":".
+_ENTRY_SPLIT = re.compile(r"/(?=[^/:]*:)")
+
+
+def parse_list(text, name):
+    """Split a comma-separated list; an empty text is an empty list.
+
+    >>> parse_list("0.3, 0.7", "reference")
+    ['0.3', '0.7']
+    """
+    if not text.strip():
+        return []
+    items = [item.strip() for item in text.split(",")]
+    for i, item in enumerate(items):
+        if not item:
+            raise _parameter_error(f"{name}[{i}]: empty entry in {text!r}; separate numbers with single commas")
+    return items
+
+
+def parse_law(text, name):
+    """One output's reward: a number (kept as a string) or ``value:prob/value:prob`` as a dict."""
+    if ":" not in text:
+        return text
+    law = {}
+    for entry in _ENTRY_SPLIT.split(text):
+        value, sep, prob = entry.partition(":")
+        value, prob = value.strip(), prob.strip()
+        if not sep or not value or not prob or ":" in prob:
+            raise _parameter_error(
+                f"{name}: cannot read {entry!r} in the reward law {text!r}; write value:probability "
+                "pairs separated by '/', e.g. 0:0.2/1:0.8 (write law values as decimals)"
+            )
+        if value in law:
+            raise _parameter_error(f"{name}: value {value} appears twice in the reward law {text!r}; list each value once")
+        law[value] = prob
+    return law
+
+
+def parse_rewards(text):
+    """Per output a deterministic reward (string) or a reward law (dict of strings)."""
+    return [parse_law(item, f"rewards[{i}]") for i, item in enumerate(parse_list(text, "rewards"))]
+
+
+def _parameter_error(message):
+    from .errors import ParameterError
+
+    return ParameterError(message)
+
+
+def build_problem(args):
+    """The :class:`Problem` described by the ``solve`` arguments."""
+    from .problem import Problem
+
+    return Problem(
+        reference=parse_list(args.reference, "reference"),
+        rewards=parse_rewards(args.rewards),
+        group_size=args.group_size,
+        beta=args.beta,
+        normalisation=args.normalisation,
+        penalty=args.penalty,
+        eps=args.eps,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def _solve(args, out):
+    from .solve import stationary_policies, stationary_policy
+
+    problem = build_problem(args)
+    dps = args.dps
+    with mpmath.workdps(dps):
+        reference = [mpmath.mpf(int(r.p)) / int(r.q) for r in problem.reference]
+    if not args.all:
+        _print_policy(problem, reference, stationary_policy(problem, dps=dps), dps, out)
+        return 0
+    points = stationary_policies(problem, dps=dps)
+    for n, point in enumerate(points, 1):
+        if n > 1:
+            print(file=out)
+        print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
+              f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
+        _print_policy(problem, reference, point.policy, dps, out)
+    return 0
+
+
+def _print_policy(problem, reference, policy, dps, out):
+    print("output\tpi_ref\tpi_star", file=out)
+    for i, (ref, pi) in enumerate(zip(reference, policy)):
+        print(f"{i}\t{mpmath.nstr(ref, dps)}\t{mpmath.nstr(pi, dps)}", file=out)
+
+
+def _delegate(module_name, args):
+    """Run ``grpo_symbolic.<module_name>.main(args)``, imported only now."""
+    import importlib
+
+    full_name = f"grpo_symbolic.{module_name}"
+    try:
+        module = importlib.import_module(full_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != full_name:
+            raise
+        raise _UsageError(f"the '{args.command}' subcommand is not available yet ({full_name} is not part of this build)") from None
+    code = module.main(args)
+    return 0 if code is None else int(code)
+
+
+def _latex(args, out):
+    return _delegate("latex", args)
+
+
+def _figures(args, out):
+    return _delegate("figures", args)
+
+
+def _check(argv):
+    try:
+        from paper_checks.runner import main as run_checks
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("paper_checks", "paper_checks.runner"):
+            raise
+        raise _UsageError("the 'check' subcommand needs the paper_checks package (install the project with pip install -e .)") from None
+    return run_checks(argv, prog=f"{PROG} check")
+
+
+def make_parser():
+    """The argparse parser of the command line (its errors raise instead of exiting)."""
+    parser = OneLineParser(prog=PROG, description="The alignment objective of GRPO, derived and verified.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    solve = sub.add_parser("solve", help="stationary policy of one context",
+                           description="Print the stationary policy pi* of one context (one line per output).")
+    solve.add_argument("--reference", required=True, metavar="P1,P2,...",
+                       help="pi_ref over the outputs, e.g. 0.3,0.7 (each > 0, summing to exactly 1)")
+    solve.add_argument("--rewards", required=True, metavar="R1,R2,...",
+                       help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
+    solve.add_argument("--group-size", required=True, metavar="G", help="group size G >= 2, or inf")
+    solve.add_argument("--beta", required=True, metavar="BETA", help="penalty weight > 0")
+    solve.add_argument("--normalisation", default="population", choices=("population", "sample", "shift"),
+                       help="advantage normalisation (default: population, as in the paper)")
+    solve.add_argument("--penalty", default="grpo", choices=("grpo", "direct"),
+                       help="grpo: the paper's k3 term; direct: importance-weighted = KL(pi||pi_ref)")
+    solve.add_argument("--eps", default="0", metavar="X", help="added to the std (default 0)")
+    solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
+    solve.add_argument("--all", action="store_true",
+                       help="print every stationary policy found, with its stability")
+    solve.set_defaults(handler=_solve)
+
+    # Parsed by paper_checks.runner itself (see main); registered here for --help.
+    sub.add_parser("check", add_help=False, help="run the paper checks (grpo-symbolic check --help)")
+
+    latex = sub.add_parser("latex", help="write the formulas as a standalone LaTeX document")
+    latex.add_argument("-o", "--output", required=True, metavar="FILE", help="the .tex file to write")
+    latex.add_argument("--snippets", metavar="DIR", help="also write one snippet per formula into DIR")
+    latex.set_defaults(handler=_latex)
+
+    figures = sub.add_parser("figures", help="draw the paper's figures and ours")
+    figures.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the figures")
+    figures.set_defaults(handler=_figures)
+    return parser
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+def main(argv=None):
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv and argv[0] == "check":
+            return _check(argv[1:])
+        try:
+            args = make_parser().parse_args(argv)
+        except SystemExit as exc:  # --help / --version
+            return exc.code if isinstance(exc.code, int) else 0
+        return args.handler(args, sys.stdout)
+    except (_UsageError, ValueError, OSError) as exc:
+        _report(exc)
+        return 2
+
+
+def _report(exc):
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"{PROG}: error: {message}", file=sys.stderr)

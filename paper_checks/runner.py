@@ -1,0 +1,134 @@
+"""Run the paper checks and report them: ``python -m paper_checks`` or ``grpo-symbolic check``.
+
+Options: ``--dps N`` (digits, default 50), ``--only PATTERN`` (repeatable; a claim is selected when
+the pattern matches its ID as an fnmatch glob or occurs in it), ``--json FILE`` (the rows as a JSON
+list), ``--list`` (the claims and whether each has a check, without running anything).
+
+One table row is printed per claim as soon as its check has run; claims without a registered check
+are FAILED rows ("no check registered"), and so are ``checks_*`` modules that fail to import.  The
+report ends with the single line ``N passed, N failed``.  Exit code: 0 when nothing failed, 1 when
+something failed, 2 for a usage error (reported as one line on stderr).
+"""
+
+import argparse
+import fnmatch
+import json
+import sys
+
+from .registry import REGISTRY, CheckResult
+
+PROG = "python -m paper_checks"
+MIN_DPS = 10
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
+
+
+def make_parser(prog=PROG):
+    """The runner's argument parser."""
+    parser = _Parser(prog=prog, description="Verify the paper's claims (one check per claim in claims.md).")
+    parser.add_argument("--dps", type=int, default=50, metavar="N",
+                        help=f"working precision in decimal digits (default 50, at least {MIN_DPS})")
+    parser.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                        help="run only claims whose ID matches PATTERN (glob or substring); repeatable")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument("--list", action="store_true", help="list the claims and their checks, run nothing")
+    return parser
+
+
+def selected(claims, patterns):
+    """The claims whose ID matches one of ``patterns`` (all claims when there are none)."""
+    if not patterns:
+        return list(claims)
+    return [c for c in claims if any(fnmatch.fnmatchcase(c.id, p) or p in c.id for p in patterns)]
+
+
+def main(argv=None, *, registry=None, prog=PROG, out=None):
+    """Run the checks selected by ``argv`` and return the exit code (0 iff nothing failed)."""
+    registry = REGISTRY if registry is None else registry
+    out = sys.stdout if out is None else out
+    try:
+        try:
+            args = make_parser(prog).parse_args(sys.argv[1:] if argv is None else list(argv))
+        except SystemExit as exc:  # --help
+            return exc.code if isinstance(exc.code, int) else 0
+        if args.dps < MIN_DPS:
+            raise _UsageError(f"--dps: got {args.dps}; use at least {MIN_DPS} digits (a check passes at dps - 5)")
+        claims = selected(registry.claims, args.only)
+        if not claims:
+            raise _UsageError(f"--only {' '.join(args.only)}: no claim ID matches; see --list")
+    except _UsageError as exc:
+        print(f"{prog.split()[0]}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+
+    registry.discover()
+    if args.list:
+        return _list(registry, claims, out)
+
+    results = []
+    table = _Table(claims, out)
+    table.header()
+    for module, error in registry.import_errors:
+        result = CheckResult(f"<{module}>", "import", "a checks module must import", passed=False,
+                             verdict="error: import failed", details=error)
+        results.append(result)
+        table.row(result)
+    for claim in claims:
+        result = registry.run(claim.id, args.dps)
+        results.append(result)
+        table.row(result)
+
+    failed = sum(not r.passed for r in results)
+    for r in results:
+        if not r.passed and r.details and r.verdict != "no check registered":
+            print(f"  {r.id}: {r.details}", file=out)
+    code = 0 if failed == 0 else 1
+    if args.json:
+        try:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump([r.as_json() for r in results], handle, indent=2, ensure_ascii=False)
+                handle.write("\n")
+        except OSError as exc:
+            print(f"{prog.split()[0]}: error: --json {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            code = 2
+    print(f"{len(results) - failed} passed, {failed} failed", file=out, flush=True)
+    return code
+
+
+def _list(registry, claims, out):
+    width = max(len(c.id) for c in claims)
+    for claim in claims:
+        status = "check" if claim.id in registry.functions else "MISSING"
+        print(f"{claim.id:<{width}}  {status:<7}  {claim.location}: {claim.statement}", file=out)
+    for module, error in registry.import_errors:
+        print(f"<{module}> failed to import: {error}", file=out)
+    return 0
+
+
+class _Table:
+    def __init__(self, claims, out):
+        self.out = out
+        self.id_width = max([len(c.id) for c in claims] + [2])
+        self.location_width = max([len(c.location) for c in claims] + [8])
+
+    def _line(self, ident, location, result, shown, seconds):
+        print(f"{ident:<{self.id_width}}  {location:<{self.location_width}}  {result:<6}  {shown:<24}  {seconds:>8}",
+              file=self.out, flush=True)
+
+    def header(self):
+        self._line("ID", "LOCATION", "RESULT", "DIGITS/VERDICT", "SECONDS")
+
+    def row(self, r):
+        if r.digits is not None:
+            shown = f"{r.digits:.1f} digits"
+            if r.verdict is not None:
+                shown += f", {r.verdict}"
+        else:
+            shown = r.verdict or ""
+        self._line(r.id, r.location, "PASS" if r.passed else "FAILED", shown, f"{r.seconds:.2f}")
