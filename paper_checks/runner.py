@@ -1,8 +1,11 @@
 """Run the paper checks and report them: ``python -m paper_checks`` or ``grpo-symbolic check``.
 
 Options: ``--dps N`` (digits, default 50), ``--only PATTERN`` (repeatable; a claim is selected when
-the pattern matches its ID as an fnmatch glob or occurs in it), ``--json FILE`` (the rows as a JSON
-list), ``--list`` (the claims and whether each has a check, without running anything).
+the pattern matches its ID as an fnmatch glob, equals it, or is a prefix of it ending at a hyphen), ``--json FILE`` (the rows as a JSON
+list), ``--list`` (the claims and whether each has a check, without running anything),
+``--certify`` (also run the certification checks of the selected claims, registered in
+:data:`paper_checks.checks_certify.CERTIFICATIONS`, as extra rows ``<ID>:certified``; they need
+python-flint, and without it one line says so and they are skipped).
 
 One table row is printed per claim as soon as its check has run; claims without a registered check
 are FAILED rows ("no check registered"), and so are ``checks_*`` modules that fail to import.  The
@@ -36,21 +39,50 @@ def make_parser(prog=PROG):
     parser.add_argument("--dps", type=int, default=50, metavar="N",
                         help=f"working precision in decimal digits (default 50, at least {MIN_DPS})")
     parser.add_argument("--only", action="append", default=[], metavar="PATTERN",
-                        help="run only claims whose ID matches PATTERN (glob or substring); repeatable")
+                        help="run only claims whose ID matches PATTERN (glob, exact ID, or prefix such as eq14); repeatable")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--list", action="store_true", help="list the claims and their checks, run nothing")
+    parser.add_argument("--certify", action="store_true",
+                        help="also certify the selected claims' values in ball arithmetic (needs python-flint)")
     return parser
+
+
+CERTIFIED = ":certified"
+
+
+def flint_available():
+    """True when python-flint, which the certification checks need, is installed."""
+    from grpo_symbolic.certify import available
+
+    return available()
+
+
+def _default_certifications():
+    from .checks_certify import CERTIFICATIONS
+
+    return CERTIFICATIONS
 
 
 def selected(claims, patterns):
     """The claims whose ID matches one of ``patterns`` (all claims when there are none)."""
     if not patterns:
         return list(claims)
-    return [c for c in claims if any(fnmatch.fnmatchcase(c.id, p) or p in c.id for p in patterns)]
+    return [c for c in claims if any(_matches(c.id, p) for p in patterns)]
 
 
-def main(argv=None, *, registry=None, prog=PROG, out=None):
-    """Run the checks selected by ``argv`` and return the exit code (0 iff nothing failed)."""
+def _matches(claim_id, pattern):
+    """A glob (``eq14*``), an exact ID (``slip-1``, not slip-10), or an ID prefix ending at a hyphen (``eq14``)."""
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(claim_id, pattern)
+    return claim_id == pattern or claim_id.startswith(pattern + "-")
+
+
+def main(argv=None, *, registry=None, prog=PROG, out=None, certifications=None):
+    """Run the checks selected by ``argv`` and return the exit code (0 iff nothing failed).
+
+    ``certifications`` is the registry of certification checks used by ``--certify`` (default:
+    :data:`paper_checks.checks_certify.CERTIFICATIONS`).
+    """
     registry = REGISTRY if registry is None else registry
     out = sys.stdout if out is None else out
     try:
@@ -68,11 +100,15 @@ def main(argv=None, *, registry=None, prog=PROG, out=None):
         return 2
 
     registry.discover()
+    certified = []
+    if args.certify:
+        certifications = _default_certifications() if certifications is None else certifications
+        certified = [c for c in claims if c.id in certifications.functions]
     if args.list:
-        return _list(registry, claims, out)
+        return _list(registry, claims, out, certified)
 
     results = []
-    table = _Table(claims, out)
+    table = _Table(claims, out, suffix=CERTIFIED if certified else "")
     table.header()
     for module, error in registry.import_errors:
         result = CheckResult(f"<{module}>", "import", "a checks module must import", passed=False,
@@ -83,6 +119,15 @@ def main(argv=None, *, registry=None, prog=PROG, out=None):
         result = registry.run(claim.id, args.dps)
         results.append(result)
         table.row(result)
+    if certified and not flint_available():
+        print(f"python-flint is not installed: {len(certified)} certification check(s) skipped "
+              "(pip install 'grpo_symbolic[rigorous]')", file=out)
+    elif certified:
+        for claim in certified:
+            result = certifications.run(claim.id, args.dps)
+            result.id += CERTIFIED
+            results.append(result)
+            table.row(result)
 
     failed = sum(not r.passed for r in results)
     for r in results:
@@ -101,20 +146,22 @@ def main(argv=None, *, registry=None, prog=PROG, out=None):
     return code
 
 
-def _list(registry, claims, out):
-    width = max(len(c.id) for c in claims)
+def _list(registry, claims, out, certified=()):
+    width = max(len(c.id) for c in claims) + (len(CERTIFIED) if certified else 0)
     for claim in claims:
         status = "check" if claim.id in registry.functions else "MISSING"
         print(f"{claim.id:<{width}}  {status:<7}  {claim.location}: {claim.statement}", file=out)
+    for claim in certified:
+        print(f"{claim.id + CERTIFIED:<{width}}  {'certify':<7}  {claim.location}: {claim.statement}", file=out)
     for module, error in registry.import_errors:
         print(f"<{module}> failed to import: {error}", file=out)
     return 0
 
 
 class _Table:
-    def __init__(self, claims, out):
+    def __init__(self, claims, out, suffix=""):
         self.out = out
-        self.id_width = max([len(c.id) for c in claims] + [2])
+        self.id_width = max([len(c.id) + len(suffix) for c in claims] + [2])
         self.location_width = max([len(c.location) for c in claims] + [8])
 
     def _line(self, ident, location, result, shown, seconds):

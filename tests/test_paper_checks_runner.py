@@ -89,9 +89,20 @@ def test_exit_code_zero_when_everything_passes():
 def test_only_restricts_missing_claims_too():
     code, text = run(["--only", "fake-p*"], fake_registry())
     assert code == 0 and set(rows(text)) == {"fake-pass"}
-    code, text = run(["--only", "missing"], fake_registry())  # substring match
+    code, text = run(["--only", "fake-missing"], fake_registry())  # exact ID
     assert code == 1 and set(rows(text)) == {"fake-missing"}
     assert text.splitlines()[-1] == "0 passed, 1 failed"
+    code, text = run(["--only", "fake"], fake_registry())  # a prefix ending at a hyphen
+    assert "fake-missing" in set(rows(text))
+
+
+def test_only_does_not_match_inside_an_id():
+    """``slip-1`` must not select ``slip-10``: plain patterns are IDs or hyphen-ended prefixes."""
+    from paper_checks.runner import _matches
+
+    assert _matches("slip-1", "slip-1") and not _matches("slip-10", "slip-1")
+    assert _matches("eq14-sqrt", "eq14") and not _matches("eq14-sqrt", "sqrt")
+    assert _matches("slip-10", "slip-1*")
 
 
 def test_no_check_registered_fails_the_run():
@@ -199,3 +210,87 @@ def test_combine():
     assert isinstance(outcome, Outcome)
     assert outcome.passed is False and outcome.digits == pytest.approx(3, abs=0.01) and outcome.verdict == "holds"
     assert combine([symbolic(False, "no")]).verdict == "does not hold"
+
+
+# --- --certify: certification checks as extra rows <ID>:certified ------------------------------
+
+
+def fake_certifications():
+    certifications = Registry(claims=FAKE_CLAIMS, package=None)
+
+    @certifications.check("fake-pass")
+    def _certified(dps):
+        return Outcome(passed=True, digits=float(dps), verdict="certified", details="N(X) inside X")
+
+    @certifications.check("fake-fail")
+    def _not_certified(dps):
+        return Outcome(passed=False, digits=3.0, verdict="not certified", details="no contraction")
+
+    return certifications
+
+
+def run_certify(argv, monkeypatch, flint=True):
+    def available():
+        if flint is None:
+            raise AssertionError("flint_available() must not be called without --certify")
+        return flint
+
+    monkeypatch.setattr(runner, "flint_available", available)
+    out = io.StringIO()
+    code = runner.main(argv, registry=fake_registry(), out=out, certifications=fake_certifications())
+    return code, out.getvalue()
+
+
+def test_certify_adds_rows_for_selected_claims(monkeypatch):
+    code, text = run_certify(["--certify", "--only", "fake-pass", "--only", "fake-symbolic"], monkeypatch)
+    assert code == 0
+    table = rows(text)
+    assert set(table) == {"fake-pass", "fake-symbolic", "fake-pass:certified"}
+    assert "PASS" in table["fake-pass:certified"] and "certified" in table["fake-pass:certified"]
+    assert text.splitlines()[-1] == "3 passed, 0 failed"
+    assert list(table).index("fake-pass:certified") == 2  # after the ordinary rows
+
+
+def test_failed_certification_fails_the_run(monkeypatch):
+    code, text = run_certify(["--certify", "--only", "fake-fail"], monkeypatch)
+    assert code == 1
+    assert "FAILED" in rows(text)["fake-fail:certified"]
+    assert "fake-fail:certified: no contraction" in text
+    assert text.splitlines()[-1] == "0 passed, 2 failed"
+
+
+def test_certify_without_flint_skips_with_one_line(monkeypatch):
+    code, text = run_certify(["--certify", "--only", "fake-p*", "--only", "fake-fail"], monkeypatch, flint=False)
+    lines = text.splitlines()
+    notes = [line for line in lines if "python-flint is not installed" in line]
+    assert len(notes) == 1 and "2 certification check(s) skipped" in notes[0]
+    assert not any(":certified" in line for line in lines)
+    assert lines[-1] == "1 passed, 1 failed" and code == 1  # only fake-fail's ordinary check failed
+
+
+def test_no_certify_flag_no_certification_rows(monkeypatch):
+    code, text = run_certify(["--only", "fake-pass"], monkeypatch, flint=None)
+    assert code == 0 and set(rows(text)) == {"fake-pass"}
+
+
+def test_certify_with_nothing_to_certify_says_nothing(monkeypatch):
+    code, text = run_certify(["--certify", "--only", "fake-symbolic"], monkeypatch, flint=False)
+    assert code == 0 and "python-flint" not in text and set(rows(text)) == {"fake-symbolic"}
+
+
+def test_certify_rows_in_json_and_list(monkeypatch, tmp_path):
+    path = tmp_path / "report.json"
+    run_certify(["--certify", "--only", "fake-pass", "--json", str(path)], monkeypatch)
+    data = json.loads(path.read_text())
+    assert [d["id"] for d in data] == ["fake-pass", "fake-pass:certified"]
+    assert data[1]["verdict"] == "certified" and data[1]["location"] == "Sec. 9, eq. (99)"
+    code, text = run_certify(["--certify", "--list"], monkeypatch, flint=None)
+    assert code == 0 and "fake-pass:certified" in text and "fake-fail:certified" in text
+
+
+def test_real_certification_of_eq14():
+    pytest.importorskip("flint", reason="python-flint (the 'rigorous' extra) is not installed")
+    code, text = run(["--certify", "--only", "eq14-binary-g2"], REGISTRY)
+    table = rows(text)
+    assert "eq14-binary-g2:certified" in table and "PASS" in table["eq14-binary-g2:certified"]
+    assert SUMMARY.match(text.splitlines()[-1])

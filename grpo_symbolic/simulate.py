@@ -1,0 +1,308 @@
+"""The GRPO update itself, on a tabular softmax policy for one context.
+
+The policy is π = softmax(θ) over the K outputs of a :class:`~grpo_symbolic.problem.Problem`.
+One iteration of :func:`simulate` does what a GRPO trainer does:
+
+1. π_old ← π; draw ``groups`` groups of G outputs from π_old and a reward for each output from
+   its reward law;
+2. compute each member's advantage with the engine's rule for ``problem.normalisation``
+   (:data:`grpo_symbolic.advantage.RULES`, with ``problem.eps``);
+3. take ``steps_per_batch`` gradient-ascent steps θ ← θ + lr·∇_θ L on the sampled objective
+
+       L(θ) = (1/(B·G)) Σ_{groups, members} [ min(ratio·A, clip(ratio, 1−ε, 1+ε)·A) − β·D ],
+       ratio = π(o)/π_old(o),
+
+   with the exact gradient (∂L/∂π with the penalty estimator differentiated by SymPy,
+   then the softmax Jacobian ∂π/∂θ = diag(π) − ππᵀ).  ``D`` is the per-sample penalty estimator
+   of :mod:`grpo_symbolic.cases.estimators`: "k3" (the paper's D_i, ``penalty="grpo"``), "is_k3"
+   ((π/π_old)·k3, the paper's direct KL, ``penalty="direct"``), "k1" or "k2".
+
+:func:`expected_flow` is the same ascent with exact expectations instead of samples: one step per
+iteration along ∇_θ J(π; π_old) at π = π_old, with P_G(o|π_old) from the engine (float64) and
+the expected penalty gradient π_old(o)·∂D/∂π(o).  Its fixed points are the stationary policies
+of :mod:`grpo_symbolic.solve`.
+
+Everything numeric here is float64 numpy; runs are seeded and reproducible.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+import math
+import numbers
+import sys
+
+import numpy as np
+import sympy as sp
+
+from .advantage import RULES, Group
+from .cases.estimators import ESTIMATORS, sampled_loss
+from .errors import ParameterError
+from .preference import expected_advantages_float
+
+#: The estimator each Problem penalty stands for.
+PENALTY_ESTIMATOR = {"grpo": "k3", "direct": "is_k3"}
+
+_pi, _rho, _pi_old = sp.symbols("pi rho pi_old", positive=True)
+
+
+def estimator_gradient(name):
+    """∂D/∂π(o) of one sample's penalty D under estimator ``name``, in (pi, rho, pi_old).
+
+    D is the per-sample loss of :func:`grpo_symbolic.cases.estimators.sampled_loss`
+    (its expectation over o ~ π_old, divided by π_old(o)); SymPy differentiates it.
+
+    >>> estimator_gradient("k3"), estimator_gradient("is_k3")
+    ((pi - rho)/pi**2, (log(pi) - log(rho))/pi_old)
+    """
+    if name not in ESTIMATORS:
+        raise ParameterError(f"estimator: got {name!r}; use one of {', '.join(ESTIMATORS)}")
+    per_sample = sampled_loss(name, (_pi,), (_rho,), (_pi_old,)) / _pi_old
+    return sp.simplify(sp.diff(per_sample, _pi))
+
+
+@lru_cache(maxsize=None)
+def _estimator_gradient(name):
+    """:func:`estimator_gradient` compiled to numpy: f(pi, rho, pi_old)."""
+    return sp.lambdify((_pi, _rho, _pi_old), estimator_gradient(name), "numpy")
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Policies visited by :func:`simulate`: ``policies[t, c, o]`` = π_t(o) of chain c.
+
+    ``policies[0]`` is the start; ``policies[t]`` the policy after iteration t.
+    ``clipped_fraction[c]``: the share of chain c's sampled terms with A ≠ 0 whose surrogate
+    gradient the clipping set to 0, over all gradient steps.
+    """
+
+    policies: np.ndarray
+    clipped_fraction: np.ndarray
+
+    def tail_average(self, fraction=0.5):
+        """Per chain, the time average of π over the last ``fraction`` of the iterations."""
+        if not 0 < fraction <= 1:
+            raise ParameterError(f"fraction: got {fraction!r}; give a number in (0, 1]")
+        iterations = self.policies.shape[0] - 1
+        start = iterations - max(1, int(round(fraction * iterations))) + 1
+        return self.policies[start:].mean(axis=0)
+
+    def estimate(self, fraction=0.5):
+        """(mean over chains, standard error) of the tail averages; needs at least 2 chains.
+
+        The standard error is the spread of the chains' tail averages / sqrt(chains): the
+        chains are independent, so it accounts for the autocorrelation within each chain.
+        """
+        tails = self.tail_average(fraction)
+        if tails.shape[0] < 2:
+            raise ParameterError("chains: a standard error needs at least 2 independent chains")
+        return tails.mean(axis=0), tails.std(axis=0, ddof=1) / math.sqrt(tails.shape[0])
+
+
+def simulate(problem, iterations, lr, *, groups=16, steps_per_batch=1, clip=0.2, estimator=None,
+             seed=0, chains=1, start=None, progress=False):
+    """Run GRPO on a tabular softmax policy: the :class:`Trajectory` of π over ``iterations``.
+
+    ``groups`` is B (groups per batch), ``steps_per_batch`` is μ (gradient steps per batch),
+    ``clip`` is ε of the ratio clipping (``math.inf``: no clipping), ``estimator`` the penalty
+    estimator (default: the one ``problem.penalty`` names), ``start`` the initial policy
+    (default π_ref).  Chain c draws from its own stream ``SeedSequence(seed).spawn(...)[c]``,
+    so each chain is reproducible whatever ``chains`` is.  ``progress=True`` reports on stderr.
+
+    At a kink of the clipped term (ratio exactly 1 ± ε) the unclipped branch's gradient is used.
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=4, beta="0.5")
+    >>> run = simulate(prob, iterations=300, lr=0.5, groups=8, seed=1, chains=2)
+    >>> run.policies.shape
+    (301, 2, 2)
+    >>> bool(0.7 < run.tail_average()[:, 0].mean() < 0.9)   # the stationary policy: 0.810
+    True
+    """
+    setup = _Setup(problem, lr, estimator, start)
+    iterations = _whole(iterations, "iterations", 1)
+    groups = _whole(groups, "groups", 1)
+    steps_per_batch = _whole(steps_per_batch, "steps_per_batch", 1)
+    chains = _whole(chains, "chains", 1)
+    seed = _whole(seed, "seed", 0)
+    clip = _positive_float(clip, "clip", "the ratio clipping epsilon must be > 0 (e.g. 0.2; math.inf for none)",
+                           allow_inf=True)
+    if problem.is_large_group:
+        raise ParameterError("group_size: sampling needs a finite group size; use expected_flow for G -> infinity")
+    sampler = _GroupSampler(problem, groups)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(chains)]
+    theta = np.tile(np.log(setup.start), (chains, 1))
+    policies = np.empty((iterations + 1, chains, problem.size))
+    policies[0] = _softmax(theta)
+    clipped = terms = np.zeros(chains)
+    report = _Progress("simulate", iterations, progress)
+    for t in range(1, iterations + 1):
+        pi_old = _softmax(theta)
+        positive, negative, counts, signs = sampler.draw(pi_old, streams)
+        for _ in range(steps_per_batch):
+            pi = _softmax(theta)
+            ratio = pi / pi_old
+            open_up, open_down = ratio <= 1 + clip, ratio >= 1 - clip
+            surrogate = (positive * open_up + negative * open_down) / pi_old
+            clipped = clipped + (signs[0] * ~open_up + signs[1] * ~open_down).sum(axis=1)
+            terms = terms + signs.sum(axis=(0, 2))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                penalty = np.where(counts > 0, counts * setup.penalty_gradient(pi, setup.rho, pi_old), 0.0)
+            theta = theta + setup.lr * _logit_gradient(pi, (surrogate - setup.beta * penalty) / sampler.members)
+            theta -= theta.max(axis=1, keepdims=True)
+        policies[t] = _softmax(theta)
+        report(t)
+    return Trajectory(policies, clipped / np.maximum(terms, 1))
+
+
+def expected_flow(problem, steps, lr, *, estimator=None, start=None, progress=False):
+    """Ascend the expected objective: θ ← θ + lr·∇_θ J(π; π_old) at π = π_old, ``steps`` times.
+
+    Returns the policies visited, an array of shape (steps + 1, K).  No sampling: P_G(o|π_old)
+    is the engine's exact expectation (float64; G may be infinite) and the penalty gradient is
+    π_old(o)·∂D/∂π(o) at π = π_old for the chosen estimator.
+
+    >>> from grpo_symbolic import Problem
+    >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
+    >>> round(float(expected_flow(prob, steps=2000, lr=1.0)[-1, 0]), 10)   # (14): 0.7109772229
+    0.7109772229
+    """
+    setup = _Setup(problem, lr, estimator, start)
+    steps = _whole(steps, "steps", 1)
+    laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
+    theta = np.log(setup.start)
+    policies = np.empty((steps + 1, problem.size))
+    policies[0] = _softmax(theta)
+    report = _Progress("expected_flow", steps, progress)
+    for t in range(1, steps + 1):
+        pi = _softmax(theta)
+        preference = laws @ expected_advantages_float(problem, pi @ laws, 20)
+        penalty = pi * setup.penalty_gradient(pi, setup.rho, pi)
+        theta = theta + setup.lr * _logit_gradient(pi, preference - setup.beta * penalty)
+        theta -= theta.max()
+        policies[t] = _softmax(theta)
+        report(t)
+    return policies
+
+
+class _Setup:
+    """The float64 view of a Problem shared by both dynamics, with validated common inputs."""
+
+    def __init__(self, problem, lr, estimator, start):
+        if not problem.is_numeric:
+            raise ParameterError("problem: the dynamics need numeric parameters; substitute the symbols first")
+        self.lr = _positive_float(lr, "lr", "the learning rate must be > 0 (e.g. 0.5)")
+        estimator = PENALTY_ESTIMATOR[problem.penalty] if estimator is None else estimator
+        if estimator not in ESTIMATORS:
+            raise ParameterError(f"estimator: got {estimator!r}; use one of {', '.join(ESTIMATORS)}")
+        self.penalty_gradient = _estimator_gradient(estimator)
+        self.rho = np.array([float(r) for r in problem.reference])
+        self.beta = float(problem.beta)
+        self.start = self.rho if start is None else _start(start, problem.size)
+
+
+class _GroupSampler:
+    """Draws B groups per chain and sums their advantages per output, reusing the engine's rule."""
+
+    def __init__(self, problem, groups):
+        self.groups, self.size, self.group_size = groups, problem.size, problem.group_size
+        self.members = groups * problem.group_size
+        self.values = tuple(float(v) for v in problem.reward_values)
+        laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
+        self.cumulative_laws = np.cumsum(laws, axis=1)
+        self.rule, self.eps = RULES[problem.normalisation], float(problem.eps)
+        V = len(self.values)
+        if (problem.group_size + 1) ** V >= 2**62:
+            raise ParameterError("group_size: too many reward values for this group size to encode groups")
+        self.radix = (problem.group_size + 1) ** np.arange(V, dtype=np.int64)
+        self.cache = {}
+
+    def draw(self, pi_old, streams):
+        """Per chain and output: sums of the positive and of the negative advantages, the number of
+        samples, and the numbers of samples with A > 0 and with A < 0 (stacked)."""
+        uniforms = np.stack([rng.random((2, self.groups, self.group_size)) for rng in streams])
+        outputs = _inverse_cdf(uniforms[:, 0], np.cumsum(pi_old, axis=1)[:, None, None, :])
+        rewards = _inverse_cdf(uniforms[:, 1], self.cumulative_laws[outputs])
+        V = len(self.values)
+        counts = (rewards[..., None] == np.arange(V)).sum(axis=2)  # (chains, B, V) per group
+        codes, inverse = np.unique(counts @ self.radix, return_inverse=True)
+        table = np.array([self._advantages(code) for code in codes.tolist()])
+        per_group = table[inverse.reshape(counts.shape[:2])]
+        advantages = np.take_along_axis(per_group, rewards, axis=2)
+        chains = pi_old.shape[0]
+        index = (np.arange(chains)[:, None, None] * self.size + outputs).ravel()
+        flat = advantages.ravel()
+        total = chains * self.size
+        positive, negative, counts, up, down = (
+            np.bincount(index, weights=w, minlength=total).reshape(chains, self.size)
+            for w in (np.maximum(flat, 0.0), np.minimum(flat, 0.0), None, flat > 0, flat < 0))
+        return positive, negative, counts, np.stack([up, down])
+
+    def _advantages(self, code):
+        """A for a member with each reward value, in the group whose value counts ``code`` encodes."""
+        advantages = self.cache.get(code)
+        if advantages is None:
+            counts = [(code // int(r)) % (self.group_size + 1) for r in self.radix]
+            advantages = np.zeros(len(self.values))
+            for j, n in enumerate(counts):
+                if n:
+                    others = tuple(c - (i == j) for i, c in enumerate(counts))
+                    advantages[j] = float(self.rule(Group(self.values, j, others), self.eps, math.sqrt))
+            self.cache[code] = advantages
+        return advantages
+
+
+class _Progress:
+    """Prints ``name: k/n`` to stderr about every 5% when enabled."""
+
+    def __init__(self, name, total, enabled):
+        self.name, self.total, self.enabled = name, total, enabled
+        self.every = max(1, total // 20)
+
+    def __call__(self, done):
+        if self.enabled and (done % self.every == 0 or done == self.total):
+            end = "\n" if done == self.total else ""
+            print(f"\r{self.name}: {done}/{self.total} ({100 * done // self.total}%)", end=end,
+                  file=sys.stderr, flush=True)
+
+
+def _inverse_cdf(uniform, cumulative):
+    """Index j with cumulative[j−1] ≤ u < cumulative[j] (cumulative broadcast over u's shape)."""
+    index = (uniform[..., None] >= cumulative).sum(axis=-1)
+    return np.minimum(index, cumulative.shape[-1] - 1)
+
+
+def _softmax(theta):
+    w = np.exp(theta - theta.max(axis=-1, keepdims=True))
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def _logit_gradient(pi, gradient):
+    """∇_θ from ∇_π through the softmax Jacobian: π ⊙ (g − ⟨π, g⟩)."""
+    return pi * (gradient - (pi * gradient).sum(axis=-1, keepdims=True))
+
+
+def _whole(value, name, least):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise ParameterError(f"{name}: got {value!r}; give a whole number >= {least}")
+    return int(value)
+
+
+def _positive_float(value, name, fix, allow_inf=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"{name}: got {value!r}; {fix}")
+    value = float(value)
+    if not (value > 0 and (math.isfinite(value) or allow_inf)):
+        raise ParameterError(f"{name}: got {value!r}; {fix}")
+    return value
+
+
+def _start(start, size):
+    if isinstance(start, (str, bytes)) or not hasattr(start, "__len__") or len(start) != size:
+        raise ParameterError(f"start: give {size} probabilities, one per output")
+    try:
+        values = np.array([float(v) for v in start])
+    except (TypeError, ValueError):
+        raise ParameterError("start: the probabilities must be numbers") from None
+    if not np.all(np.isfinite(values)) or np.any(values <= 0) or abs(values.sum() - 1) > 1e-12:
+        raise ParameterError("start: give probabilities > 0 that sum to 1 (the softmax never reaches 0)")
+    return values / values.sum()
