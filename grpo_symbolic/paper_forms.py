@@ -32,10 +32,45 @@ def advantage_pairwise(rewards, i):
 RLHF_POLICY_EQ4 = pi_ref_o * sp.exp(r_o / beta)  # (4), up to the normaliser Z
 NLHF_POLICY = pi_ref_o * sp.exp(pref_mean / beta)  # (5)'s equilibrium, up to Z
 
+
+def log_opinion_pool(distributions, weights):
+    """Sec. 1: logarithmic opinion pooling, π(o) ∝ Π_k d_k(o)^{w_k}, normalised.
+
+    >>> log_opinion_pool([(sp.Rational(1, 2), sp.Rational(1, 2)), (sp.Rational(1, 5), sp.Rational(4, 5))], [1, 2])
+    (1/17, 16/17)
+    """
+    K = len(distributions[0])
+    pooled = [sp.Mul(*[d[o] ** w for d, w in zip(distributions, weights)]) for o in range(K)]
+    total = sp.Add(*pooled)
+    return tuple(v / total for v in pooled)
+
+
 # --- Section 2.1 ----------------------------------------------------------------------------
 
 G2_ADVANTAGE = lambda r1, r2: sp.sign(r1 - r2)  # noqa: E731  A_1 at G = 2, population std
 LARGE_G_PREFERENCE = (r_o - r_mean) / sigma  # R_∞ integrand: (r(o) − E_π r)/σ(π)
+
+
+def pairwise_reward_term_printed(pi, pi_old, prefers):
+    """Sec. 2.1: R_2 = E_{o~π, o'~π_old}[P(o ≻ o') − P(o' ≻ o)] (``prefers[o][o']`` = P(o ≻ o')).
+
+    >>> pairwise_reward_term_printed((1, 0), (0, 1), ((0, 1), (0, 0)))
+    1
+    """
+    K = len(pi)
+    return sp.Add(*[pi[a] * pi_old[b] * (prefers[a][b] - prefers[b][a]) for a in range(K) for b in range(K)])
+
+
+def nlhf_reward_term_printed(pi, pi_old, prefers):
+    """Sec. 2.1: R_2 = 2 E_{o~π, o'~π_old}[P(o ≻ o')] − 1, "the NLHF preference up to constants".
+
+    >>> half = sp.Rational(1, 2)
+    >>> nlhf_reward_term_printed((half, half), (half, half), ((half, 1), (0, half)))
+    0
+    """
+    K = len(pi)
+    return 2 * sp.Add(*[pi[a] * pi_old[b] * prefers[a][b] for a in range(K) for b in range(K)]) - 1
+
 
 # --- Section 2.2 ----------------------------------------------------------------------------
 
@@ -99,6 +134,7 @@ _k = sp.Symbol("k", integer=True, nonnegative=True)
 BINOMIAL_P_A = sp.Sum(sp.binomial(G - 1, _k) * p**_k * (1 - p) ** (G - 1 - _k) * sp.sqrt((G - 1 - _k) / (_k + 1)), (_k, 0, G - 2))
 BINOMIAL_P_B = -sp.Sum(sp.binomial(G - 1, _k) * p**_k * (1 - p) ** (G - 1 - _k) * sp.sqrt(_k / (G - _k)), (_k, 1, G - 1))
 BESSEL_BETA_EFF = beta * sp.sqrt(G / (G - 1))
+G2_DIRECT_NLHF_TAU = {"population": beta / 2, "sample": beta / (2 / sp.sqrt(2))}  # τ = β/(2c), c = 1 or 1/√2
 H_AT_X_STAR = 2 * sp.sqrt(1 + beta**2) / beta - 2 * sp.asinh(beta) + sp.log(rho / (1 - rho))
 MROUEH_FIXED_POINT = sp.Eq(sp.log(p / (1 - p)), sp.log(rho / (1 - rho)) + 1 / (beta * sp.sqrt(p * (1 - p))))
 ARCSIN_UTILITY = 2 * sp.asin(sp.sqrt(p))

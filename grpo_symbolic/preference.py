@@ -24,6 +24,7 @@ import sympy as sp
 
 from .advantage import RULES, Group
 from .errors import ParameterError
+from .fast_preference import moment_table, supports
 from .numeric import policy_mpf, to_mpf
 
 
@@ -143,6 +144,15 @@ def numeric_table(values, group_size, normalisation, eps, dps):
     return NumericTable(values, group_size, normalisation, eps, dps)
 
 
+def advantage_table(problem, dps):
+    """The table the numeric paths use: the fast :class:`~grpo_symbolic.fast_preference.MomentTable`
+    for rational reward values and a built-in rule, else the per-composition :class:`NumericTable`."""
+    settings = (problem.reward_values, problem.group_size, problem.normalisation, problem.eps)
+    if supports(problem.reward_values, problem.normalisation):
+        return moment_table(*settings)
+    return numeric_table(*settings, dps)
+
+
 def _combine(law_matrix, q):
     return tuple(sum(prob * qv for prob, qv in zip(row, q)) for row in law_matrix)
 
@@ -191,7 +201,7 @@ def expected_advantages_numeric(problem, m, dps):
         values = tuple(to_mpf(v) for v in problem.reward_values)
         identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
         return _large_group_formula(problem.normalisation, to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
-    return numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps).evaluate(m)
+    return advantage_table(problem, dps).evaluate(m)
 
 
 def expected_advantages_float(problem, m, dps):
@@ -200,7 +210,7 @@ def expected_advantages_float(problem, m, dps):
         values = [float(v) for v in problem.reward_values]
         identity = np.eye(len(values))
         return np.array(_large_group_formula(problem.normalisation, float(problem.eps), identity, list(m), values, math.sqrt))
-    return numeric_table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, dps).evaluate_float(m)
+    return advantage_table(problem, dps).evaluate_float(m)
 
 
 def numeric_preference_at(problem, policy, dps):

@@ -12,6 +12,7 @@ precision, and classified by the linearised best-response map π_old ↦ argmax_
 from dataclasses import dataclass
 from functools import lru_cache
 import itertools
+import math
 
 import mpmath
 import numpy as np
@@ -99,15 +100,30 @@ def _rounded(pt):
 
 @lru_cache(maxsize=None)
 def _stationary_forms(penalty):
-    """The derived per-output stationary form and best-response condition, lambdified to mpmath."""
+    """The derived per-output stationary form and best-response condition, lambdified.
+
+    Besides π(o) as a function of (P_o, ρ_o, λ, β), the form is also given in the shifted
+    coordinates gap = P_o − max_o' P_o' and u = λ − max_o' P_o' + β (``policy_u``), in which the
+    multiplier is solved: for the grpo penalty the denominator β + λ − P_o is then u − gap, with
+    no cancellation however small π_ref of the top output is.
+    """
     st = derive_stationarity(penalty)
     P, rho, pi, q = st.preference[0], st.pi_ref[0], st.pi[0], st.pi_old[0]
     args = (P, rho, lam, beta_symbol)
     br = st.best_response[0]
     br_args = (P, pi, q, rho, lam, beta_symbol)
+    top, gap, u = sp.symbols("top gap u", real=True)
+    shifted = st.policy[0].subs({P: top + gap, lam: top - beta_symbol + u})
+    if top in shifted.free_symbols:
+        raise RuntimeError(f"the stationary form {st.policy[0]} does not reduce to the shifted coordinates")
+    u_args = (gap, rho, u, beta_symbol)
     return dict(
         policy=sp.lambdify(args, st.policy[0], "mpmath"),
-        policy_float=sp.lambdify(args, st.policy[0], "numpy"),
+        policy_u=sp.lambdify(u_args, shifted, "mpmath"),
+        policy_u_float=sp.lambdify(u_args, shifted, "numpy"),
+        policy_u_slope=sp.lambdify(u_args, sp.diff(shifted, u), "mpmath"),
+        policy_u_slope_float=sp.lambdify(u_args, sp.diff(shifted, u), "numpy"),
+        proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
         equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
         br_dpi=sp.lambdify(br_args, sp.diff(br, pi), "mpmath"),
         br_dq=sp.lambdify(br_args, sp.diff(br, q), "mpmath"),
@@ -116,7 +132,12 @@ def _stationary_forms(penalty):
 
 
 class _System:
-    """The fixed-point problem of one numeric Problem, reduced to the reward mixture."""
+    """The fixed-point problem of one numeric Problem, reduced to the reward mixture.
+
+    Outputs with the same reward law have the same P_G; when the stationary form is proportional
+    to π_ref (both penalties), they are merged into one class with their summed π_ref for the
+    reduced map, so its cost per evaluation grows with the number of distinct laws, not with K.
+    """
 
     def __init__(self, problem, dps):
         self.problem = problem
@@ -126,35 +147,65 @@ class _System:
         self.beta = to_mpf(problem.beta)
         self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
         self.values = len(problem.reward_values)
-        self.rho_f = np.array([float(r) for r in self.rho])
-        self.laws_f = np.array([[float(x) for x in row] for row in self.laws])
+        classes = {}
+        for o, row in enumerate(problem.law_matrix):
+            classes.setdefault(row if self.forms["proportional_to_rho"] else o, []).append(o)
+        self.members = list(classes.values())
+        self.class_of = [0] * problem.size
+        for c, outputs in enumerate(self.members):
+            for o in outputs:
+                self.class_of[o] = c
+        self.class_laws = tuple(self.laws[outputs[0]] for outputs in self.members)
+        self.class_rho = tuple(mpmath.fsum(self.rho[o] for o in outputs) for outputs in self.members)
+        self.class_rho_f = np.array([float(r) for r in self.class_rho])
+        self.class_laws_f = np.array([[float(x) for x in row] for row in self.class_laws])
+        self.beta_f = float(self.beta)
 
     # --- the reduced map -------------------------------------------------------------
     def preferences(self, m):
+        """P_G per class of outputs at the reward mixture m."""
         q = expected_advantages_numeric(self.problem, m, self.dps)
-        return tuple(mpmath.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
+        return tuple(mpmath.fsum(a * b for a, b in zip(row, q)) for row in self.class_laws)
 
     def policy(self, P):
-        """π(o) from the stationary form, with λ fixed by Σ π = 1."""
-        form, rho, b = self.forms["policy"], self.rho, self.beta
-        total = lambda l: mpmath.fsum(form(Po, r, l, b) for Po, r in zip(P, rho)) - 1
-        lo, hi = self._multiplier_bracket(P)
-        multiplier = mpmath.findroot(total, (lo, hi), solver="anderson", verify=False)
-        return tuple(form(Po, r, multiplier, b) for Po, r in zip(P, rho)), multiplier
+        """π per class from the stationary form, with λ fixed by Σ π = 1; returns (π, λ, u).
 
-    def _multiplier_bracket(self, P):
-        """An interval in which Σ_o π(o; λ) − 1 changes sign (Σ π decreases in λ)."""
+        λ = max P − β + u; u is found by safeguarded Newton from a float64 start.
+        """
         top = max(P)
+        gaps = [x - top for x in P]
+        u = self._shift(gaps)
+        form, b = self.forms["policy_u"], self.beta
+        return tuple(form(g, r, u, b) for g, r in zip(gaps, self.class_rho)), top - b + u, u
+
+    def _shift(self, gaps):
+        """The u solving Σ_classes π(gap, ρ, u) = 1 at the working precision, from a float64 start."""
+        form, slope, b = self.forms["policy_u"], self.forms["policy_u_slope"], self.beta
+        lo, hi = self._shift_bracket(gaps, self.class_rho, b)
+        start = self._shift_float(np.array([float(g) for g in gaps]), float(lo), float(hi))
+        return _bracketed_newton(
+            lambda u: mpmath.fsum(form(g, r, u, b) for g, r in zip(gaps, self.class_rho)) - 1,
+            lambda u: mpmath.fsum(slope(g, r, u, b) for g, r in zip(gaps, self.class_rho)),
+            mpmath.mpf(start), lo, hi, _middle, mpmath.mpf(2) ** (-(mpmath.mp.prec // 2) - 8))
+
+    def _shift_float(self, gaps, lo, hi):
+        """:meth:`_shift` in float64 (a start for it, and the float map's multiplier)."""
+        form, slope, rho, b = self.forms["policy_u_float"], self.forms["policy_u_slope_float"], self.class_rho_f, self.beta_f
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return _bracketed_newton(lambda u: form(gaps, rho, u, b).sum() - 1, lambda u: slope(gaps, rho, u, b).sum(),
+                                     (lo + hi) / 2, lo, hi, _middle_float, 1e-15)
+
+    def _shift_bracket(self, gaps, rho, b):
+        """An interval of u in which Σ π − 1 changes sign (Σ π decreases in u)."""
         if self.problem.penalty == "direct":
-            return min(P), top
-        o = P.index(top)
-        return top - self.beta * (1 - self.rho[o]), top
+            return b + min(gaps), b
+        return b * max(r for g, r in zip(gaps, rho) if g == 0), b
 
     def residual_map(self, s):
         """log(m'_j / m'_V) − s_j: zero exactly at a fixed point m = softmax(s, 0)."""
         m = _softmax(s)
-        pi, _ = self.policy(self.preferences(m))
-        m_new = mixture(self.laws, pi)
+        pi, _, _ = self.policy(self.preferences(m))
+        m_new = mixture(self.class_laws, pi)
         return [mpmath.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
 
     def residual_map_float(self, s):
@@ -162,14 +213,12 @@ class _System:
         s = np.asarray(s, dtype=float)
         w = np.exp(np.append(s, 0.0) - max(0.0, s.max()))
         m = w / w.sum()
-        P = self.laws_f @ expected_advantages_float(self.problem, m, self.dps)
-        form, b = self.forms["policy_float"], float(self.beta)
-        lo, hi = (float(x) for x in self._multiplier_bracket([mpmath.mpf(x) for x in P]))
+        P = self.class_laws_f @ expected_advantages_float(self.problem, m, self.dps)
+        gaps, rho, b = P - P.max(), self.class_rho_f, self.beta_f
+        lo, hi = self._shift_bracket(gaps, rho, b)
+        u = self._shift_float(gaps, lo, hi)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            for _ in range(80):
-                mid = (lo + hi) / 2
-                lo, hi = (mid, hi) if form(P, self.rho_f, mid, b).sum() > 1 else (lo, mid)
-            m_new = form(P, self.rho_f, (lo + hi) / 2, b) @ self.laws_f
+            m_new = self.forms["policy_u_float"](gaps, rho, u, b) @ self.class_laws_f
             return np.log(m_new[:-1] / m_new[-1]) - s
 
     # --- finding the roots -----------------------------------------------------------
@@ -192,15 +241,19 @@ class _System:
         return [(s,) for s in self._verified(roots, lambda s: abs(f(s)))]
 
     def _roots_multistart(self):
+        """Float64 Newton from a grid of starts; each distinct float root refined once at full precision."""
         dim = self.values - 1
         starts = [tuple(c) for c in itertools.product([-4, 0, 4], repeat=dim)]
-        found = []
+        rough = []
         for start in starts:
             with mpmath.workdps(12):
                 s = _newton(lambda t: [mpmath.mpf(x) for x in self.residual_map_float([float(y) for y in t])],
                             [mpmath.mpf(c) for c in start])
-            if s is not None:
-                s = _newton(self.residual_map, s)
+            if s is not None and not any(max(abs(float(a - b)) for a, b in zip(s, t)) < 1e-6 for t in rough):
+                rough.append(s)
+        found = []
+        for s in rough:
+            s = _newton(self.residual_map, [mpmath.mpf(x) for x in s])
             if s is not None and not any(max(abs(a - b) for a, b in zip(s, t)) < mpmath.mpf(10) ** (-self.dps // 2) for t in found):
                 found.append(s)
         return [tuple(s) for s in found]
@@ -218,8 +271,12 @@ class _System:
     # --- a verified point --------------------------------------------------------------
     def point(self, s, stability):
         m = _softmax(list(s)) if s else (mpmath.mpf(1),)
-        pi, multiplier = self.policy(self.preferences(m))
-        P = self.preferences(mixture(self.laws, pi))
+        at_root = self.preferences(m)
+        _, multiplier, u = self.policy(at_root)
+        top, form = max(at_root), self.forms["policy_u"]
+        pi = tuple(form(at_root[c] - top, r, u, self.beta) for c, r in zip(self.class_of, self.rho))
+        again = self.preferences(mixture(self.laws, pi))
+        P = [again[c] for c in self.class_of]
         eq = self.forms["equation"]
         residual = max(abs(eq(Po, x, r, multiplier, self.beta)) for Po, x, r in zip(P, pi, self.rho))
         if residual > mpmath.mpf(10) ** (-self.dps) or abs(mpmath.fsum(pi) - 1) > mpmath.mpf(10) ** (-self.dps):
@@ -270,6 +327,43 @@ class _System:
         K = len(pi)
         return [[mpmath.fsum(self.laws[o][v] * dQ[u][v] * self.laws[j][u] for v in range(V) for u in range(V))
                  for j in range(K)] for o in range(K)]
+
+
+def _middle(lo, hi):
+    """Bisection point: geometric for a positive interval (u spans many decades), else arithmetic."""
+    return mpmath.sqrt(lo * hi) if lo > 0 else (lo + hi) / 2
+
+
+def _middle_float(lo, hi):
+    return math.sqrt(lo) * math.sqrt(hi) if lo > 0 else (lo + hi) / 2  # lo·hi may underflow
+
+
+def _bracketed_newton(excess, slope, u, lo, hi, middle, close, steps=400):
+    """The root of a decreasing ``excess`` in (lo, hi): Newton steps, bisection whenever a step
+    would leave the bracket or fails to halve the previous one (as in Numerical Recipes' rtsafe).
+
+    Stops once a Newton step is below ``close``·scale (the error is then about its square), the
+    scale being |u| on a positive bracket (bisected geometrically) and the bracket's width otherwise.
+    """
+    floor = 0 if lo > 0 else hi - lo
+    u = u if lo < u < hi else middle(lo, hi)
+    previous = hi - lo
+    for _ in range(steps):
+        value = excess(u)
+        if value == 0:
+            return u
+        lo, hi = (u, hi) if value > 0 else (lo, u)
+        step = value / slope(u)
+        new = u - step
+        if lo < new < hi and 0 < abs(step) <= previous / 2:  # a zero step: the slope overflowed
+            if abs(step) <= close * (abs(new) + floor):
+                return new
+        else:
+            new = middle(lo, hi)
+            if not lo < new < hi:
+                return u  # the bracket is as narrow as the arithmetic allows
+        previous, u = abs(new - u), new
+    raise SolverError("the multiplier lambda did not converge; check the problem's parameters")
 
 
 def _softmax(s):

@@ -112,7 +112,7 @@ def _(dps):
     r, ref, pi = d.symbols["rewards"], d.symbols["reference"], d.symbols["pi"]
     unnormalised = [paper_forms.RLHF_POLICY_EQ4.subs({pi_ref_o: ref[i], r_o: r[i]}) for i in range(3)]
     printed = [v / sp.Add(*unnormalised) for v in unnormalised]
-    pooled = general.log_opinion_pool([ref, general.luce(r)], [1, 1 / beta])
+    pooled = paper_forms.log_opinion_pool([ref, general.luce(r)], [1, 1 / beta])
     hessian = d.hessian
     concave = all(hessian[i, j] == 0 if i != j else hessian[i, i].is_negative for i in range(3) for j in range(3))
     outcomes = [symbolic(all(is_zero(a - b) for a, b in zip(d.policy, printed)), "derived maximiser - (4)/Z == 0"),
@@ -237,8 +237,8 @@ def _g2_terms():
 def _(dps):
     prob, pi, pi_old, on_simplex = _g2_terms()
     engine = expectation(pi, preference_exact(prob, pi_old))
-    difference_form = general.pairwise_reward_term_printed(pi, pi_old, general.strict_preferences(prob))
-    nlhf_form = general.nlhf_reward_term_printed(pi, pi_old, general.tie_split_preferences(prob))
+    difference_form = paper_forms.pairwise_reward_term_printed(pi, pi_old, general.strict_preferences(prob))
+    nlhf_form = paper_forms.nlhf_reward_term_printed(pi, pi_old, general.tie_split_preferences(prob))
     outcomes = [symbolic(is_zero(engine - difference_form), "R_2 (engine P_2) - E[P(o>o') - P(o'>o)] == 0"),
                 symbolic(is_zero((engine - nlhf_form).subs(on_simplex)),
                          "R_2 - (2 E[P] - 1) == 0 with P(o>o') = Prob[r > r'] + Prob[r = r']/2 (antisymmetric)")]
@@ -256,12 +256,12 @@ def _(dps):
     prob, pi, pi_old, on_simplex = _g2_terms()
     strict, split = general.strict_preferences(prob), general.tie_split_preferences(prob)
     engine = expectation(pi, preference_exact(prob, pi_old))
-    printed = general.nlhf_reward_term_printed(pi, pi_old, strict)
+    printed = paper_forms.nlhf_reward_term_printed(pi, pi_old, strict)
     tie = sp.Add(*[pi[a] * pi_old[b] * (1 - strict[a][b] - strict[b][a]) for a in range(3) for b in range(3)])
     antisymmetric = all(split[a][b] + split[b][a] == 1 for a in range(3) for b in range(3))
     diagonal = [strict[a][a] for a in range(3)]
     values = {**dict(zip(pi, prob.reference)), **dict(zip(pi_old, (R(1, 3),) * 3))}
-    corrected = general.nlhf_reward_term_printed(pi, pi_old, split)
+    corrected = paper_forms.nlhf_reward_term_printed(pi, pi_old, split)
     return combine(
         symbolic(not all(strict[a][b] + strict[b][a] == 1 for a in range(3) for b in range(3)),
                  f"Prob[r > r'] is not antisymmetric: diagonal P(o>o) = {diagonal}"),

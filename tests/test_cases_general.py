@@ -190,6 +190,18 @@ def test_vertex_kkt_multiplier_differs_from_the_expected_preference():
     assert general.is_zero(kkt["slack"] - (1 - beta * (1 - rho)))
 
 
+def test_vertex_kkt_three_outputs_gives_the_binding_slack_and_its_edge():
+    r1, r2 = sp.symbols("rho_1 rho_2", positive=True)
+    prob = Problem(reference=[r1, r2, 1 - r1 - r2], rewards=[2, {0: R(1, 2), 2: R(1, 2)}, 0], group_size=3, beta=beta)
+    best = general.vertex_kkt(prob, 0)
+    assert best["preference"] == (0, -sp.sqrt(2) / 2, -sp.sqrt(2))
+    assert best["slacks"][0] == 0 and general.is_zero(best["slacks"][2] - best["slack"] - sp.sqrt(2) / 2)
+    assert general.is_zero(best["beta_edge"] - sp.sqrt(2) / (2 * (1 - r1)))
+    middle = general.vertex_kkt(prob, 1)
+    assert middle["beta_edge"].subs(r2, R(1, 3)) < 0  # the better output 1 is visible: no beta works
+    assert general.vertex_kkt(general.binary_vertex_problem(), 0) == general.vertex_kkt()
+
+
 def test_solved_example_has_zero_mean_preference_and_zero_multiplier():
     with mpmath.workdps(30):
         problem, point, P = general.solved_example("three-values-G3", 30)
@@ -228,3 +240,58 @@ def test_eq6_check_fails_when_the_engine_preference_is_wrong(registry, monkeypat
     monkeypatch.setattr(checks_general, "preference_exact",
                         lambda problem, policy: tuple(2 * v for v in preference_exact(problem, policy)))
     assert not registry.run("eq6-reward-term", 30).passed
+
+
+# --- Beyond the paper: G = 2 with the direct penalty as NLHF -------------------------------------------
+
+
+def test_pairwise_scale_is_the_g2_advantage():
+    assert general.pairwise_scale("population") == 1
+    assert general.pairwise_scale("sample") == 1 / sp.sqrt(2)
+
+
+@pytest.mark.parametrize("normalisation, expected", [("population", beta / 2), ("sample", beta / sp.sqrt(2))])
+def test_direct_nlhf_gaps_vanish_exactly_at_the_matching_tau(normalisation, expected):
+    prob = Problem(reference=["0.2", "0.3", "0.5"], rewards=[{0: R(1, 4), 2: R(3, 4)}, 1, {1: R(1, 2), 3: R(1, 2)}],
+                   group_size=2, beta=1, normalisation=normalisation)
+    assert general.is_zero(general.matching_tau(prob) - expected)
+    gaps = general.direct_nlhf_gaps(prob)
+    assert all(general.is_zero(g.subs(general.tau, expected)) for g in gaps)
+    assert not general.is_zero(gaps[0].subs(general.tau, beta))
+
+
+def test_direct_nlhf_gaps_reject_preferences_that_are_not_antisymmetric():
+    prob = Problem(reference=["0.5", "0.5"], rewards=[{0: R(1, 2), 1: R(1, 2)}, 1], group_size=2, beta=1)
+    with pytest.raises(ValueError):
+        general.direct_nlhf_gaps(prob, general.strict_preferences(prob))
+
+
+def test_nlhf_equilibrium_follows_the_weight_down_to_small_values():
+    matrix = ((R(1, 2), R(3, 5), R(12, 25)), (R(2, 5), R(1, 2), R(3, 5)), (R(13, 25), R(2, 5), R(1, 2)))
+    reference, weight = (R(1, 10**6), R(2, 5), R(3, 5) - R(1, 10**6)), R(1, 40)
+    with mpmath.workdps(40):
+        policy, _ = general.nlhf_equilibrium_numeric(matrix, reference, weight)
+        scores = [mpmath.fsum(policy[b] * mpmath.mpf(matrix[a][b]) for b in range(3)) for a in range(3)]
+        mapped = [general.evaluate(r, {}) * mpmath.exp(s * 40) for r, s in zip(reference, scores)]
+        mapped = [m / mpmath.fsum(mapped) for m in mapped]
+        assert max(abs(a - b) / b for a, b in zip(policy, mapped)) < mpmath.mpf(10) ** -35
+
+
+def test_beyond_checks_pass(registry):
+    assert registry.run("x-vertex-kkt", 30).passed
+    assert registry.run("x-g2-direct-nlhf", 30).passed
+
+
+def test_g2_direct_nlhf_check_fails_without_the_factor_2c(registry, monkeypatch):
+    monkeypatch.setattr(paper_forms, "G2_DIRECT_NLHF_TAU", {"population": beta, "sample": beta / 2})
+    assert not registry.run("x-g2-direct-nlhf", 30).passed
+
+
+def test_vertex_check_fails_when_the_derived_edge_is_off(registry, monkeypatch):
+    derive = general.vertex_kkt
+
+    def wrong(problem=None, vertex=0):
+        return {**derive(problem, vertex), "beta_edge": 2 * derive(problem, vertex)["beta_edge"]}
+
+    monkeypatch.setattr(general, "vertex_kkt", wrong)
+    assert not registry.run("x-vertex-kkt", 30).passed

@@ -13,7 +13,9 @@ engine's quantities); the paper checks compare the results with the printed form
   of the sampled penalty over groups.
 * Section 2.3: the stationarity condition (11) in the paper's variables, its specialisations (12)
   and (13), the multiplier of Appendix A, and the KKT conditions at a vertex (where Appendix A's
-  summation step fails).
+  summation step fails), with the exact range of β in which a vertex satisfies them.
+* Beyond the paper: G = 2 with the direct penalty against the NLHF equilibrium with weight τ (the
+  gap between the two derived fixed-point conditions, and the τ that closes it).
 """
 
 from dataclasses import dataclass
@@ -31,42 +33,6 @@ from ..preference import beats, preference_exact, preference_numeric
 from ..problem import Problem
 from ..solve import stationary_policies
 from ..symbols import beta, indexed, lam, pi_o, pi_old_o, pi_ref_o
-
-# --- The paper's printed forms that paper_forms does not hold (typed once, here) ---------------
-
-
-def pairwise_reward_term_printed(pi, pi_old, prefers):
-    """Sec. 2.1: R_2 = E_{o~π, o'~π_old}[P(o ≻ o') − P(o' ≻ o)] (``prefers[o][o']`` = P(o ≻ o')).
-
-    >>> pairwise_reward_term_printed((1, 0), (0, 1), ((0, 1), (0, 0)))
-    1
-    """
-    K = len(pi)
-    return sp.Add(*[pi[a] * pi_old[b] * (prefers[a][b] - prefers[b][a]) for a in range(K) for b in range(K)])
-
-
-def nlhf_reward_term_printed(pi, pi_old, prefers):
-    """Sec. 2.1: R_2 = 2 E_{o~π, o'~π_old}[P(o ≻ o')] − 1, "the NLHF preference up to constants".
-
-    >>> half = sp.Rational(1, 2)
-    >>> nlhf_reward_term_printed((half, half), (half, half), ((half, 1), (0, half)))
-    0
-    """
-    K = len(pi)
-    return 2 * sp.Add(*[pi[a] * pi_old[b] * prefers[a][b] for a in range(K) for b in range(K)]) - 1
-
-
-def log_opinion_pool(distributions, weights):
-    """Sec. 1: logarithmic opinion pooling, π(o) ∝ Π_k d_k(o)^{w_k}, normalised.
-
-    >>> log_opinion_pool([(sp.Rational(1, 2), sp.Rational(1, 2)), (sp.Rational(1, 5), sp.Rational(4, 5))], [1, 2])
-    (1/17, 16/17)
-    """
-    K = len(distributions[0])
-    pooled = [sp.Mul(*[d[o] ** w for d, w in zip(distributions, weights)]) for o in range(K)]
-    total = sp.Add(*pooled)
-    return tuple(v / total for v in pooled)
-
 
 # --- Helpers ------------------------------------------------------------------------------------
 
@@ -252,8 +218,9 @@ def derive_nlhf(size=3):
 def nlhf_equilibrium_numeric(prefers, reference, weight):
     """The symmetric NLHF equilibrium for numeric data, by Newton on the derived first-order conditions.
 
-    Returns (policy, multiplier) as mpf at the current precision; the unknowns are π (on the
-    simplex, so π' = π) and λ.
+    Returns (policy, multiplier) as mpf at the current precision; the unknowns are log π (on the
+    simplex, so π' = π) and λ.  Newton starts at π_ref with a weight of at least 4, where the
+    equilibrium is near π_ref, and follows it as the weight is halved down to ``weight``.
 
     >>> with mpmath.workdps(20):
     ...     policy, _ = nlhf_equilibrium_numeric(((0.5, 0.5), (0.5, 0.5)), (0.25, 0.75), 1)
@@ -261,24 +228,34 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
     ['0.25', '0.75']
     """
     size = len(reference)
-    system, data_symbols = _nlhf_system(size)
-    d = derive_nlhf(size)
-    matrix = _matrix_values(d.symbols["prefers"], prefers)
-    data = [to_mpf(weight), *(to_mpf(r) for r in reference), *(to_mpf(matrix[q]) for q in data_symbols[1 + size:])]
-    start = [to_mpf(r) for r in reference] + [mpmath.mpf(0)]
-    root = mpmath.findroot(lambda *z: [f(*z, *data) for f in system], start)
-    return tuple(root[i] for i in range(size)), root[size]
+    equations, jacobian, data_symbols = _nlhf_system(size)
+    matrix = _matrix_values(derive_nlhf(size).symbols["prefers"], prefers)
+    data = [*(to_mpf(r) for r in reference), *(to_mpf(matrix[q]) for q in data_symbols[1 + size:])]
+    target = to_mpf(weight)
+    weights = [target]
+    while weights[-1] < 4:
+        weights.append(2 * weights[-1])
+    root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
+    for w in reversed(weights):
+        root = list(mpmath.findroot(lambda *z, w=w: equations(*z, w, *data), root,
+                                    J=lambda *z, w=w: jacobian(*z, w, *data)))
+    return tuple(mpmath.exp(root[i]) for i in range(size)), root[size]
 
 
 @lru_cache(maxsize=None)
 def _nlhf_system(size):
-    """The derived equilibrium conditions and Σπ = 1 as mpmath functions of (π, λ, β, π_ref, q)."""
+    """The derived equilibrium conditions and Σπ = 1, and their Jacobian, as mpmath functions of
+    (log π, λ, β, π_ref, q); also the data symbols (β, π_ref, q) in that order."""
     d = derive_nlhf(size)
     pi = d.symbols["pi"]
+    log_pi = indexed("s", size, real=True)
     entries = sorted({q for row in d.symbols["prefers"] for q in row if isinstance(q, sp.Symbol)}, key=str)
     data_symbols = (beta, *d.symbols["reference"], *entries)
-    equations = [*d.first_order, sp.Add(*pi) - 1]
-    return [sp.lambdify((*pi, lam, *data_symbols), e, "mpmath") for e in equations], data_symbols
+    in_logs = {x: sp.exp(s) for x, s in zip(pi, log_pi)}
+    system = sp.Matrix([sp.expand_log(e.subs(in_logs), force=True) for e in (*d.first_order, sp.Add(*pi) - 1)])
+    unknowns = (*log_pi, lam)
+    return (sp.lambdify((*unknowns, *data_symbols), list(system), "mpmath"),
+            sp.lambdify((*unknowns, *data_symbols), system.jacobian(unknowns), "mpmath"), data_symbols)
 
 
 def _matrix_values(generic, numbers):
@@ -503,30 +480,113 @@ def zero_mean(problem, policy):
     return expectation(policy, preference_exact(problem, policy))
 
 
-@lru_cache(maxsize=None)
-def vertex_kkt():
-    """The KKT conditions of J(·; π_old = δ_a) at the vertex π = δ_a: binary, G = 2, r(a) > r(b).
+def binary_vertex_problem():
+    """The binary problem of slip 4: G = 2, r(a) = 1 > r(b) = 0, π_ref(a) = ρ and β symbolic.
 
-    Returns a dict: ``multiplier`` λ solved from output a's condition (a is the support),
-    ``slack`` γ_b = λ − ∂J/∂π(b) (KKT needs γ_b ≥ 0), ``expected_preference`` E_π[P_2] and
-    ``preference`` (P_2(a|δ_a), P_2(b|δ_a)) from the engine, ``rho`` the symbol for π_ref(a).
-
-    >>> kkt = vertex_kkt()
-    >>> kkt["multiplier"], kkt["slack"], kkt["expected_preference"]
-    (beta*rho - beta, beta*rho - beta + 1, 0)
+    >>> binary_vertex_problem().reference
+    (rho, 1 - rho)
     """
     rho = sp.Symbol("rho", positive=True)
-    pa, pb = sp.symbols("pi_a pi_b", nonnegative=True)
-    problem = Problem(reference=[rho, 1 - rho], rewards=[1, 0], group_size=2, beta=beta)
-    vertex = (sp.Integer(1), sp.Integer(0))
-    preference = preference_exact(problem, vertex)
-    J = objective(preference, (pa, pb), (rho, 1 - rho), vertex, beta, "grpo")
-    at_vertex = {pa: 1, pb: 0}
-    da, db = (sp.diff(J, v).subs(at_vertex) for v in (pa, pb))
-    multiplier = solve_linear(da - lam, lam)  # ∂J/∂π(a) − λ = 0 (γ_a = 0 on the support)
-    return dict(multiplier=sp.expand(multiplier), slack=sp.expand(multiplier - db),
-                expected_preference=sp.expand(expectation(vertex, preference)),
-                preference=preference, rho=rho, objective=J, symbols=(pa, pb))
+    return Problem(reference=[rho, 1 - rho], rewards=[1, 0], group_size=2, beta=beta)
+
+
+@lru_cache(maxsize=None)
+def vertex_kkt(problem=None, vertex=0):
+    """The KKT conditions of J(·; π_old = δ_a) at the vertex π = δ_a (a = ``vertex``), β symbolic.
+
+    With π_old = δ_a the sampled penalty keeps only a's term (the terms of outputs with
+    π_old(o) = 0 vanish), so J(π; δ_a) = Σ_o π(o) P_G(o|δ_a) − β k3(π(a), π_ref(a)): the penalty
+    cannot see the other outputs.  KKT at δ_a: ∂J/∂π(a) = λ (a is the support) and
+    ∂J/∂π(o) = λ − γ_o with γ_o ≥ 0 for o ≠ a.  ``problem`` (default
+    :func:`binary_vertex_problem`) gives π_ref and the reward laws; its β is not used.
+
+    Returns a dict: ``multiplier`` λ; ``slacks`` (γ_o per output, 0 at a); ``slack`` the smallest
+    γ_o over o ≠ a (the binding one, λ − max_{o≠a} P_G(o|δ_a)); ``beta_edge`` its root in β;
+    ``expected_preference`` E_{δ_a}[P_G]; ``preference`` P_G(·|δ_a) from the engine; ``rho`` π_ref(a);
+    ``objective`` J(π; δ_a) in the policy ``symbols``.
+
+    >>> kkt = vertex_kkt()
+    >>> kkt["multiplier"], kkt["slack"], kkt["beta_edge"], kkt["expected_preference"]
+    (beta*rho - beta, beta*rho - beta + 1, -1/(rho - 1), 0)
+    """
+    problem = binary_vertex_problem() if problem is None else problem
+    K = problem.size
+    policy = indexed("pi", K, nonnegative=True)
+    at_vertex = tuple(sp.Integer(int(o == vertex)) for o in range(K))
+    preference = preference_exact(problem, at_vertex)
+    J = objective(preference, policy, problem.reference, at_vertex, beta, "grpo")
+    slopes = [sp.diff(J, v).subs(dict(zip(policy, at_vertex))) for v in policy]
+    multiplier = sp.expand(solve_linear(slopes[vertex] - lam, lam))  # γ_a = 0 on the support
+    slacks = tuple(sp.expand(multiplier - s) for s in slopes)
+    binding = sp.expand(multiplier - sp.Max(*[preference[o] for o in range(K) if o != vertex]))
+    return dict(multiplier=multiplier, slacks=slacks, slack=binding, beta_edge=solve_linear(binding, beta),
+                expected_preference=sp.expand(expectation(at_vertex, preference)), preference=preference,
+                rho=problem.reference[vertex], objective=J, symbols=policy)
+
+
+# --- Beyond the paper: G = 2 with the direct penalty is an NLHF equilibrium -------------------------
+
+#: τ, the regularisation weight of the NLHF game (5) when it is compared with β.
+tau = sp.Symbol("tau", positive=True)
+
+
+def pairwise_scale(normalisation):
+    """c: the engine's advantage of the better member of a G = 2 group (1 population, 1/√2 sample).
+
+    >>> pairwise_scale("population"), pairwise_scale("sample")
+    (1, sqrt(2)/2)
+    """
+    return advantage([1, 0], 0, normalisation)
+
+
+@lru_cache(maxsize=None)
+def direct_nlhf_gaps(problem, prefers=None):
+    """How far the G = 2 direct-penalty stationary policy is from the NLHF equilibrium with weight τ.
+
+    Both are derived log pools, log π(o) = log π_ref(o) + e(o) + const: the direct penalty's
+    (:func:`~grpo_symbolic.objective.derive_stationarity`) has e(o) = P_2(o|π)/β with the engine's
+    P_2 of ``problem``; NLHF's (:func:`derive_nlhf`) has e(o) = E_{o'~π}[P(o ≻ o')]/τ with
+    ``prefers`` (default: the tie-split preferences of ``problem``).  Returns, for o = o_2 … o_K,
+    [e_direct(o_1) − e_direct(o)] − [e_NLHF(o_1) − e_NLHF(o)] in the generic π_i (on the simplex),
+    β and τ: all vanish iff the two fixed-point conditions are the same.
+
+    >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=1)
+    >>> sp.factor(direct_nlhf_gaps(prob)[0])
+    -(beta - 2*tau)/(2*beta*tau)
+    """
+    if problem.group_size != 2:
+        raise ValueError(f"problem: group_size must be 2, got {problem.group_size}")
+    K = problem.size
+    d, st = derive_nlhf(K), derive_stationarity("direct", K)
+    pi = d.symbols["pi"]
+    on_simplex = (*pi[:-1], 1 - sp.Add(*pi[:-1]))
+    prefers = tie_split_preferences(problem) if prefers is None else prefers
+    generic = d.symbols["prefers"]
+    entries = {}
+    for a, b in itertools.product(range(K), repeat=2):
+        if isinstance(generic[a][b], sp.Symbol):
+            entries[generic[a][b]] = prefers[a][b]
+        elif sp.expand(generic[a][b].subs(entries) - prefers[a][b]) != 0:
+            raise ValueError(f"prefers: NLHF needs antisymmetric preferences with 1/2 on the diagonal; entry {a, b}")
+    at_pi = dict(zip(st.preference, preference_exact(problem, on_simplex)))
+    direct = [sp.expand_log(sp.log(v), force=True).subs(at_pi) for v in st.policy]
+    nlhf = [v.subs(entries).subs(beta, tau) for v in d.policy]
+    return tuple(sp.expand((direct[0] - direct[o]) - (nlhf[0] - nlhf[o])) for o in range(1, K))
+
+
+def matching_tau(problem):
+    """The weights τ for which the direct G = 2 and NLHF fixed-point conditions coincide, solved from the gaps.
+
+    Each gap is linear in 1/τ; the solution of the first gap is returned if it makes every gap
+    vanish (None otherwise).
+
+    >>> matching_tau(Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=1, normalisation="sample"))
+    sqrt(2)*beta/2
+    """
+    inverse = sp.Dummy("u", positive=True)
+    gaps = [g.subs(tau, 1 / inverse) for g in direct_nlhf_gaps(problem)]
+    solved = sp.cancel(1 / solve_linear(gaps[0], inverse))
+    return solved if all(is_zero(g.subs(inverse, 1 / solved)) for g in gaps) else None
 
 
 # --- Numeric examples shared by the checks -----------------------------------------------------------

@@ -1,0 +1,204 @@
+"""Shift-only advantages A_i = r_i − mean(r) (paper Sec. 3), derived from the model.
+
+The shift rule is affine in the group's rewards, so the expected advantage of an output o against
+G − 1 outputs drawn from π_old is the rule applied to r(o) and G − 1 copies of E_{π_old} r: this
+gives P_G(o|π_old) = (1 − 1/G)(r(o) − E_{π_old} r) for symbolic G, and the reward term
+E_{o~π}[P_G(o|π_old)] = (1 − 1/G)(E_π r − E_{π_old} r).  :func:`engine_preference_gap` holds the
+pattern against the engine's exact P_G at concrete G.  With the direct penalty the stationary
+policy is the log pool π ∝ π_ref·exp((1 − 1/G) r/β), i.e. RLHF's (4) with β' = βG/(G − 1); with
+GRPO's own penalty it keeps the paper's g(x) = 1/(1 − x) (:func:`grpo_policy_gaps`).
+"""
+
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+
+from .. import paper_forms
+from ..advantage import RULES, Group
+from ..numeric import to_mpf
+from ..objective import derive_stationarity
+from ..preference import preference_exact
+from ..problem import Problem
+from ..symbols import G, beta, delta, gamma, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
+
+#: The number of outputs of the generic derivations.
+OUTPUTS = 3
+
+#: A symbolic group size that SymPy knows to be ≥ 2: G = n + 2, n a non-negative integer.
+group_excess = sp.Symbol("n", integer=True, nonnegative=True)
+SYMBOLIC_GROUP_SIZE = group_excess + 2
+
+# --- notes.md "Beyond the paper" forms (not in paper_forms; typed here once) -----------------------
+#: Shift-only with GRPO's penalty: π(o) = π_ref(o) / (1 − (1 − 1/G)(r(o) − E_π r)/β).
+SHIFT_ONLY_GRPO_POLICY = pi_ref_o / (1 - (1 - 1 / G) * (r_o - r_mean) / beta)
+#: Its binary case: (14) with γ replaced by (1 − 1/G)Δ, Δ = r(a) − r(b) > 0.
+SHIFT_ONLY_GRPO_BINARY = paper_forms.POLICY_EQ14.subs(gamma, (1 - 1 / G) * delta)
+# ----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def expected_advantage():
+    """E[A_1 | o_1 = o] for symbolic G: the shift rule at reward r(o) and G − 1 rewards E_{π_old} r.
+
+    Valid because the rule is affine in the rewards (:func:`rule_is_affine`).
+
+    >>> expected_advantage()
+    (G - 1)*(r_o - rbar_old)/G
+    """
+    advantage = RULES["shift"](Group((r_o, r_old_mean), 0, (0, G - 1)), 0, sp.sqrt)
+    return sp.factor(advantage)
+
+
+def rule_is_affine(group_size):
+    """True when the shift rule is affine in all ``group_size`` rewards of a symbolic group.
+
+    >>> rule_is_affine(4)
+    True
+    """
+    rewards = indexed("r", group_size, real=True)
+    advantage = RULES["shift"](Group(rewards, 0, (0,) + (1,) * (group_size - 1)), 0, sp.sqrt)
+    return sp.Poly(sp.expand(advantage), *rewards).total_degree() <= 1
+
+
+@lru_cache(maxsize=None)
+def reward_term(size=OUTPUTS):
+    """(derived, printed) E_{o~π}[P_G(o|π_old)] over ``size`` outputs, on the simplex, expanded.
+
+    >>> derived, printed = reward_term(2)
+    >>> sp.expand(derived - printed)
+    0
+    """
+    pi, pi_old, rewards = (indexed(stem, size, positive=True) for stem in ("pi", "pi_old", "r"))
+    old_mean = sum(q * r for q, r in zip(pi_old, rewards))
+    derived = sum(x * expected_advantage().subs({r_o: r, r_old_mean: old_mean}) for x, r in zip(pi, rewards))
+    printed = paper_forms.SHIFT_ONLY_REWARD_TERM.subs(
+        {r_mean: sum(x * r for x, r in zip(pi, rewards)), r_old_mean: old_mean})
+    simplex = {pi[-1]: 1 - sum(pi[:-1]), pi_old[-1]: 1 - sum(pi_old[:-1])}
+    return sp.expand(derived.subs(simplex)), sp.expand(printed.subs(simplex))
+
+
+def engine_problem(group_size, rewards):
+    """A shift-only Problem with uniform π_ref (π_ref plays no role in P_G).
+
+    >>> engine_problem(3, [1, 0]).normalisation
+    'shift'
+    """
+    size = len(rewards)
+    return Problem(reference=[sp.Rational(1, size)] * size, rewards=rewards, group_size=group_size,
+                   beta=1, normalisation="shift")
+
+
+def engine_preference_gap(group_size, rewards, policy):
+    """Per output, the engine's exact P_G(o|policy) minus the symbolic-G pattern at this G, expanded.
+
+    >>> u, v = sp.symbols("u v", real=True)
+    >>> engine_preference_gap(4, [u, v], (sp.Rational(1, 3), sp.Rational(2, 3)))
+    (0, 0)
+    """
+    problem = engine_problem(group_size, rewards)
+    old_mean = sum(x * law.mean for x, law in zip(policy, problem.rewards))
+    pattern = expected_advantage().subs({G: group_size, r_old_mean: old_mean})
+    return tuple(sp.expand(value - pattern.subs(r_o, law.mean))
+                 for value, law in zip(preference_exact(problem, policy), problem.rewards))
+
+
+@lru_cache(maxsize=None)
+def direct_policy_ratios(size=OUTPUTS):
+    """Derived direct-penalty π(o) with P_G = shift pattern at π_old = π, over RLHF's (4) at β'.
+
+    All ratios are the same expression (the normaliser), so π ∝ π_ref·e^{r/β'}, β' = βG/(G − 1).
+
+    >>> ratios = direct_policy_ratios(2)
+    >>> sp.simplify(ratios[0] - ratios[1])
+    0
+    """
+    st = derive_stationarity("direct", size)
+    rewards = indexed("r", size, real=True)
+    on_policy_mean = sum(x * r for x, r in zip(st.pi, rewards))
+    effective = {beta: paper_forms.SHIFT_ONLY_DIRECT_BETA}
+    ratios = []
+    for policy, ref, pref, r in zip(st.policy, st.pi_ref, st.preference, rewards):
+        shift = expected_advantage().subs({r_o: r, r_old_mean: on_policy_mean})
+        rlhf = paper_forms.RLHF_POLICY_EQ4.subs(effective).subs({pi_ref_o: ref, r_o: r})
+        ratios.append(sp.powsimp(sp.expand(policy.subs(pref, shift) / rlhf)))
+    return tuple(ratios)
+
+
+def rlhf_policy(problem, dps=50):
+    """RLHF's (4) at β' = βG/(G − 1) for a numeric shift-only Problem: π ∝ π_ref·e^{r̄/β'}.
+
+    >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=1,
+    ...                normalisation="shift", penalty="direct")
+    >>> [mpmath.nstr(v, 10) for v in rlhf_policy(prob, dps=20)]
+    ['0.6224593312', '0.3775406688']
+    """
+    form = sp.lambdify((pi_ref_o, r_o, beta), paper_forms.RLHF_POLICY_EQ4, "mpmath")
+    with mpmath.workdps(dps + 10):
+        weight = to_mpf(paper_forms.SHIFT_ONLY_DIRECT_BETA.subs({beta: problem.beta, G: problem.group_size}))
+        pooled = [form(to_mpf(ref), to_mpf(law.mean), weight) for ref, law in zip(problem.reference, problem.rewards)]
+        total = mpmath.fsum(pooled)
+        result = [v / total for v in pooled]
+    with mpmath.workdps(dps):
+        return tuple(+v for v in result)
+
+
+@lru_cache(maxsize=None)
+def grpo_policy_gaps(size=OUTPUTS):
+    """(λ, per output: derived π(o) − :data:`SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
+
+    The derived stationary form of :func:`~grpo_symbolic.objective.derive_stationarity` with P_G =
+    the shift pattern at π_old = π, on the simplex; λ = E_π[P_G] comes out 0 (zero-mean identity).
+
+    >>> grpo_policy_gaps(2)
+    (0, (0, 0))
+    """
+    st = derive_stationarity("grpo", size)
+    rewards = indexed("r", size, real=True)
+    on_policy_mean = sum(x * r for x, r in zip(st.pi, rewards))
+    shift = {P: expected_advantage().subs({r_o: r, r_old_mean: on_policy_mean}) for P, r in zip(st.preference, rewards)}
+    simplex = {st.pi[-1]: 1 - sum(st.pi[:-1])}
+    multiplier = sp.factor(sp.expand(st.multiplier.subs(shift).subs(simplex)))
+    gaps = []
+    for policy, ref, r in zip(st.policy, st.pi_ref, rewards):
+        printed = SHIFT_ONLY_GRPO_POLICY.subs({pi_ref_o: ref, r_o: r, r_mean: on_policy_mean})
+        gaps.append(sp.cancel(sp.together(policy.subs(shift).subs(lam, multiplier) - printed).subs(simplex)))
+    return multiplier, tuple(gaps)
+
+
+def grpo_policy(problem, dps=50):
+    """The fixed point of :data:`SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
+
+    With t = E_π r the form gives π(o; t) = π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in
+    t where every denominator is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found
+    by bisection, and then E_π r = t holds by summing the form.
+
+    >>> prob = Problem(reference=["0.25", "0.75"], rewards=[3, 1], group_size=4, beta="1.5",
+    ...                normalisation="shift")
+    >>> [mpmath.nstr(v, 10) for v in grpo_policy(prob, dps=20)]
+    ['0.5', '0.5']
+    """
+    form = sp.lambdify((pi_ref_o, r_o, r_mean, beta, G), SHIFT_ONLY_GRPO_POLICY, "mpmath")
+    with mpmath.workdps(dps + 10):
+        refs = [to_mpf(ref) for ref in problem.reference]
+        means = [to_mpf(law.mean) for law in problem.rewards]
+        weight, size = to_mpf(problem.beta), to_mpf(problem.group_size)
+
+        def excess(t):
+            return mpmath.fsum(form(ref, m, t, weight, size) for ref, m in zip(refs, means)) - 1
+
+        lo = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
+        step = weight
+        hi = lo + step
+        while excess(hi) > 0:
+            step *= 2
+            hi = lo + step
+        lo = lo + step / 2 if step > weight else lo  # excess(lo) > 0 or lo is the pole
+        tolerance = mpmath.mpf(10) ** (-(dps + 8)) * (1 + abs(hi))
+        while hi - lo > tolerance:
+            middle = (lo + hi) / 2
+            lo, hi = (middle, hi) if excess(middle) > 0 else (lo, middle)
+        t = (lo + hi) / 2
+        result = [form(ref, m, t, weight, size) for ref, m in zip(refs, means)]
+    with mpmath.workdps(dps):
+        return tuple(+v for v in result)

@@ -1,0 +1,234 @@
+"""The paper's Figures 1–3: the stationary π(a) against π_ref(a), from the derived closed forms.
+
+* Figure 1: GRPO, G = 2, one curve per β/γ — (14) as derived by :func:`.cases.binary.policy_g2`.
+* Figure 2: GRPO, G → ∞, one curve per β — (15) as derived by :func:`.cases.binary.policy_large_g`.
+* Figure 3: direct KL penalty, G = 2, one curve per β/γ — the Z formula as derived by
+  :func:`.cases.direct_kl.g2_policy`.
+
+Each closed form is lambdified (to mpmath, evaluated at 30 digits and rounded to float64, so every
+plotted value is correctly rounded) on a grid of π_ref(a) that includes points very close to 0
+(down to 10⁻¹²).  At π_ref(a) = 0 exactly the answer a is outside the reference's
+support and the derived stationary form gives π(a) = 0; that value is drawn as a filled marker,
+and the limit of the curve as π_ref(a) → 0+ as an open marker, so a jump at 0 is visible where
+there is one.  The closed forms depend on β and γ only through β/γ, so γ = 1 is used.
+:func:`curves` returns the plotted data (no matplotlib needed); :func:`main` draws the figures
+(``grpo-symbolic figures -o DIR``).
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .cases import binary, direct_kl
+from .errors import ParameterError
+from .objective import derive_stationarity
+from .symbols import beta, gamma, rho
+
+#: The legend values: β/γ for Figures 1 and 3, β for Figure 2 (the paper does not list its own).
+PARAMETERS = (sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Integer(1), sp.Integer(2))
+#: Default number of grid points on (0, 1].
+POINTS = 400
+#: Digits at which the closed forms are evaluated before rounding to float64: in float64 the
+#: radicand of (14) at β = γ loses about five digits to cancellation next to π_ref(a) = 0.
+EVALUATION_DPS = 30
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One plotted curve: π(a) at ``reference`` (numpy arrays), its value at and limit towards π_ref(a) = 0."""
+
+    parameter: sp.Rational
+    label: str
+    reference: np.ndarray
+    policy: np.ndarray
+    value_at_zero: float
+    limit_at_zero: float
+
+    @property
+    def jump_at_zero(self):
+        """lim_{π_ref(a)→0+} π(a) − π(a)|_{π_ref(a)=0}."""
+        return self.limit_at_zero - self.value_at_zero
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """The data of one figure: its curves and the text drawn with them."""
+
+    number: int
+    title: str
+    parameter_name: str
+    penalty: str
+    group_size: object
+    curves: tuple
+
+
+@dataclass(frozen=True)
+class _Spec:
+    title: str
+    parameter_name: str
+    legend: str
+    penalty: str
+    group_size: object
+
+
+_SPECS = {
+    1: _Spec(r"Figure 1: GRPO stationary policy, $G = 2$", "beta/gamma", r"$\beta/\gamma = {}$", "grpo", 2),
+    2: _Spec(r"Figure 2: GRPO stationary policy, $G \to \infty$", "beta", r"$\beta = {}$", "grpo", sp.oo),
+    3: _Spec(r"Figure 3: direct KL penalty, $G = 2$", "beta/gamma", r"$\beta/\gamma = {}$", "direct", 2),
+}
+
+
+def _spec(figure_number):
+    if figure_number not in _SPECS:
+        raise ParameterError(f"figure_number: got {figure_number!r}; the paper has Figures 1, 2 and 3")
+    return _SPECS[figure_number]
+
+
+@lru_cache(maxsize=None)
+def closed_form(figure_number):
+    """The derived π(a) of a figure as a SymPy expression in ρ = π_ref(a) and β (γ = 1).
+
+    >>> closed_form(3)
+    rho*exp(1/beta)/(rho*exp(1/beta) - rho + 1)
+    """
+    _spec(figure_number)
+    derived = {1: binary.policy_g2, 2: binary.policy_large_g, 3: direct_kl.g2_policy}[figure_number]()
+    return derived.subs(gamma, 1)
+
+
+def value_at_zero(penalty):
+    """π(a) at π_ref(a) = 0 from the derived stationary form π(o) = f(P_G(o), λ)·π_ref(o).
+
+    >>> value_at_zero("grpo"), value_at_zero("direct")
+    (0, 0)
+    """
+    st = derive_stationarity(penalty)
+    return st.policy[0].subs(st.pi_ref[0], 0)
+
+
+def reference_grid(points=POINTS):
+    """π_ref(a) values: log-spaced from 10⁻¹² to 10⁻², then evenly spaced up to 1.
+
+    >>> grid = reference_grid(40)
+    >>> float(grid[0]), float(grid[-1]), bool(np.all(np.diff(grid) > 0))
+    (1e-12, 1.0, True)
+    """
+    if isinstance(points, bool) or not isinstance(points, int) or points < 8:
+        raise ParameterError(f"points: got {points!r}; give a whole number of grid points >= 8")
+    near_zero = np.logspace(-12, -2, points // 4, endpoint=False)
+    return np.concatenate([near_zero, np.linspace(0.01, 1.0, points - points // 4)])
+
+
+def curves(figure_number, points=POINTS):
+    """The plotted data of Figure ``figure_number`` (1, 2 or 3): a :class:`FigureData`.
+
+    >>> data = curves(1, points=40)
+    >>> [c.label for c in data.curves][:2], data.parameter_name
+    (['$\\\\beta/\\\\gamma = 0.1$', '$\\\\beta/\\\\gamma = 0.25$'], 'beta/gamma')
+    >>> round(data.curves[0].jump_at_zero, 12), round(curves(3, points=40).curves[0].jump_at_zero, 12)
+    (0.9, 0.0)
+    """
+    spec = _spec(figure_number)
+    form = closed_form(figure_number)
+    function = sp.lambdify((rho, beta), form, "mpmath")
+    grid = reference_grid(points)
+    at_zero = float(value_at_zero(spec.penalty))
+    result = []
+    with mpmath.workdps(EVALUATION_DPS):
+        for parameter in PARAMETERS:
+            weight = mpmath.mpf(int(parameter.p)) / int(parameter.q)
+            policy = np.array([float(function(mpmath.mpf(float(r)), weight)) for r in grid])
+            limit = float(sp.limit(form.subs(beta, parameter), rho, 0, "+"))
+            label = spec.legend.format(_decimal(parameter))
+            result.append(Curve(parameter, label, grid, policy, at_zero, limit))
+    return FigureData(figure_number, spec.title, spec.parameter_name, spec.penalty, spec.group_size, tuple(result))
+
+
+def _decimal(value):
+    return format(float(value), "g")
+
+
+def draw(figure_number, points=POINTS):
+    """The matplotlib Figure of Figure ``figure_number`` (Agg backend).
+
+    The main panel has linear axes; an inset (below the diagonal, where no curve can be since
+    π(a) ≥ π_ref(a)) repeats the curves with a logarithmic π_ref(a) axis, down to 10⁻¹², so the
+    behaviour next to π_ref(a) = 0 is visible.
+    """
+    plt = _pyplot()
+    data = curves(figure_number, points)
+    figure, axes = plt.subplots(figsize=(8.2, 5.2), dpi=150)
+    inset = axes.inset_axes([0.5, 0.07, 0.46, 0.34])
+    axes.plot([0, 1], [0, 1], linestyle=":", color="0.35", linewidth=1.4, label=r"$\pi = \pi_{\mathrm{ref}}$")
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.8, len(data.curves)))
+    for curve, colour in zip(data.curves, colours):
+        axes.plot(curve.reference, curve.policy, color=colour, linewidth=1.8, label=curve.label)
+        inset.plot(curve.reference, curve.policy, color=colour, linewidth=1.4)
+        if abs(curve.jump_at_zero) > 1e-9:
+            axes.plot([0], [curve.limit_at_zero], marker="o", markersize=6, markerfacecolor="white",
+                      markeredgecolor=colour, linestyle="none", clip_on=False, zorder=4)
+        axes.plot([0], [curve.value_at_zero], marker="o", markersize=5, color=colour, linestyle="none",
+                  clip_on=False, zorder=5)
+    grey = "0.3"
+    axes.plot([], [], marker="o", markersize=5, color=grey, linestyle="none",
+              label=r"value at $\pi_{\mathrm{ref}}(a) = 0$")
+    axes.plot([], [], marker="o", markersize=6, markerfacecolor="white", markeredgecolor=grey,
+              linestyle="none", label=r"limit as $\pi_{\mathrm{ref}}(a) \to 0^+$")
+    axes.set_xlim(-0.02, 1.0)
+    axes.set_ylim(-0.02, 1.02)
+    axes.set_xlabel(r"$\pi_{\mathrm{ref}}(a)$", fontsize=12)
+    axes.set_ylabel(r"$\pi(a)$", fontsize=12)
+    axes.set_title(data.title, fontsize=12)
+    axes.grid(True, alpha=0.25)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, framealpha=0.95)
+    inset.plot(data.curves[0].reference, data.curves[0].reference, linestyle=":", color="0.35", linewidth=1.2)
+    inset.set_xscale("log")
+    inset.set_xlim(1e-12, 1)
+    inset.set_ylim(-0.02, 1.02)
+    inset.set_xticks([1e-12, 1e-8, 1e-4, 1])
+    inset.tick_params(labelsize=7)
+    inset.set_title(r"near $\pi_{\mathrm{ref}}(a) = 0$ (log scale)", fontsize=8)
+    inset.grid(True, alpha=0.25)
+    figure.tight_layout()
+    return figure
+
+
+def write(figure_number, directory, points=POINTS):
+    """Write fig<N>.png and fig<N>.pdf into ``directory``; return the two paths."""
+    plt = _pyplot()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    figure = draw(figure_number, points)
+    paths = [directory / f"fig{figure_number}.{suffix}" for suffix in ("png", "pdf")]
+    try:
+        for path in paths:
+            figure.savefig(path)
+    finally:
+        plt.close(figure)
+    return paths
+
+
+def main(args):
+    """``grpo-symbolic figures -o DIR``: write Figures 1–3 as PNG and PDF into ``args.output``."""
+    for number in sorted(_SPECS):
+        for path in write(number, args.output):
+            print(path)
+    return 0
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise ParameterError(
+            "figures: matplotlib is not installed; install it with 'pip install matplotlib' "
+            "(or the project's dev extra: pip install -e .[dev])"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
