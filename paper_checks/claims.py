@@ -173,8 +173,7 @@ CLAIMS = _claims(
      "sigma^2 = Delta^2 p_o (1 - p_o) holds only for deterministic rewards; with noise (15) is not exact"),
     ("slip-8", "App. B.2",
      "sign(r(a|q) - r(b|q)), limits x -> 0+ and x -> 1-, and h > 0 on (0, 1) (printed [0, 1])"),
-    ("slip-9", "throughout",
-     "typos: pi_theta(q|q) for pi_theta(a|q); 'reference-penalty divergence penalty'; 'vaues'"),
+    # slip 9 (typos) is not a mathematical claim: docs/errata.md lists it without a check.
     ("slip-10", "App. B.2",
      "of the two zeros of h only the smaller attracts under best response; the larger repels"),
 )
