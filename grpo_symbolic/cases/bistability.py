@@ -1,0 +1,336 @@
+"""Bistability of the direct KL penalty at G → ∞ (binary, r(a) > r(b)), and three views of its zeros.
+
+:mod:`.direct_kl` derives h (dJ/dp = β·h(p) at p_o = p), its minimum h(x*), its zeros and the
+best-response map T(t) = logit ρ + (e^{t/2} + e^{−t/2})/β in the coordinate t = logit p_o.
+This module adds, from those derivations:
+
+* where the two zeros exist: h(x*) decreases strictly in β, so for each ρ there is one threshold
+  β_c(ρ) with two zeros iff β > β_c(ρ); computed from h(x*) = 0, and independently from the
+  double-root condition h = h' = 0;
+* which zero attracts repeated best responses: T'(t) = sinh(t/2)/β, so a zero attracts iff
+  |sinh(t/2)| < β.  T' = 1 at x* and T' = −1 at 1 − x*, so the larger zero always repels and the
+  smaller one attracts iff h(1 − x*) > 0; that fails for some β iff ρ < ρ_min, and then for a window
+  of β around β = 1;
+* the same zeros as Mroueh's fixed point (logit p = logit ρ + 1/(β sqrt(p(1 − p)))) and as the
+  stationary points of U(p) − β·KL((p, 1 − p)‖(ρ, 1 − ρ)) with U(p) = 2 arcsin sqrt(p).
+"""
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import mpmath
+import sympy as sp
+
+from .. import paper_forms
+from ..errors import SolverError
+from ..exact_numbers import exact
+from ..numeric import to_mpf
+from ..penalty import kl
+from ..symbols import beta, p, rho, x
+from . import direct_kl
+
+
+class ZeroStability(NamedTuple):
+    """A zero of h (π(a)), the best-response slope T' there, and whether it attracts (|T'| < 1)."""
+
+    policy: object
+    slope: object
+    attracting: bool
+
+
+# --- Symbolic: existence and the threshold in β -------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def minimum_slope_in_beta():
+    """d h(x*)/dβ, reduced: negative for every β > 0, so h(x*) decreases strictly in β.
+
+    >>> minimum_slope_in_beta()
+    -2*sqrt(beta**2 + 1)/beta**2
+    """
+    return sp.factor(sp.radsimp(sp.together(sp.diff(direct_kl.h_minimum(), beta))))
+
+
+@lru_cache(maxsize=None)
+def critical_beta_slope_in_rho():
+    """dβ_c/dρ by implicit differentiation of h(x*) = 0: positive, so β_c increases with ρ.
+
+    >>> critical_beta_slope_in_rho()
+    -beta**2/(2*rho*sqrt(beta**2 + 1)*(rho - 1))
+    """
+    return sp.factor(-sp.diff(direct_kl.h_minimum(), rho) / minimum_slope_in_beta())
+
+
+# --- Symbolic: stability under best response ---------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def best_response_slope():
+    """T'(t), the derivative of :func:`.direct_kl.best_response_logit` in t = logit p_o.
+
+    >>> best_response_slope()
+    exp(t/2)/(2*beta) - exp(-t/2)/(2*beta)
+    """
+    return sp.diff(direct_kl.best_response_logit(), direct_kl.logit_old)
+
+
+def logit_in_odds_root():
+    """logit x at x = u²/(1 + u²), reduced: 2 log u (so t* = logit x* = 2 log u*).
+
+    >>> logit_in_odds_root()
+    2*log(u)
+    """
+    u = direct_kl.odds_root
+    point = u**2 / (1 + u**2)
+    return sp.expand_log(sp.log(sp.cancel(point / (1 - point))), force=True)
+
+
+def mirror_in_odds_root():
+    """x(1/u) − (1 − x(u)) for x(u) = u²/(1 + u²), reduced: 0, so u ↦ 1/u is x ↦ 1 − x.
+
+    >>> mirror_in_odds_root()
+    0
+    """
+    u = direct_kl.odds_root
+    point = lambda v: v**2 / (1 + v**2)  # noqa: E731
+    return sp.cancel(point(1 / u) - (1 - point(u)))
+
+
+@lru_cache(maxsize=None)
+def slopes_at_turning_points():
+    """(T' at x*, T' at 1 − x*), i.e. at t = ±2 log u*: (1, −1).
+
+    >>> slopes_at_turning_points()
+    (1, -1)
+    """
+    u_star = direct_kl.h_turning_point()[0]
+    t_star = logit_in_odds_root().subs(direct_kl.odds_root, u_star)
+    slope = best_response_slope()
+    return tuple(sp.factor(sp.radsimp(sp.together(slope.subs(direct_kl.logit_old, s * t_star)))) for s in (1, -1))
+
+
+@lru_cache(maxsize=None)
+def h_at_mirror():
+    """h(1 − x*), derived at u = 1/u*: the smaller zero attracts iff this is > 0.
+
+    >>> h_at_mirror()
+    log(rho) - log(1 - rho) + 2*log(beta + sqrt(beta**2 + 1)) + 2*sqrt(beta**2 + 1)/beta
+    """
+    return direct_kl.h_at_odds_root(1 / direct_kl.h_turning_point()[0])
+
+
+@lru_cache(maxsize=None)
+def oscillation_onset():
+    """(β₀, ρ_min): h(1 − x*) − logit ρ is least at β₀ = 1; both zeros repel for some β iff ρ < ρ_min.
+
+    >>> onset = oscillation_onset()
+    >>> onset[0], sp.N(onset[1], 8)
+    (1, 0.010039137)
+    """
+    free = h_at_mirror().subs(rho, sp.Rational(1, 2))  # logit ρ = 0
+    slope = sp.factor(sp.radsimp(sp.together(sp.diff(free, beta))))
+    (turning,) = [r for r in sp.solve(slope, beta) if r.is_positive]
+    return turning, 1 / (1 + sp.exp(sp.radsimp(free.subs(beta, turning))))
+
+
+# --- Symbolic: three views of the zeros ----------------------------------------------------------
+
+
+def utility_slope():
+    """dU/dp for the printed utility U(p) = 2 arcsin sqrt(p).
+
+    >>> utility_slope()
+    1/(sqrt(p)*sqrt(1 - p))
+    """
+    return sp.diff(paper_forms.ARCSIN_UTILITY, p)
+
+
+def regularised_utility():
+    """U(p) − β KL((p, 1 − p)‖(ρ, 1 − ρ)).
+
+    >>> regularised_utility().has(sp.asin)
+    True
+    """
+    return paper_forms.ARCSIN_UTILITY - beta * kl((p, 1 - p), (rho, 1 - rho))
+
+
+def regularised_utility_gap():
+    """d/dp [U − β KL] − β h(p), reduced: 0 (the stationary points are the zeros of h).
+
+    >>> regularised_utility_gap()
+    0
+    """
+    slope = sp.diff(regularised_utility(), p)
+    return sp.expand(sp.expand_log(slope - beta * direct_kl.h().subs(x, p), force=True))
+
+
+def mroueh_gap():
+    """(lhs − rhs of Mroueh's fixed-point equation) + h(p), reduced: 0 (it is h(p) = 0 rearranged).
+
+    >>> mroueh_gap()
+    0
+    """
+    equation = paper_forms.MROUEH_FIXED_POINT
+    return sp.expand(sp.expand_log(equation.lhs - equation.rhs + direct_kl.h().subs(x, p), force=True))
+
+
+# --- Numeric -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _numeric_forms():
+    u = direct_kl.odds_root
+    h_u = direct_kl.h_in_odds_root()
+    equation = paper_forms.MROUEH_FIXED_POINT
+    return dict(
+        minimum=sp.lambdify((rho, beta), direct_kl.h_minimum(), "mpmath"),
+        mirror=sp.lambdify((rho, beta), h_at_mirror(), "mpmath"),
+        slope=sp.lambdify((direct_kl.logit_old, beta), best_response_slope(), "mpmath"),
+        h_u=sp.lambdify((u, rho, beta), h_u, "mpmath"),
+        h_s=sp.lambdify((u, rho, beta), u * sp.diff(h_u, u), "mpmath"),  # dh/d(log u)
+        mroueh=sp.lambdify((p, rho, beta), equation.lhs - equation.rhs, "mpmath"),
+        utility=sp.lambdify((p, rho, beta), regularised_utility(), "mpmath"),
+    )
+
+
+def _numbers(reference, weight=None):
+    values = [to_mpf(exact(reference, "reference"))]
+    if weight is not None:
+        values.append(to_mpf(exact(weight, "beta")))
+    return values
+
+
+def _root_beside(f, start, direction, dps, what):
+    """The root of ``f`` met first when stepping from ``start`` in ``direction`` (doubling steps)."""
+    width = mpmath.mpf(1)
+    sign = f(start) > 0
+    while (f(start + direction * width) > 0) == sign:
+        width *= 2
+        if width > 2**12:
+            raise SolverError(f"{what}: no sign change within {2**12} of {mpmath.nstr(start, 6)}")
+    root = mpmath.findroot(f, tuple(sorted((start, start + direction * width))), solver="anderson", verify=False)
+    if abs(f(root)) > mpmath.mpf(10) ** (-dps - 3) * (1 + abs(start)):
+        raise SolverError(f"{what}: the root near {mpmath.nstr(root, 8)} did not converge to {dps} digits")
+    return root
+
+
+def critical_beta(reference, dps=50):
+    """β_c(ρ), the root of h(x*) = 0: h has two zeros iff β > β_c(ρ), none iff β < β_c(ρ).
+
+    Solved in log β, where h(x*) decreases strictly (:func:`minimum_slope_in_beta`).
+
+    >>> mpmath.nstr(critical_beta("0.5", dps=30), 10)
+    '1.508879562'
+    """
+    minimum = _numeric_forms()["minimum"]
+    with mpmath.workdps(dps + 15):
+        (r,) = _numbers(reference)
+        f = lambda b: minimum(r, mpmath.exp(b))  # noqa: E731
+        b = _root_beside(f, mpmath.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta")
+        value = mpmath.exp(b)
+    with mpmath.workdps(dps):
+        return +value
+
+
+def double_root(reference, start=(1, 1), dps=50):
+    """(x, β) solving h(x) = h'(x) = 0 jointly (Newton in log u and log β from ``start`` = (u, β)).
+
+    Independent of h(x*): the tangency where two zeros of h are born, so β = β_c(ρ) and x = x*.
+
+    >>> [mpmath.nstr(v, 10) for v in double_root("0.5", dps=30)]
+    ['0.9167782798', '1.508879562']
+    """
+    forms = _numeric_forms()
+    with mpmath.workdps(dps + 15):
+        (r,) = _numbers(reference)
+        system = [lambda s, b: forms["h_u"](mpmath.exp(s), r, mpmath.exp(b)),
+                  lambda s, b: forms["h_s"](mpmath.exp(s), r, mpmath.exp(b))]
+        s, b = mpmath.findroot(system, tuple(mpmath.log(to_mpf(exact(v, "start"))) for v in start), verify=False)
+        if max(abs(f(s, b)) for f in system) > mpmath.mpf(10) ** (-dps - 3):
+            raise SolverError(f"double root: Newton from {start} did not converge to {dps} digits")
+        u2 = mpmath.exp(2 * s)
+        point = (u2 / (1 + u2), mpmath.exp(b))
+    with mpmath.workdps(dps):
+        return tuple(+v for v in point)
+
+
+def classify_zeros(reference, weight, dps=50):
+    """Each zero of h with T' = sinh(t/2)/β there (t its logit) and whether it attracts (|T'| < 1).
+
+    >>> [(mpmath.nstr(z.policy, 6), mpmath.nstr(z.slope, 5), z.attracting) for z in classify_zeros("0.5", 3, dps=30)]
+    [('0.670179', '0.12066', True), ('0.996514', '2.808', False)]
+    """
+    slope = _numeric_forms()["slope"]
+    zeros = direct_kl.h_zeros(reference, weight, dps + 10)
+    with mpmath.workdps(dps + 10):
+        (b,) = _numbers(weight)
+        rates = [slope(mpmath.log(z / (1 - z)), b) for z in zeros]
+    with mpmath.workdps(dps):
+        return [ZeroStability(+z, +rate, bool(abs(rate) < 1)) for z, rate in zip(zeros, rates)]
+
+
+def oscillation_window(reference, dps=50):
+    """(β_lo, β_hi) where h(1 − x*) < 0, i.e. both zeros repel; None when ρ ≥ ρ_min (no such β).
+
+    >>> [mpmath.nstr(v, 8) for v in oscillation_window("0.01", dps=30)]
+    ['0.94898405', '1.0547393']
+    >>> oscillation_window("0.5") is None
+    True
+    """
+    mirror = _numeric_forms()["mirror"]
+    with mpmath.workdps(dps + 15):
+        (r,) = _numbers(reference)
+        f = lambda b: mirror(r, mpmath.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
+        if f(mpmath.mpf(0)) >= 0:
+            return None
+        ends = [mpmath.exp(_root_beside(f, mpmath.mpf(0), d, dps, "oscillation window")) for d in (-1, 1)]
+    with mpmath.workdps(dps):
+        return tuple(+v for v in ends)
+
+
+def logit_roots(function, dps=50, span=30, step=mpmath.mpf(1) / 2):
+    """Zeros of ``function``(p) in (0, 1), found by sign changes on a grid of logit p over [−span, span].
+
+    The grid is scanned at 20 digits and each bracketed root refined at ``dps`` + 20 digits, so two
+    zeros closer than ``step`` in logit p are missed.
+
+    >>> [mpmath.nstr(v, 8) for v in logit_roots(lambda q: q - mpmath.mpf(1) / 3, dps=20)]
+    ['0.33333333']
+    """
+    policy = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
+    g = lambda t: function(policy(t))  # noqa: E731
+    with mpmath.workdps(20):
+        grid = [-span + k * step for k in range(int(2 * span / step) + 1)]
+        signs = [g(t) > 0 for t in grid]
+    brackets = [(a, b) for a, b, sa, sb in zip(grid, grid[1:], signs, signs[1:]) if sa != sb]
+    roots = []
+    with mpmath.workdps(dps + 20):
+        for a, b in brackets:
+            t = mpmath.findroot(g, (mpmath.mpf(a), mpmath.mpf(b)), solver="anderson", verify=False)
+            roots.append(policy(t))
+    with mpmath.workdps(dps):
+        return [+v for v in roots]
+
+
+def mroueh_roots(reference, weight, dps=50):
+    """Solutions p of Mroueh's printed fixed-point equation, by :func:`logit_roots`.
+
+    >>> [mpmath.nstr(v, 6) for v in mroueh_roots("0.5", 3, dps=30)]
+    ['0.670179', '0.996514']
+    """
+    mroueh = _numeric_forms()["mroueh"]
+    with mpmath.workdps(dps + 20):
+        r, b = _numbers(reference, weight)
+    return logit_roots(lambda q: mroueh(q, r, b), dps)
+
+
+def utility_stationary_points(reference, weight, dps=50):
+    """Stationary points of U(p) − β KL, from its numerical derivative (mpmath.diff), by :func:`logit_roots`.
+
+    >>> [mpmath.nstr(v, 6) for v in utility_stationary_points("0.5", 3, dps=30)]
+    ['0.670179', '0.996514']
+    """
+    utility = _numeric_forms()["utility"]
+    with mpmath.workdps(dps + 20):
+        r, b = _numbers(reference, weight)
+    return logit_roots(lambda q: mpmath.diff(lambda v: utility(v, r, b), q), dps)
