@@ -8,7 +8,7 @@ Forms from notes.md "beyond the paper" are marked as such.
 
 import sympy as sp
 
-from .symbols import (G, P_mean, P_o, beta, gamma, lose, p, p_old, pi_o, pi_old_o, pi_ref_o,
+from .symbols import (G, P_mean, P_o, beta, delta, gamma, lose, p, p_old, pi_o, pi_old_o, pi_ref_o,
                       pref_mean, r_mean, r_o, r_old_mean, rho, sigma, win, x)
 
 # --- Section 1 ------------------------------------------------------------------------------
@@ -114,6 +114,7 @@ STATIONARITY_EQ19 = sp.Eq(beta * (p - rho), sp.sqrt(p * (1 - p)))  # (19), r(a) 
 QUADRATIC_EQ19 = (1 + beta**2) * p**2 - (2 * beta**2 * rho + 1) * p + beta**2 * rho**2  # B.1
 POLICY_EQ15 = (2 * beta**2 * rho + 1 + sp.sqrt(1 + 4 * beta**2 * rho * (1 - rho))) / (2 * (1 + beta**2))  # (15)
 FLOOR_LARGE_G = 1 / (1 + beta**2)  # bound after (15)
+SIGMA_SQUARED_APP_B1 = delta**2 * p_old * (1 - p_old)  # B.1: σ²(π_old) = (r(a) − r(b))² p_o(1 − p_o)
 TRL_BETA = sp.Rational(4, 100)  # β = 0.04, TRL's default when the paper was written
 TRL_FLOOR_G2 = sp.Rational(96, 100)  # printed: 0.96
 TRL_FLOOR_LARGE_G = 1 / sp.Rational(10016, 10000)  # printed: 1/(1 + 0.0016)
@@ -128,12 +129,19 @@ DIRECT_KL_X_STAR = (1 + sp.sqrt(1 - 1 / (1 + beta**2))) / 2  # x*
 SHIFT_ONLY_REWARD_TERM = (1 - 1 / G) * (r_mean - r_old_mean)  # E_{o~π}[P_G(o|π_old)], shift-only
 SHIFT_ONLY_DIRECT_BETA = beta * G / (G - 1)  # RLHF form with β' = βG/(G − 1)
 
+
+def printed_b2_sign(reward_a, reward_b):
+    """B.2's factor "sign(r(a|b) > r(b|q))": the sign of a truth value, i.e. the indicator [r(a) > r(b)]."""
+    return sp.Piecewise((1, sp.StrictGreaterThan(reward_a, reward_b)), (0, True))
+
 # --- Beyond the paper (notes.md) ----------------------------------------------------------------------
 
 _k = sp.Symbol("k", integer=True, nonnegative=True)
 BINOMIAL_P_A = sp.Sum(sp.binomial(G - 1, _k) * p**_k * (1 - p) ** (G - 1 - _k) * sp.sqrt((G - 1 - _k) / (_k + 1)), (_k, 0, G - 2))
 BINOMIAL_P_B = -sp.Sum(sp.binomial(G - 1, _k) * p**_k * (1 - p) ** (G - 1 - _k) * sp.sqrt(_k / (G - _k)), (_k, 1, G - 1))
 BESSEL_BETA_EFF = beta * sp.sqrt(G / (G - 1))
+SHIFT_ONLY_GRPO_POLICY = pi_ref_o / (1 - (1 - 1 / G) * (r_o - r_mean) / beta)  # shift-only + GRPO penalty
+SHIFT_ONLY_GRPO_BINARY = POLICY_EQ14.subs(gamma, (1 - 1 / G) * delta)  # its binary case: γ → (1 − 1/G)Δ
 G2_DIRECT_NLHF_TAU = {"population": beta / 2, "sample": beta / (2 / sp.sqrt(2))}  # τ = β/(2c), c = 1 or 1/√2
 H_AT_X_STAR = 2 * sp.sqrt(1 + beta**2) / beta - 2 * sp.asinh(beta) + sp.log(rho / (1 - rho))
 MROUEH_FIXED_POINT = sp.Eq(sp.log(p / (1 - p)), sp.log(rho / (1 - rho)) + 1 / (beta * sp.sqrt(p * (1 - p))))

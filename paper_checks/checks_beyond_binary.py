@@ -68,7 +68,7 @@ def _(dps):
     quadratic = sp.Poly(binary.polynomial_condition(group, "ranked", "shift"), p).monic().as_expr()
     printed_quadratic = paper_forms.QUADRATIC_EQ17.subs(gamma, (1 - 1 / G) * delta)
     root = binary.admissible_root(group, "ranked", "shift")
-    printed = shift_only.SHIFT_ONLY_GRPO_BINARY
+    printed = paper_forms.SHIFT_ONLY_GRPO_BINARY
     outcomes += [
         symbolic(is_zero(quadratic - printed_quadratic.subs(G, group)),
                  "binary, G = n + 2 symbolic: the derived quadratic is B.1's with gamma -> (1 - 1/G) Delta"),

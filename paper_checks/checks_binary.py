@@ -426,7 +426,7 @@ def _(dps):
 @check("slip-7")
 def _(dps):
     engine, total = binary.variance_large_g_noisy(), binary.total_variance_noisy()
-    printed = binary.SIGMA_SQUARED_APP_B1.subs(delta, q_a - q_b)
+    printed = paper_forms.SIGMA_SQUARED_APP_B1.subs(delta, q_a - q_b)
     excess = on_unit_interval(sp.expand(engine - printed), q_a, q_b, p_old)
     laws, point = (R(9, 10), R(1, 5)), (R(3, 10), R(1, 2))
     noisy = tuple(tuple((v, law[v]) for v in law) for law in map(binary.bernoulli, laws))

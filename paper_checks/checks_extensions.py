@@ -228,7 +228,7 @@ def _(dps):
         a, b = (law.mean for law in binary.binary_problem(sp.oo, rewards).rewards)
         slope = direct_kl.large_group_reward_slope(rewards)
         corrected = sp.sign(a - b) * root
-        printed = direct_kl.printed_b2_sign(a, b) * root
+        printed = paper.printed_b2_sign(a, b) * root
         outcomes.append(symbolic(sp.simplify(slope - corrected) == 0, f"{rewards}: reward slope {slope} = sign(r(a) - r(b))/sqrt(p_o(1-p_o))"))
         outcomes.append(symbolic((sp.simplify(slope - printed) == 0) == (rewards == "ranked"),
                                  f"{rewards}: printed sign(r(a) > r(b)) gives {printed} ({'agrees' if rewards == 'ranked' else 'wrong: a truth value has no sign -1'})"))

@@ -64,7 +64,7 @@ def test_grpo_policy_solves_the_form_and_agrees_with_the_solver():
 def test_solver_policy_with_shift_normalisation_is_eq14_with_the_shift_margin():
     with mpmath.workdps(30):
         solved = binary.solver_policy(3, R(3, 10), R(1, 2), (3, 1), 30, "shift")
-        printed = sp.N(shift_only.SHIFT_ONLY_GRPO_BINARY.subs({G: 3, delta: 2, rho: R(3, 10), beta: R(1, 2)}), 40)
+        printed = sp.N(paper_forms.SHIFT_ONLY_GRPO_BINARY.subs({G: 3, delta: 2, rho: R(3, 10), beta: R(1, 2)}), 40)
         assert abs(solved - mpmath.mpf(str(printed))) < mpmath.mpf(10) ** -28
 
 
@@ -109,14 +109,14 @@ def test_checks_pass(claim_id):
 
 
 def test_mutation_forgetting_the_shift_factor_fails(monkeypatch):
-    monkeypatch.setattr(shift_only, "SHIFT_ONLY_GRPO_BINARY", paper_forms.POLICY_EQ14.subs(gamma, delta))
+    monkeypatch.setattr(paper_forms, "SHIFT_ONLY_GRPO_BINARY", paper_forms.POLICY_EQ14.subs(gamma, delta))
     result = REGISTRY.run("x-shift-only-grpo-penalty", 30)
     assert not result.passed, result.details
 
 
 def test_mutation_log_pooling_form_fails(monkeypatch):
-    wrong = shift_only.SHIFT_ONLY_GRPO_POLICY.subs(beta, 2 * beta)  # g(x) -> g(x/2)
-    monkeypatch.setattr(shift_only, "SHIFT_ONLY_GRPO_POLICY", wrong)
+    wrong = paper_forms.SHIFT_ONLY_GRPO_POLICY.subs(beta, 2 * beta)  # g(x) -> g(x/2)
+    monkeypatch.setattr(paper_forms, "SHIFT_ONLY_GRPO_POLICY", wrong)
     shift_only.grpo_policy_gaps.cache_clear()
     try:
         result = REGISTRY.run("x-shift-only-grpo-penalty", 30)

@@ -99,7 +99,7 @@ def test_noisy_variance_is_the_total_variance_and_reduces_for_deterministic_rewa
     engine = binary.variance_large_g_noisy()
     assert sp.expand(engine - binary.total_variance_noisy()) == 0
     deterministic = engine.subs({binary.q_a: 1, binary.q_b: 0})
-    assert sp.expand(deterministic - binary.SIGMA_SQUARED_APP_B1.subs(delta, 1)) == 0
+    assert sp.expand(deterministic - paper_forms.SIGMA_SQUARED_APP_B1.subs(delta, 1)) == 0
 
 
 def test_unknown_reward_model_is_refused():

@@ -128,7 +128,7 @@ def test_reward_slope_sign_follows_the_reward_order():
     root = 1 / (sp.sqrt(p_old) * sp.sqrt(1 - p_old))
     assert sp.simplify(direct_kl.large_group_reward_slope("ranked") - root) == 0
     assert sp.simplify(direct_kl.large_group_reward_slope("reversed") + root) == 0
-    assert direct_kl.printed_b2_sign(0, 1) == 0 and direct_kl.printed_b2_sign(1, 0) == 1
+    assert paper_forms.printed_b2_sign(0, 1) == 0 and paper_forms.printed_b2_sign(1, 0) == 1
 
 
 def test_bad_numbers_are_parameter_errors():

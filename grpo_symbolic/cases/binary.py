@@ -50,10 +50,6 @@ r_b = sp.Symbol("r_b", real=True)  # deterministic reward of b
 v_a = sp.Symbol("v_a", positive=True)  # within-answer reward variance of a ("spread")
 v_b = sp.Symbol("v_b", positive=True)  # within-answer reward variance of b ("spread")
 
-# --- paper's printed form (not in paper_forms; typed here once) ------------------------------------
-#: App. B.1: σ²(π_old) = (r(a) − r(b))² p_o (1 − p_o), stated for the binary question at G → ∞.
-SIGMA_SQUARED_APP_B1 = delta**2 * p_old * (1 - p_old)
-# ----------------------------------------------------------------------------------------------------
 
 _t = sp.Dummy("t", positive=True)  # p = ρ + (1 − ρ)·t/(1 + t): p in (ρ, 1), where the root lies
 _one_minus_p = sp.Dummy("q", positive=True)  # 1 − p, positive in the interior

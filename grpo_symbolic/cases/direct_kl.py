@@ -36,16 +36,6 @@ odds_root = sp.Symbol("u", positive=True)
 #: t = log(p_o/(1 − p_o)), the coordinate in which the best-response map is iterated.
 logit_old = sp.Symbol("t", real=True)
 
-# --- The paper's printed form (App. B.2, G → ∞; not in paper_forms.py) -------------------------
-# B.2 prints the reward slope's factor as "sign(r(a|b) > r(b|q))": the sign of a comparison, i.e.
-# of a truth value, which is the indicator [r(a) > r(b)] (notes.md slip 8).
-
-
-def printed_b2_sign(reward_a, reward_b):
-    """The printed B.2 factor sign(r(a) > r(b)), read as the sign of a truth value (0 or 1)."""
-    return sp.Piecewise((1, sp.StrictGreaterThan(reward_a, reward_b)), (0, True))
-
-
 # --- Helpers ---------------------------------------------------------------------------------
 
 

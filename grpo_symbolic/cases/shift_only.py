@@ -20,7 +20,7 @@ from ..numeric import to_mpf
 from ..objective import derive_stationarity
 from ..preference import preference_exact
 from ..problem import Problem
-from ..symbols import G, beta, delta, gamma, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
+from ..symbols import G, beta, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
 
 #: The number of outputs of the generic derivations.
 OUTPUTS = 3
@@ -29,12 +29,6 @@ OUTPUTS = 3
 group_excess = sp.Symbol("n", integer=True, nonnegative=True)
 SYMBOLIC_GROUP_SIZE = group_excess + 2
 
-# --- notes.md "Beyond the paper" forms (not in paper_forms; typed here once) -----------------------
-#: Shift-only with GRPO's penalty: π(o) = π_ref(o) / (1 − (1 − 1/G)(r(o) − E_π r)/β).
-SHIFT_ONLY_GRPO_POLICY = pi_ref_o / (1 - (1 - 1 / G) * (r_o - r_mean) / beta)
-#: Its binary case: (14) with γ replaced by (1 − 1/G)Δ, Δ = r(a) − r(b) > 0.
-SHIFT_ONLY_GRPO_BINARY = paper_forms.POLICY_EQ14.subs(gamma, (1 - 1 / G) * delta)
-# ----------------------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=None)
@@ -145,7 +139,7 @@ def rlhf_policy(problem, dps=50):
 
 @lru_cache(maxsize=None)
 def grpo_policy_gaps(size=OUTPUTS):
-    """(λ, per output: derived π(o) − :data:`SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
+    """(λ, per output: derived π(o) − :data:`~grpo_symbolic.paper_forms.SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
 
     The derived stationary form of :func:`~grpo_symbolic.objective.derive_stationarity` with P_G =
     the shift pattern at π_old = π, on the simplex; λ = E_π[P_G] comes out 0 (zero-mean identity).
@@ -161,13 +155,13 @@ def grpo_policy_gaps(size=OUTPUTS):
     multiplier = sp.factor(sp.expand(st.multiplier.subs(shift).subs(simplex)))
     gaps = []
     for policy, ref, r in zip(st.policy, st.pi_ref, rewards):
-        printed = SHIFT_ONLY_GRPO_POLICY.subs({pi_ref_o: ref, r_o: r, r_mean: on_policy_mean})
+        printed = paper_forms.SHIFT_ONLY_GRPO_POLICY.subs({pi_ref_o: ref, r_o: r, r_mean: on_policy_mean})
         gaps.append(sp.cancel(sp.together(policy.subs(shift).subs(lam, multiplier) - printed).subs(simplex)))
     return multiplier, tuple(gaps)
 
 
 def grpo_policy(problem, dps=50):
-    """The fixed point of :data:`SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
+    """The fixed point of :data:`~grpo_symbolic.paper_forms.SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
 
     With t = E_π r the form gives π(o; t) = π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in
     t where every denominator is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found
@@ -178,7 +172,7 @@ def grpo_policy(problem, dps=50):
     >>> [mpmath.nstr(v, 10) for v in grpo_policy(prob, dps=20)]
     ['0.5', '0.5']
     """
-    form = sp.lambdify((pi_ref_o, r_o, r_mean, beta, G), SHIFT_ONLY_GRPO_POLICY, "mpmath")
+    form = sp.lambdify((pi_ref_o, r_o, r_mean, beta, G), paper_forms.SHIFT_ONLY_GRPO_POLICY, "mpmath")
     with mpmath.workdps(dps + 10):
         refs = [to_mpf(ref) for ref in problem.reference]
         means = [to_mpf(law.mean) for law in problem.rewards]
