@@ -2,11 +2,13 @@
 
 The model is :class:`Problem` (one context: outputs, π_ref, reward laws, G, β, normalisation,
 penalty, eps).  ``stationary_policy`` / ``stationary_policies`` solve the stationarity equations to
-any number of digits; the ``preference_*`` functions evaluate the group-relative preference P_G.
+any number of digits; the ``preference_*`` functions evaluate the group-relative preference P_G;
+``preset`` builds a Problem with a trainer's conventions (TRL, verl, OpenRLHF, Dr. GRPO).
 Every error raised for bad input is a :class:`ValueError` (``ParameterError`` or ``SolverError``).
 """
 
 from .errors import ParameterError, SolverError
+from .presets import preset
 from .problem import Problem, RewardLaw
 from .preference import (
     large_group_preference,
@@ -20,7 +22,7 @@ from .solve import StationaryPoint, stationary_policies, stationary_policy
 __version__ = "0.1.0"
 
 __all__ = [
-    "Problem", "RewardLaw", "ParameterError", "SolverError",
+    "Problem", "RewardLaw", "ParameterError", "SolverError", "preset",
     "stationary_policy", "stationary_policies", "StationaryPoint",
     "preference_exact", "preference_numeric", "large_group_preference",
     "pairwise_preference", "monte_carlo_preference", "__version__",

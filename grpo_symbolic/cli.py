@@ -138,27 +138,18 @@ def _print_policy(problem, reference, policy, dps, out):
         print(f"{i}\t{mpmath.nstr(ref, dps)}\t{mpmath.nstr(pi, dps)}", file=out)
 
 
-def _delegate(module_name, args):
-    """Run ``grpo_symbolic.<module_name>.main(args)``, imported only now."""
-    import importlib
-
-    full_name = f"grpo_symbolic.{module_name}"
-    try:
-        module = importlib.import_module(full_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != full_name:
-            raise
-        raise _UsageError(f"the '{args.command}' subcommand is not available yet ({full_name} is not part of this build)") from None
-    code = module.main(args)
-    return 0 if code is None else int(code)
-
-
 def _latex(args, out):
-    return _delegate("latex", args)
+    from . import latex  # imported here: it loads every derivation module
+
+    latex.main(args)
+    return 0
 
 
 def _figures(args, out):
-    return _delegate("figures", args)
+    from . import figures  # imported here: it needs matplotlib
+
+    figures.main(args)
+    return 0
 
 
 def _check(argv):

@@ -1,6 +1,5 @@
 """The command line: bad input ends as one error line and exit code 2; ``solve`` prints π*."""
 
-import importlib.util
 import os
 from pathlib import Path
 import subprocess
@@ -102,12 +101,6 @@ def test_bad_input_in_subprocess(argv, fragment):
 def test_negative_value_written_with_equals_sign(capsys):
     code = cli.main(["solve", "--reference=-0.3,1.3", "--rewards", "1,0", "--group-size", "8", "--beta", "0.5"])
     assert_one_error_line(code, *capsys.readouterr(), "reference[0]")
-
-
-@pytest.mark.skipif(importlib.util.find_spec("grpo_symbolic.latex") is not None, reason="grpo_symbolic.latex exists")
-def test_latex_subcommand_reports_missing_module(capsys, tmp_path):
-    code = cli.main(["latex", "-o", str(tmp_path / "out.tex")])
-    assert_one_error_line(code, *capsys.readouterr(), "latex")
 
 
 def test_reward_law_syntax():
