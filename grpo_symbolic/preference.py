@@ -7,7 +7,10 @@ m(v) = Σ_o' π(o') Prob[r(o') = v].  So P_G(o|π) = Σ_v Prob[r(o) = v] Q_v(m),
 
 sums over the compositions n of G − 1 into the distinct reward values.  The table of
 multinomial(n)·A(v; n) depends on the rewards, G and the advantage rule but not on π, so it is
-built once and shared by every output and every evaluation.
+built once and shared by every output and every evaluation.  Numeric evaluation uses
+:class:`~grpo_symbolic.fast_preference.MomentTable` when the reward values are rational (integer
+moments, fixed-point sums over the compositions that carry probability) and the per-composition
+:class:`NumericTable` otherwise; both are held against each other in tests/test_fast_paths.py.
 
 Forms provided: the exact sum as a SymPy expression (:func:`preference_exact`) or an mpmath
 value (:func:`preference_numeric`); the pairwise G = 2 form (:func:`pairwise_preference`); the
@@ -76,7 +79,15 @@ def _table(values, group_size, normalisation, eps, sqrt, factorial):
     return table
 
 
-def _exact_table(problem):
+def exact_table(problem):
+    """Per focal reward value, the exact rows (counts of the other G − 1 rewards, multinomial × advantage).
+
+    Q_v(m) = Σ_rows weight · Π_j m_j^{counts_j}; rows with advantage 0 are left out.
+
+    >>> from grpo_symbolic import Problem
+    >>> exact_table(Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=3, beta=1))
+    [[((0, 2), -sqrt(2)), ((1, 1), -sqrt(2))], [((1, 1), sqrt(2)), ((2, 0), sqrt(2))]]
+    """
     table = _table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps,
                    sp.sqrt, lambda k: sp.Integer(math.factorial(k)))
     return [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
@@ -129,12 +140,12 @@ class NumericTable:
 
     def evaluate_float(self, m):
         """Q_v(m) in float64 (m a numpy array); for scans, never for reported values."""
-        with np.errstate(divide="ignore"):
-            log_m = np.log(m)
         result = []
-        for counts, log_coef, adv in self.float_rows:
-            exponent = log_coef + np.where(counts > 0, counts * log_m, 0.0).sum(axis=1)
-            result.append(float(np.dot(adv, np.exp(exponent))))
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf, used only where n > 0
+            log_m = np.log(m)
+            for counts, log_coef, adv in self.float_rows:
+                exponent = log_coef + np.where(counts > 0, counts * log_m, 0.0).sum(axis=1)
+                result.append(float(np.dot(adv, np.exp(exponent))))
         return np.array(result)
 
 
@@ -176,7 +187,7 @@ def preference_exact(problem, policy):
         return large_group_preference(problem, policy)
     policy = tuple(sp.sympify(v) for v in policy)
     _check_length(policy, problem.size)
-    q = _expected_advantages(_exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
+    q = _expected_advantages(exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
     return _combine(problem.law_matrix, q)
 
 

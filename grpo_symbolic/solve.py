@@ -5,8 +5,15 @@ The stationary form derived in :mod:`grpo_symbolic.objective` gives π(o) from P
 so the fixed-point problem is solved in m (one unknown per distinct reward value, whatever the
 number of outputs K):  m ↦ π(m) ↦ mixture(π(m)).  With two reward values all roots are
 bracketed by a scan in logit coordinates and refined; with more, a multi-start Newton search is
-used.  Each root is then checked by the residual of the stationarity equations at the requested
-precision, and classified by the linearised best-response map π_old ↦ argmax_π J(π; π_old).
+used; distinct float64 roots are refined once each at full precision.  Each root is then checked
+by the residual of the stationarity equations at the requested precision, and classified by the
+linearised best-response map π_old ↦ argmax_π J(π; π_old).
+
+Per evaluation of the map: one P_G table sum (:mod:`grpo_symbolic.fast_preference` for rational
+rewards), then λ from Σ π = 1 by Newton from a float64 start, in the shifted coordinate
+u = λ − max P + β (no cancellation when π_ref of the top output is tiny), over classes of outputs
+with equal reward laws (the stationary form is proportional to π_ref, so a class acts as one
+output): the cost grows with the number of distinct laws, not with K.
 """
 
 from dataclasses import dataclass
