@@ -24,8 +24,12 @@ def to_mpf(value):
     return mpmath.mpf(value.evalf(mpmath.mp.dps + 10)._mpf_)
 
 
-def policy_mpf(policy, size, name="policy"):
-    """Check a numeric policy (length, finite, ≥ 0, sums to 1 within precision) and return mpf values."""
+def policy_mpf(policy, size, name="policy", dps=None):
+    """Check a numeric policy (length, finite, ≥ 0, sums to 1) and return mpf values.
+
+    The sum may miss 1 by 10^(5 − dps), ``dps`` being the caller's digits (default: the current
+    precision), so a policy rounded to ``dps`` digits, e.g. one the solver returned, is accepted.
+    """
     if len(policy) != size:
         raise ParameterError(f"{name}: got {len(policy)} probabilities for {size} outputs; give one per output")
     values = []
@@ -36,6 +40,6 @@ def policy_mpf(policy, size, name="policy"):
             raise ParameterError(f"{name}[{i}]: got {v}; probabilities must be finite and >= 0")
         values.append(v)
     total = mpmath.fsum(values)
-    if abs(total - 1) > mpmath.mpf(10) ** (-mpmath.mp.dps + 5):
+    if abs(total - 1) > mpmath.mpf(10) ** (5 - (dps or mpmath.mp.dps)):
         raise ParameterError(f"{name}: the probabilities sum to {mpmath.nstr(total, 10)}, not 1; normalise the policy")
     return tuple(values)

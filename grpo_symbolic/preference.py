@@ -200,7 +200,7 @@ def preference_numeric(problem, policy, dps=50):
     ['1.37390511318', '-0.588816477075']
     """
     with mpmath.workdps(dps + 10):
-        pol = policy_mpf(policy, problem.size)
+        pol = policy_mpf(policy, problem.size, dps=dps)
         result = numeric_preference_at(problem, pol, dps)
     with mpmath.workdps(dps):  # round to the requested digits; mpf values keep them afterwards
         return tuple(+v for v in result)
@@ -288,8 +288,26 @@ def pairwise_preference(problem, policy):
 
 
 def beats(law, other):
-    """P(r > r') for independent draws r ~ ``law``, r' ~ ``other``."""
-    return sum(q * q2 for v, q in law.outcomes for v2, q2 in other.outcomes if (v - v2).is_positive)
+    """P(r > r') for independent draws r ~ ``law``, r' ~ ``other``.
+
+    Raises ParameterError when SymPy cannot decide the order of two symbolic reward values.
+
+    >>> from grpo_symbolic.problem import RewardLaw
+    >>> beats(RewardLaw.of({"1": "0.5", "0": "0.5"}, "a"), RewardLaw.of(0, "b"))
+    1/2
+    """
+    total = sp.Integer(0)
+    for v, q in law.outcomes:
+        for v2, q2 in other.outcomes:
+            order = (v - v2).is_positive
+            if order is None:
+                raise ParameterError(
+                    f"rewards: cannot tell whether {v} > {v2}; declare the reward symbols' order "
+                    "(e.g. r_a = r_b + Delta with Delta positive) or use numbers"
+                )
+            if order:
+                total += q * q2
+    return total
 
 
 def monte_carlo_preference(problem, policy, samples=20000, seed=0):

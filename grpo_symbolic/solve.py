@@ -132,9 +132,10 @@ def _stationary_forms(penalty):
         policy_u_slope_float=sp.lambdify(u_args, sp.diff(shifted, u), "numpy"),
         proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
         equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
-        br_dpi=sp.lambdify(br_args, sp.diff(br, pi), "mpmath"),
-        br_dq=sp.lambdify(br_args, sp.diff(br, q), "mpmath"),
-        br_dP=sp.lambdify(br_args, sp.diff(br, P), "mpmath"),
+        # cancel() first: unsimplified, the terms in ρ/π² cancel catastrophically when π is tiny
+        br_dpi=sp.lambdify(br_args, sp.cancel(sp.diff(br, pi)), "mpmath"),
+        br_dq=sp.lambdify(br_args, sp.cancel(sp.diff(br, q)), "mpmath"),
+        br_dP=sp.lambdify(br_args, sp.cancel(sp.diff(br, P)), "mpmath"),
     )
 
 
@@ -314,9 +315,7 @@ class _System:
                 D[o, j] = (rhs[o][j] + dlam) * inv_a[o]
         reduced = np.array([[float(D[o, j] - D[o, K - 1]) for j in range(K - 1)] for o in range(K - 1)])
         radius = mpmath.mpf(float(max(abs(np.linalg.eigvals(reduced))))) if K > 1 else mpmath.mpf(0)
-        hessian = np.array([[float(a[o] * (o == j) + a[K - 1]) for j in range(K - 1)] for o in range(K - 1)])
-        local_max = bool(np.all(np.linalg.eigvalsh(hessian) < 0))
-        return radius, local_max
+        return radius, _negative_definite_on_simplex(a)
 
     def _preference_jacobian(self, pi):
         """dP_o/dπ_j through the mixture, by central differences at doubled precision."""
@@ -371,6 +370,25 @@ def _bracketed_newton(excess, slope, u, lo, hi, middle, close, steps=400):
                 return u  # the bracket is as narrow as the arithmetic allows
         previous, u = abs(new - u), new
     raise SolverError("the multiplier lambda did not converge; check the problem's parameters")
+
+
+def _negative_definite_on_simplex(curvatures):
+    """Is Σ_o a_o v_o² < 0 for every v ≠ 0 with Σ_o v_o = 0?  (J's Hessian is diagonal in π.)
+
+    Exact test, free of rounding: yes iff every a_o < 0, or exactly one a_j > 0 and
+    Σ_o 1/a_o > 0 (with v_j = 1 the best the others can do is −1/Σ_{o≠j} 1/|a_o|).
+
+    >>> _negative_definite_on_simplex([-1, -2]), _negative_definite_on_simplex([3, -1, -1])
+    (True, False)
+    >>> _negative_definite_on_simplex([1, -4, -4])
+    True
+    """
+    positive = [x for x in curvatures if x >= 0]
+    if not positive:
+        return True
+    if len(positive) > 1 or positive[0] == 0:
+        return False
+    return mpmath.fsum(1 / mpmath.mpf(x) for x in curvatures) > 0
 
 
 def _softmax(s):

@@ -164,3 +164,21 @@ def test_binary_general_g_matches_binomial_sum():
     binom_a = sum(sp.binomial(G - 1, j) * p**j * (1 - p) ** (G - 1 - j) * sp.sqrt(sp.Rational(G - 1 - j, j + 1)) for j in k if j <= G - 2)
     binom_b = -sum(sp.binomial(G - 1, j) * p**j * (1 - p) ** (G - 1 - j) * sp.sqrt(sp.Rational(j, G - j)) for j in k if j >= 1)
     assert sp.expand(a - binom_a) == 0 and sp.expand(b - binom_b) == 0
+
+
+def test_solver_output_is_accepted_back_at_the_same_precision():
+    from grpo_symbolic.solve import stationary_policy
+
+    prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
+    policy = stationary_policy(prob, 50)
+    P = preference_numeric(prob, policy, 50)
+    assert abs(P[0] - prob.beta * (1 - sp.Rational(3, 10) / sp.Float(str(policy[0]), 15))) < 1e-10  # (11) with lambda = 0
+
+
+def test_undecidable_reward_order_is_an_error():
+    from grpo_symbolic import ParameterError
+
+    r_a, r_b = sp.symbols("r_a r_b", real=True)
+    prob = Problem(reference=["0.3", "0.7"], rewards=[r_a, r_b], group_size=2, beta=1)
+    with pytest.raises(ParameterError, match="cannot tell"):
+        pairwise_preference(prob, (p, 1 - p))

@@ -122,3 +122,28 @@ def test_bad_precision(dps):
     prob = Problem(reference=["0.2", "0.8"], rewards=[1, 0], group_size=4, beta=1)
     with pytest.raises(ParameterError, match="dps"):
         stationary_policy(prob, dps)
+
+
+def test_simplex_curvature_test_matches_eigenvalues():
+    """The exact second-order test agrees with eigenvalues of the reduced Hessian where floats suffice."""
+    import numpy as np
+
+    from grpo_symbolic.solve import _negative_definite_on_simplex
+
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        k = int(rng.integers(2, 6))
+        a = rng.uniform(-5, 5, size=k)
+        a[np.abs(a) < 0.05] = -1.0
+        reduced = np.diag(a[:-1]) + a[-1]
+        eigen = np.linalg.eigvalsh(reduced)
+        if np.min(np.abs(eigen)) > 1e-9:
+            assert _negative_definite_on_simplex(list(a)) == bool(np.all(eigen < 0))
+
+
+def test_stability_survives_a_policy_near_a_vertex():
+    """Tiny pi entries used to cancel catastrophically in the best-response derivatives."""
+    prob = Problem(reference=["0.05", "0.15", "0.3", "0.5"], rewards=[1, {"1": "0.5", "0": "0.5"}, {"1": "0.1", "0": "0.9"}, 0],
+                   group_size=8, beta="0.0225", normalisation="sample", eps="0.0001", penalty="direct")
+    (point,) = stationary_policies(prob, 20)
+    assert point.policy[3] < 1e-40 and point.is_local_maximum and point.stable
