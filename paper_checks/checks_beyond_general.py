@@ -48,7 +48,7 @@ VERTEX_CASES = (
 
 
 def _reference_values(problem, point):
-    symbols = sorted(set().union(*[sp.sympify(r).free_symbols for r in problem.reference]), key=str)
+    symbols = sorted(set().union(*[r.free_symbols for r in problem.reference]), key=str)
     return dict(zip(symbols, point))
 
 
