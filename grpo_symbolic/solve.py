@@ -14,6 +14,11 @@ rewards), then λ from Σ π = 1 by Newton from a float64 start, in the shifted 
 u = λ − max P + β (no cancellation when π_ref of the top output is tiny), over classes of outputs
 with equal reward laws (the stationary form is proportional to π_ref, so a class acts as one
 output): the cost grows with the number of distinct laws, not with K.
+
+Limits: the two-value scan steps 0.25 in logit coordinates over [−60, 60], so two roots closer
+than one step (e.g. just past a fold, where two roots are born together) can be missed, and a
+double root is not bracketed; with three or more values the multistart finds the roots its
+starting points reach.  "Found" means exactly that; every root reported is verified.
 """
 
 from dataclasses import dataclass
