@@ -79,9 +79,7 @@ def _(dps):
     problem = Problem(reference=["0.000001", "0.3", "0.699999"], rewards=[{1: "0.9", 0: "0.1"}, {1: "0.5", 0: "0.5"}, {1: "0.2", 0: "0.8"}],
                       group_size=3, beta="0.25", penalty="direct")
     policy = stationary_policy(problem, dps)
-    with mpmath.workdps(dps + 10):  # the solver rounds to dps digits; preference_numeric wants Σ = 1 at dps + 10
-        total = mpmath.fsum(policy)
-        preference = preference_numeric(problem, [v / total for v in policy], dps)
+    preference = preference_numeric(problem, policy, dps)
     form = sp.lambdify((pi_ref_o, P_o, beta), paper.DIRECT_KL_POLICY, "mpmath")
     with mpmath.workdps(dps + 10):
         pooled = [form(mpmath.mpf(_rational_mpf(r)), P, mpmath.mpf(1) / 4) for r, P in zip(problem.reference, preference)]

@@ -620,10 +620,7 @@ def solved_example(name, dps):
     if len(points) != 1:
         raise RuntimeError(f"example {name}: expected one stationary policy, found {len(points)}")
     point = points[0]
-    with mpmath.workdps(dps + 10):  # the solver rounds π* to dps digits; P_G needs Σπ = 1 to more
-        total = mpmath.fsum(point.policy)
-        policy = tuple(x / total for x in point.policy)
-    return problem, point, preference_numeric(problem, policy, dps)
+    return problem, point, preference_numeric(problem, point.policy, dps)
 
 
 def random_problem(rng, size, group_size, normalisation="population", eps=0):
