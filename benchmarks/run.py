@@ -29,16 +29,16 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic import Problem
-from grpo_symbolic import binary_grid
-from grpo_symbolic.advantage import RULES, Group
+from grpo_symbolic.solve import binary_grid
+from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import binary as binary_cases
-from grpo_symbolic.certify import available as flint_available
-from grpo_symbolic.fast_preference import moment_table
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.preference import (compositions, monte_carlo_preference, numeric_table,
+from grpo_symbolic.numerics.certify import available as flint_available
+from grpo_symbolic.preference.moments import moment_table
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
                                       preference_numeric)
-from grpo_symbolic.solve import stationary_policy
-from grpo_symbolic.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MC_TARGET = 1e-6  # absolute error Monte Carlo has to reach

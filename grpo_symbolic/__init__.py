@@ -7,17 +7,17 @@ any number of digits; the ``preference_*`` functions evaluate the group-relative
 Every error raised for bad input is a :class:`ValueError` (``ParameterError`` or ``SolverError``).
 """
 
-from .errors import ParameterError, SolverError
-from .presets import preset
-from .problem import Problem, RewardLaw
-from .preference import (
+from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.model.presets import preset
+from grpo_symbolic.model.problem import Problem, RewardLaw
+from grpo_symbolic.preference.engine import (
     large_group_preference,
     monte_carlo_preference,
     pairwise_preference,
     preference_exact,
     preference_numeric,
 )
-from .solve import StationaryPoint, stationary_policies, stationary_policy
+from grpo_symbolic.solve.solver import StationaryPoint, stationary_policies, stationary_policy
 
 __version__ = "0.1.0"
 

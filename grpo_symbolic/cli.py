@@ -1,6 +1,6 @@
 """Command line: ``grpo-symbolic solve | check | latex | figures`` (also ``python -m grpo_symbolic``).
 
-Numbers on the command line are handed to :class:`~grpo_symbolic.problem.Problem` as strings and
+Numbers on the command line are handed to :class:`~grpo_symbolic.model.problem.Problem` as strings and
 read there with :class:`fractions.Fraction`; nothing typed by the user is ever evaluated.  Every
 bad input (a :class:`ValueError`, which includes ``ParameterError`` and ``SolverError``) and every
 usage error ends as ONE line ``grpo-symbolic: error: <message>`` on stderr with exit code 2.
@@ -88,14 +88,14 @@ def parse_rewards(text):
 
 
 def _parameter_error(message):
-    from .errors import ParameterError
+    from grpo_symbolic.model.errors import ParameterError
 
     return ParameterError(message)
 
 
 def build_problem(args):
     """The :class:`Problem` described by the ``solve`` arguments."""
-    from .problem import Problem
+    from grpo_symbolic.model.problem import Problem
 
     return Problem(
         reference=parse_list(args.reference, "reference"),
@@ -113,7 +113,7 @@ def build_problem(args):
 
 
 def _solve(args, out):
-    from .solve import stationary_policies, stationary_policy
+    from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
 
     problem = build_problem(args)
     dps = args.dps
@@ -139,14 +139,14 @@ def _print_policy(problem, reference, policy, dps, out):
 
 
 def _latex(args, out):
-    from . import latex  # imported here: it loads every derivation module
+    from grpo_symbolic.export import latex  # imported here: it loads every derivation module
 
     latex.main(args)
     return 0
 
 
 def _figures(args, out):
-    from . import figures  # imported here: it needs matplotlib
+    from grpo_symbolic.export import figures  # imported here: it needs matplotlib
 
     figures.main(args)
     return 0
@@ -201,7 +201,7 @@ def make_parser():
 
 
 def _version():
-    from . import __version__
+    from grpo_symbolic import __version__
 
     return __version__
 

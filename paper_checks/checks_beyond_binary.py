@@ -3,23 +3,23 @@ reward noise at G → ∞ (notes.md "Beyond the paper" and slip 7).
 
 Left sides are derived from the model by :mod:`grpo_symbolic.cases.binary` (engine P_G → J(p; p_o)
 → dJ/dp at p_o = p → polynomial → admissible root) and :mod:`grpo_symbolic.cases.shift_only`
-(symbolic-G shift pattern → :func:`~grpo_symbolic.objective.derive_stationarity`); right sides are
-the forms of :mod:`grpo_symbolic.paper_forms` (or the notes' forms typed once in ``shift_only``);
+(symbolic-G shift pattern → :func:`~grpo_symbolic.theory.objective.derive_stationarity`); right sides are
+the forms of :mod:`grpo_symbolic.paper.forms` (or the notes' forms typed once in ``shift_only``);
 the numeric solver is the independent route.  Points include π_ref near 0 and 1, small and large β.
 """
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, general, shift_only
 from grpo_symbolic.cases.general import evaluate, is_zero
-from grpo_symbolic.numeric import to_mpf
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.preference import large_group_preference
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policy
-from grpo_symbolic.symbols import G, beta, delta, gamma, p, pi_o, pi_ref_o, r_mean, r_o, rho, sigma
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import large_group_preference
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, pi_o, pi_ref_o, r_mean, r_o, rho, sigma
 
 from .registry import agreement, check, combine, symbolic
 

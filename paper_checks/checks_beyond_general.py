@@ -9,14 +9,14 @@ points included, with a case where the statement must fail.
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
 from grpo_symbolic.cases.general import evaluate, is_zero, tau
-from grpo_symbolic.penalty import kl
-from grpo_symbolic.preference import pairwise_preference, preference_exact
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policies
-from grpo_symbolic.symbols import beta, indexed, pi_ref_o, pref_mean
+from grpo_symbolic.theory.penalty import kl
+from grpo_symbolic.preference.engine import pairwise_preference, preference_exact
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
 from .registry import agreement, check, combine, symbolic
 

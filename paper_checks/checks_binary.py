@@ -3,7 +3,7 @@
 The left sides come from :mod:`grpo_symbolic.cases.binary` (derived from the model: engine P_G →
 J(p; p_o) → dJ/dp at p_o = p → polynomial → root selected by the sign condition) and, as a second
 and independent route, from the numeric solver on the same numeric Problem.  The right sides are
-the paper's printed forms, read from :mod:`grpo_symbolic.paper_forms` at run time (so a changed
+the paper's printed forms, read from :mod:`grpo_symbolic.paper.forms` at run time (so a changed
 form is seen).  Symbolic verdicts where SymPy decides; numbers at the run's precision at points
 with π_ref(a) = 1e-6 and 0.999999, β = 0.01 and 10, γ = 0.05; properties on dense grids.
 """
@@ -13,15 +13,15 @@ import itertools
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary
 from grpo_symbolic.cases.binary import (admissible_root, floor_g2, floor_large_g, margin_rewards, on_unit_interval,
                                         policy_g2, policy_large_g, q_a, q_b, slope_sign, solver_policy)
 from grpo_symbolic.cases.general import evaluate, is_zero
-from grpo_symbolic.numeric import to_mpf
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.symbols import beta, delta, gamma, p, p_old, rho
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
 
 from .registry import agreement, check, combine, symbolic
 

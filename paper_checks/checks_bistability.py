@@ -2,16 +2,16 @@
 
 The derivations are in :mod:`grpo_symbolic.cases.bistability` (built on
 :mod:`grpo_symbolic.cases.direct_kl`); the numbers are compared with the general solver
-(:func:`grpo_symbolic.solve.stationary_policies`) and with independent computations.
+(:func:`grpo_symbolic.solve.solver.stationary_policies`) and with independent computations.
 """
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
+from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary, bistability, direct_kl
-from grpo_symbolic.solve import stationary_policies
-from grpo_symbolic.symbols import beta, p, rho, x
+from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.model.symbols import beta, p, rho, x
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
 #: π_ref(a) for the threshold β_c(ρ): near 0, small, ½ (notes.md's β ≈ 1.509), near 1.

@@ -11,13 +11,13 @@ arithmetic).
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
-from grpo_symbolic.exact_numbers import exact
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.preference import preference_exact
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import beta, gamma, lam, p, rho, x
+from grpo_symbolic.paper import forms as paper
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import preference_exact
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import beta, gamma, lam, p, rho, x
 from paper_checks.registry import MARGIN, Outcome, Registry
 
 #: The certification checks, by claim ID (shown as ``<ID>:certified``).
@@ -40,7 +40,7 @@ def _value(expr, values, dps):
 
 def _certified(cases, dps):
     """Outcome of certifying (label, f, variable, x0, interval or None) for every case."""
-    from grpo_symbolic.certify import certify_root
+    from grpo_symbolic.numerics.certify import certify_root
 
     worst, details, passed = float("inf"), [], True
     for label, f, variable, x0, interval in cases:
@@ -128,7 +128,7 @@ def _(dps):
     zeros = [pt.policy[0] for pt in stationary_policies(problem, dps, stability=False)]
     h = paper.DIRECT_KL_H.subs({rho: ref, beta: weight})
     outcome = _certified([(f"zero {i + 1} of h at rho=1/2, beta=3", h, x, z, (0, 1)) for i, z in enumerate(zeros)], dps)
-    from grpo_symbolic.certify import certify_root
+    from grpo_symbolic.numerics.certify import certify_root
 
     first, second = (certify_root(h, x, z, dps).enclosure for z in zeros)
     apart = len(zeros) == 2 and bool(first.upper() < second.lower())

@@ -5,15 +5,16 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
-from grpo_symbolic.advantage import RULES, Group
-from grpo_symbolic.cases import conventions, estimators
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.preference import preference_exact
-from grpo_symbolic.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policy
-from grpo_symbolic.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
+from grpo_symbolic.paper import forms as paper
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.cases import conventions
+from grpo_symbolic.theory import estimators
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import preference_exact
+from grpo_symbolic.model.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
 from paper_checks.registry import agreement, check, combine, symbolic
 
 @check("x-bessel-beta-eff")

@@ -1,6 +1,6 @@
 """x-grpo-dynamics: the GRPO update itself settles at the predicted stationary policy.
 
-:func:`grpo_symbolic.simulate.simulate` runs GRPO (sampled groups, the engine's advantages,
+:func:`grpo_symbolic.dynamics.simulate.simulate` runs GRPO (sampled groups, the engine's advantages,
 clipped ratios, the k3 penalty, softmax logits) on two problems with GRPO's own penalty:
 
 * ``BINARY``: π_ref = (0.3, 0.7), rewards 1 / 0, G = 8, β = 1/2;
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from grpo_symbolic import paper_forms
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.simulate import expected_flow, simulate
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import beta, pi_ref_o, r_o
+from grpo_symbolic.paper import forms as paper_forms
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.dynamics.simulate import expected_flow, simulate
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import beta, pi_ref_o, r_o
 
 from .registry import agreement, check, combine, symbolic
 

@@ -2,21 +2,21 @@
 
 Each check derives its left side from the model (:mod:`grpo_symbolic.cases.direct_kl`,
 :mod:`grpo_symbolic.cases.shift_only`), compares it with the printed form of
-:mod:`grpo_symbolic.paper_forms` symbolically, and numerically at points that include π_ref near 0
+:mod:`grpo_symbolic.paper.forms` symbolically, and numerically at points that include π_ref near 0
 and 1, small and large β and a small margin γ; numeric solutions come from the general solver.
 """
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
+from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary, direct_kl, shift_only
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.penalty import direct_penalty, kl, kl0
-from grpo_symbolic.preference import preference_numeric
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.penalty import direct_penalty, kl, kl0
+from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
 from paper_checks.registry import agreement, check, combine, symbolic
 
 #: (π_ref(a), β, γ) for the binary G = 2 comparisons: π_ref near 0 and 1, β small and large, γ small.

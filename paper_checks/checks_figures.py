@@ -1,4 +1,4 @@
-"""Checks of the paper's Figures 1–3: the plotted data of :func:`grpo_symbolic.figures.curves`.
+"""Checks of the paper's Figures 1–3: the plotted data of :func:`grpo_symbolic.export.figures.curves`.
 
 No file is written.  For each figure, a handful of plotted points (π_ref(a) down to 10⁻¹² and up to
 near 1) are compared with the general numeric solver on the corresponding Problem, to 12 decimal
@@ -12,12 +12,12 @@ with the paper's floor, and the limit differs from the value at 0 exactly where 
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
+from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary
-from grpo_symbolic.figures import curves
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policy
-from grpo_symbolic.symbols import beta, gamma
+from grpo_symbolic.export.figures import curves
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import beta, gamma
 from paper_checks.registry import agreement, check, combine, symbolic
 
 #: Decimal places to which plotted values must match the solver.

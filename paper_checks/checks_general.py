@@ -1,7 +1,7 @@
 """Checks of Sections 1, 2.1, 2.2 and 2.3 (general outputs), and of slips 1–4 of notes.md.
 
 Every check derives its left side from the model (:mod:`grpo_symbolic.cases.general` and the core
-engine) and compares it with the paper's printed form from :mod:`grpo_symbolic.paper_forms`, read
+engine) and compares it with the paper's printed form from :mod:`grpo_symbolic.paper.forms`, read
 at run time: symbolically where SymPy decides it, and numerically at the run's precision at
 several points, awkward ones included (π_ref near 0 and 1, β small and large).
 """
@@ -12,15 +12,15 @@ import random
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
 from grpo_symbolic.cases.general import evaluate, expectation, is_zero
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.penalty import kl, kl0
-from grpo_symbolic.preference import (large_group_preference, pairwise_preference, preference_exact,
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.penalty import kl, kl0
+from grpo_symbolic.preference.engine import (large_group_preference, pairwise_preference, preference_exact,
                                       preference_numeric)
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.symbols import (P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_old_o, pi_ref_o, pref_mean,
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import (P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_old_o, pi_ref_o, pref_mean,
                                    r_mean, r_o, sigma, win)
 
 from .registry import agreement, check, combine, symbolic

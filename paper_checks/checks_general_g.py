@@ -3,9 +3,9 @@
 import mpmath
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
+from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import general_g
-from grpo_symbolic.symbols import G, beta, gamma, p, rho
+from grpo_symbolic.model.symbols import G, beta, gamma, p, rho
 from paper_checks.registry import agreement, check, combine, symbolic
 
 POINTS = [("0.000001", "0.04"), ("0.3", "0.5"), ("0.9", "2")]
@@ -48,7 +48,7 @@ def _(dps):
 
 
 def _stationary(size, weight, ref, dps):
-    from grpo_symbolic.solve import stationary_policy
+    from grpo_symbolic.solve.solver import stationary_policy
 
     r = sp.Rational(ref)
     return stationary_policy(general_g.binary_problem(size, weight, (r, 1 - r)), dps)[0]

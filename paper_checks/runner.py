@@ -52,7 +52,7 @@ CERTIFIED = ":certified"
 
 def flint_available():
     """True when python-flint, which the certification checks need, is installed."""
-    from grpo_symbolic.certify import available
+    from grpo_symbolic.numerics.certify import available
 
     return available()
 

@@ -6,10 +6,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.symbols import beta, delta, gamma, p, p_old, rho
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
 from paper_checks import checks_binary
 from paper_checks.registry import REGISTRY
 

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from grpo_symbolic import paper_forms
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, direct_kl, shift_only
-from grpo_symbolic.errors import ParameterError
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.problem import Problem
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import G, beta, gamma, lam, p, p_old, r_o, r_old_mean, rho, x
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import G, beta, gamma, lam, p, p_old, r_o, r_old_mean, rho, x
 
 
 def _at(expr, dps=30, **values):

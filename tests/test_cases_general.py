@@ -6,12 +6,14 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic import Problem, paper_forms
+from grpo_symbolic import Problem
+
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.penalty import kl0
-from grpo_symbolic.preference import large_group_preference, preference_exact
-from grpo_symbolic.symbols import P_mean, P_o, beta, indexed, lam, pi_o, pi_ref_o
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.penalty import kl0
+from grpo_symbolic.preference.engine import large_group_preference, preference_exact
+from grpo_symbolic.model.symbols import P_mean, P_o, beta, indexed, lam, pi_o, pi_ref_o
 from paper_checks.registry import REGISTRY
 
 R = sp.Rational

@@ -1,4 +1,4 @@
-"""Certified enclosures (grpo_symbolic.certify) and the certification checks."""
+"""Certified enclosures (grpo_symbolic.numerics.certify) and the certification checks."""
 
 import mpmath
 import pytest
@@ -7,9 +7,9 @@ import sympy as sp
 flint = pytest.importorskip("flint", reason="python-flint (the 'rigorous' extra) is not installed")
 
 from grpo_symbolic import ParameterError, SolverError  # noqa: E402
-from grpo_symbolic import paper_forms as paper  # noqa: E402
-from grpo_symbolic.certify import available, ball_of, certify_root, compile_arb, mpf_of  # noqa: E402
-from grpo_symbolic.symbols import beta, gamma, p, rho, x  # noqa: E402
+from grpo_symbolic.paper import forms as paper  # noqa: E402
+from grpo_symbolic.numerics.certify import available, ball_of, certify_root, compile_arb, mpf_of  # noqa: E402
+from grpo_symbolic.model.symbols import beta, gamma, p, rho, x  # noqa: E402
 from paper_checks.checks_certify import CERTIFICATIONS  # noqa: E402
 
 pytestmark = pytest.mark.rigorous

@@ -1,4 +1,4 @@
-"""KL estimators as losses (grpo_symbolic.cases.estimators)."""
+"""KL estimators as losses (grpo_symbolic.theory.estimators)."""
 
 import random
 
@@ -6,10 +6,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic.cases import estimators
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.penalty import direct_penalty, kl0
-from grpo_symbolic.symbols import beta, lam
+from grpo_symbolic.theory import estimators
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.penalty import direct_penalty, kl0
+from grpo_symbolic.model.symbols import beta, lam
 
 
 @pytest.mark.parametrize("name, target, constant", [

@@ -3,7 +3,7 @@
 Fast paths: the moment table (fixed-point sums, integer square roots, windowed binomial chains) and
 its windowed float64 evaluation; the solver's shifted multiplier, output classes and deduplicated
 multistart; the vectorised float64 grid of binary stationary policies.  The plain references are
-the per-composition table (:class:`~grpo_symbolic.preference.NumericTable`), textbook per-term
+the per-composition table (:class:`~grpo_symbolic.preference.engine.NumericTable`), textbook per-term
 mpmath sums, python-flint ball arithmetic (certified, when installed) and the 30-digit solver.
 """
 
@@ -17,14 +17,14 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic import Problem, ParameterError
-from grpo_symbolic import binary_grid
-from grpo_symbolic.advantage import RULES, Group
+from grpo_symbolic.solve import binary_grid
+from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import general_g
-from grpo_symbolic.fast_preference import MomentTable, _binomial_row, composition_array, supports
-from grpo_symbolic.objective import derive_stationarity
-from grpo_symbolic.preference import NumericTable, compositions, preference_numeric
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import beta as beta_symbol, lam
+from grpo_symbolic.preference.moments import MomentTable, _binomial_row, composition_array, supports
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import NumericTable, compositions, preference_numeric
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 
 DPS = 50
 

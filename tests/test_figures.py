@@ -1,4 +1,4 @@
-"""Tests of grpo_symbolic.figures: the plotted data (no matplotlib needed) and the written files."""
+"""Tests of grpo_symbolic.export.figures: the plotted data (no matplotlib needed) and the written files."""
 
 import argparse
 import sys
@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from grpo_symbolic import figures
+from grpo_symbolic.export import figures
 from grpo_symbolic.cli import main as cli_main
-from grpo_symbolic.errors import ParameterError
+from grpo_symbolic.model.errors import ParameterError
 
 
 @pytest.mark.parametrize("number", [1, 2, 3])

@@ -4,10 +4,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic import paper_forms as paper
+from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import general_g
-from grpo_symbolic.preference import preference_numeric
-from grpo_symbolic.symbols import beta, p, rho
+from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.model.symbols import beta, p, rho
 
 
 def test_expansion_matches_the_exact_sum_at_rate_one_over_g():

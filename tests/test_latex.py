@@ -7,8 +7,10 @@ import subprocess
 import pytest
 import sympy as sp
 
-from grpo_symbolic import cli, latex
-from grpo_symbolic.latex import FORMULAS
+from grpo_symbolic import cli
+
+from grpo_symbolic.export import latex
+from grpo_symbolic.export.latex import FORMULAS
 
 PAPER_LABEL = re.compile(r"eq:([1-9]|1[0-9])")  # the paper numbers its equations (1)-(19)
 OWN_LABEL = re.compile(r"[px]:[a-z0-9]+(-[a-z0-9]+)*")
@@ -145,7 +147,7 @@ def test_snippets_can_be_input_and_referenced(tex_file):
 
 def test_a_changed_derivation_is_not_exported_silently(monkeypatch):
     from grpo_symbolic.cases import binary
-    from grpo_symbolic.symbols import rho
+    from grpo_symbolic.model.symbols import rho
 
     eq14 = next(f for f in FORMULAS if f.label == "eq:14")
     original = binary.policy_g2()

@@ -1,16 +1,16 @@
-"""Trainer presets (grpo_symbolic.presets) and the conventions they imply (cases.conventions)."""
+"""Trainer presets (grpo_symbolic.model.presets) and the conventions they imply (cases.conventions)."""
 
 import mpmath
 import pytest
 import sympy as sp
 
 from grpo_symbolic import ParameterError, Problem, stationary_policy
-from grpo_symbolic.advantage import RULES, Group
+from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import conventions
-from grpo_symbolic.exact_numbers import exact
-from grpo_symbolic.paper_forms import BESSEL_BETA_EFF
-from grpo_symbolic.presets import OPENRLHF_EPS, PRESETS, TRL_EPS, VERL_EPS, preset, preset_options, preset_settings
-from grpo_symbolic.symbols import G, beta
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.paper.forms import BESSEL_BETA_EFF
+from grpo_symbolic.model.presets import OPENRLHF_EPS, PRESETS, TRL_EPS, VERL_EPS, preset, preset_options, preset_settings
+from grpo_symbolic.model.symbols import G, beta
 
 ARGS = (["0.3", "0.7"], [1, 0], 8, "0.04")
 
@@ -104,8 +104,8 @@ def test_beta_eff_matches_notes():
 
 def test_rescaling_breaks_if_lambda_is_not_rescaled():
     # the identity needs lambda -> lambda/c too: a different claim must fail
-    from grpo_symbolic.objective import derive_stationarity
-    from grpo_symbolic.symbols import lam
+    from grpo_symbolic.theory.objective import derive_stationarity
+    from grpo_symbolic.model.symbols import lam
 
     st = derive_stationarity("grpo")
     c = sp.Symbol("c", positive=True)

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic import ParameterError, Problem
-from grpo_symbolic.preference import preference_numeric
+from grpo_symbolic.preference.engine import preference_numeric
 
 GOOD = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
 

@@ -1,4 +1,4 @@
-"""The GRPO update (grpo_symbolic.simulate): gradients, reproducibility, and where it settles."""
+"""The GRPO update (grpo_symbolic.dynamics.simulate): gradients, reproducibility, and where it settles."""
 
 import math
 
@@ -7,10 +7,10 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic import ParameterError, Problem
-from grpo_symbolic import paper_forms
-from grpo_symbolic.simulate import expected_flow, simulate
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import p
+from grpo_symbolic.paper import forms as paper_forms
+from grpo_symbolic.dynamics.simulate import expected_flow, simulate
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import p
 from paper_checks.checks_dynamics import BIAS_PER_LR, BINARY, BISTABLE, SETTINGS, STOCHASTIC, compare
 
 THREE = Problem(reference=["0.2", "0.3", "0.5"], rewards=[{2: "0.5", 0: "0.5"}, {1: "0.6", 0: "0.4"}, 0],

@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic import Problem, SolverError, ParameterError
-from grpo_symbolic import paper_forms as paper
-from grpo_symbolic.solve import stationary_policies, stationary_policy
-from grpo_symbolic.symbols import beta, gamma, rho, x
+from grpo_symbolic.paper import forms as paper
+from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.model.symbols import beta, gamma, rho, x
 
 DPS = 50
 POINTS = [("0.3", "0.5"), ("0.000001", "0.04"), ("0.999999", "0.04"), ("0.5", "0.01"), ("0.1", "10"), ("0.7", "1")]
@@ -128,7 +128,7 @@ def test_simplex_curvature_test_matches_eigenvalues():
     """The exact second-order test agrees with eigenvalues of the reduced Hessian where floats suffice."""
     import numpy as np
 
-    from grpo_symbolic.solve import _negative_definite_on_simplex
+    from grpo_symbolic.solve.solver import _negative_definite_on_simplex
 
     rng = np.random.default_rng(5)
     for _ in range(400):

@@ -1,9 +1,9 @@
 """Binary questions (Sec. 2.3.1, App. B.1): (14)–(19) derived from the model.
 
 Two answers a, b; ``p`` = π(a), ``p_old`` = π_old(a), ``rho`` = π_ref(a).  Nothing here types a
-result in: a binary :class:`~grpo_symbolic.problem.Problem` with symbolic ρ and β gives P_G(o|π_old)
-through the engine (:func:`~grpo_symbolic.preference.preference_exact`; at G = ∞ its large-group
-form), :func:`~grpo_symbolic.objective.objective` builds J(p; p_o) with GRPO's penalty, SymPy
+result in: a binary :class:`~grpo_symbolic.model.problem.Problem` with symbolic ρ and β gives P_G(o|π_old)
+through the engine (:func:`~grpo_symbolic.preference.engine.preference_exact`; at G = ∞ its large-group
+form), :func:`~grpo_symbolic.theory.objective.objective` builds J(p; p_o) with GRPO's penalty, SymPy
 differentiates along the simplex π = (p, 1 − p) and sets p_o = p (the stationarity condition),
 clears the positive denominator p(1 − p), squares away the square root (G = ∞), solves the
 polynomial and keeps the root admitted by the sign condition p > ρ that the stationarity itself
@@ -28,7 +28,7 @@ group size such as :data:`~grpo_symbolic.cases.shift_only.SYMBOLIC_GROUP_SIZE` (
 G ≥ 2 is known to SymPy): P_G is then :func:`~grpo_symbolic.cases.shift_only.expected_advantage`.
 
 :func:`solver_policy` gives the second, independent derivation: the numeric solver
-:func:`~grpo_symbolic.solve.stationary_policy` on the corresponding numeric Problem.
+:func:`~grpo_symbolic.solve.solver.stationary_policy` on the corresponding numeric Problem.
 """
 
 from functools import lru_cache
@@ -37,12 +37,12 @@ import itertools
 import mpmath
 import sympy as sp
 
-from ..objective import objective
-from ..preference import beats, large_group_preference, preference_exact
-from ..problem import Problem
-from ..solve import stationary_policy
-from ..symbols import G, beta, delta, gamma, p, p_old, r_o, r_old_mean, rho, sigma
-from . import shift_only
+from grpo_symbolic.theory.objective import objective
+from grpo_symbolic.preference.engine import beats, large_group_preference, preference_exact
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, p_old, r_o, r_old_mean, rho, sigma
+from grpo_symbolic.cases import shift_only
 
 q_a = sp.Symbol("q_a", positive=True)  # success probability of a's Bernoulli reward
 q_b = sp.Symbol("q_b", positive=True)  # success probability of b's Bernoulli reward

@@ -21,13 +21,13 @@ from typing import NamedTuple
 import mpmath
 import sympy as sp
 
-from .. import paper_forms
-from ..errors import SolverError
-from ..exact_numbers import exact
-from ..numeric import to_mpf
-from ..penalty import kl
-from ..symbols import beta, p, rho, x
-from . import direct_kl
+from grpo_symbolic.paper import forms as paper_forms
+from grpo_symbolic.model.errors import SolverError
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.penalty import kl
+from grpo_symbolic.model.symbols import beta, p, rho, x
+from grpo_symbolic.cases import direct_kl
 
 
 class ZeroStability(NamedTuple):

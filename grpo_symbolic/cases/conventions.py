@@ -1,7 +1,7 @@
 """Trainers' conventions: the Bessel std is the paper's model with β_eff = β·sqrt(G/(G−1)); eps is not.
 
 TRL, verl and OpenRLHF divide by the sample (Bessel) std and add an eps to it (see
-:mod:`grpo_symbolic.presets`).  Derived here from the engine's advantage rules and stationarity
+:mod:`grpo_symbolic.model.presets`).  Derived here from the engine's advantage rules and stationarity
 conditions:
 
 * On a symbolic group (distinct values v_j, counts n_j, any focal member) the ratio of the
@@ -25,14 +25,14 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from ..advantage import RULES, Group
-from ..errors import ParameterError
-from ..exact_numbers import exact
-from ..numeric import to_mpf
-from ..objective import derive_stationarity
-from ..preference import preference_numeric
-from ..solve import stationary_policy
-from ..symbols import G, beta, indexed, lam
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.model.symbols import G, beta, indexed, lam
 
 
 def symbolic_group(distinct=3):
@@ -50,7 +50,7 @@ def symbolic_group(distinct=3):
 def bessel_factor(distinct=3):
     """A_sample / A_population on a symbolic group at eps = 0, in terms of the group size G.
 
-    Derived from the engine's rules (:data:`grpo_symbolic.advantage.RULES`); the result has no
+    Derived from the engine's rules (:data:`grpo_symbolic.theory.advantage.RULES`); the result has no
     v_j or n_j left, i.e. it is the same for every non-degenerate group.
 
     >>> bessel_factor(2)

@@ -20,16 +20,16 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from .. import paper_forms
-from ..errors import ParameterError, SolverError
-from ..exact_numbers import exact
-from ..numeric import to_mpf
-from ..objective import derive_stationarity, objective
-from ..penalty import direct_penalty, kl
-from ..problem import Problem
-from ..solve import stationary_policies
-from ..symbols import P_o, beta, indexed, lam, p, p_old, pi_ref_o, rho, x
-from .binary import preference_values
+from grpo_symbolic.paper import forms as paper_forms
+from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity, objective
+from grpo_symbolic.theory.penalty import direct_penalty, kl
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.model.symbols import P_o, beta, indexed, lam, p, p_old, pi_ref_o, rho, x
+from grpo_symbolic.cases.binary import preference_values
 
 #: u = sqrt(x/(1 − x)): an increasing bijection (0, 1) → (0, ∞).
 odds_root = sp.Symbol("u", positive=True)

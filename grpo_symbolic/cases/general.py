@@ -2,7 +2,7 @@
 
 Each function derives one result with SymPy (or evaluates the engine where the claim is about the
 engine's quantities); the paper checks compare the results with the printed forms of
-:mod:`grpo_symbolic.paper_forms`.  Contents:
+:mod:`grpo_symbolic.paper.forms`.  Contents:
 
 * Section 1: the advantage (2) of an explicit group; the RLHF maximiser (4) from the Lagrangian of
   (3); the NLHF equilibrium from the first-order condition of the regularised game (5).
@@ -25,14 +25,14 @@ import itertools
 import mpmath
 import sympy as sp
 
-from ..advantage import RULES, Group
-from ..numeric import to_mpf
-from ..objective import derive_stationarity, objective
-from ..penalty import gradient, k3, kl, kl0
-from ..preference import beats, preference_exact, preference_numeric
-from ..problem import Problem
-from ..solve import stationary_policies
-from ..symbols import beta, indexed, lam, pi_o, pi_old_o, pi_ref_o
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity, objective
+from grpo_symbolic.theory.penalty import gradient, k3, kl, kl0
+from grpo_symbolic.preference.engine import beats, preference_exact, preference_numeric
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.model.symbols import beta, indexed, lam, pi_o, pi_old_o, pi_ref_o
 
 # --- Helpers ------------------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ def expectation(weights, values):
 def advantage(rewards, i, normalisation="population", eps=0):
     """The engine's advantage A_i of member i of the explicit group ``rewards``.
 
-    The group is handed to the rule of :mod:`grpo_symbolic.advantage` from member i's side.
+    The group is handed to the rule of :mod:`grpo_symbolic.theory.advantage` from member i's side.
 
     >>> advantage([1, 0], 0), advantage([3, 3, 3], 1), advantage([2, 0, 1], 2, "shift")
     (1, 0, 0)
@@ -458,7 +458,7 @@ def stationarity_with_preference(preference, size):
     """The derived (11) (multiplier at App. A's value) with P_G(o|π) replaced by ``preference[o]`` (in the π_i).
 
     Returns the left-minus-right sides (1 − (P_o − E_π P)/β)π(o) − π_ref(o) as expressions in the
-    generic symbols π_i, ρ_i, β of :func:`~grpo_symbolic.objective.derive_stationarity`.
+    generic symbols π_i, ρ_i, β of :func:`~grpo_symbolic.theory.objective.derive_stationarity`.
 
     >>> P = sp.symbols("Q_1 Q_2")
     >>> stationarity_with_preference(P, 2)[0]
@@ -544,7 +544,7 @@ def direct_nlhf_gaps(problem, prefers=None):
     """How far the G = 2 direct-penalty stationary policy is from the NLHF equilibrium with weight τ.
 
     Both are derived log pools, log π(o) = log π_ref(o) + e(o) + const: the direct penalty's
-    (:func:`~grpo_symbolic.objective.derive_stationarity`) has e(o) = P_2(o|π)/β with the engine's
+    (:func:`~grpo_symbolic.theory.objective.derive_stationarity`) has e(o) = P_2(o|π)/β with the engine's
     P_2 of ``problem``; NLHF's (:func:`derive_nlhf`) has e(o) = E_{o'~π}[P(o ≻ o')]/τ with
     ``prefers`` (default: the tie-split preferences of ``problem``).  Returns, for o = o_2 … o_K,
     [e_direct(o_1) − e_direct(o)] − [e_NLHF(o_1) − e_NLHF(o)] in the generic π_i (on the simplex),

@@ -12,10 +12,10 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from ..objective import derive_stationarity
-from ..preference import preference_exact, preference_numeric
-from ..problem import Problem
-from ..symbols import beta, lam, p, rho
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import preference_exact, preference_numeric
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import beta, lam, p, rho
 
 _n = sp.Symbol("n", positive=True)  # G − 1, the number of other outputs in the group
 _eps = sp.Symbol("epsilon", positive=True)  # 1/n, the expansion parameter

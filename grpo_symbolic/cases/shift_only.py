@@ -14,13 +14,13 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from .. import paper_forms
-from ..advantage import RULES, Group
-from ..numeric import to_mpf
-from ..objective import derive_stationarity
-from ..preference import preference_exact
-from ..problem import Problem
-from ..symbols import G, beta, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
+from grpo_symbolic.paper import forms as paper_forms
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import preference_exact
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import G, beta, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
 
 #: The number of outputs of the generic derivations.
 OUTPUTS = 3
@@ -139,9 +139,9 @@ def rlhf_policy(problem, dps=50):
 
 @lru_cache(maxsize=None)
 def grpo_policy_gaps(size=OUTPUTS):
-    """(λ, per output: derived π(o) − :data:`~grpo_symbolic.paper_forms.SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
+    """(λ, per output: derived π(o) − :data:`~grpo_symbolic.paper.forms.SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
 
-    The derived stationary form of :func:`~grpo_symbolic.objective.derive_stationarity` with P_G =
+    The derived stationary form of :func:`~grpo_symbolic.theory.objective.derive_stationarity` with P_G =
     the shift pattern at π_old = π, on the simplex; λ = E_π[P_G] comes out 0 (zero-mean identity).
 
     >>> grpo_policy_gaps(2)
@@ -161,7 +161,7 @@ def grpo_policy_gaps(size=OUTPUTS):
 
 
 def grpo_policy(problem, dps=50):
-    """The fixed point of :data:`~grpo_symbolic.paper_forms.SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
+    """The fixed point of :data:`~grpo_symbolic.paper.forms.SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
 
     With t = E_π r the form gives π(o; t) = π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in
     t where every denominator is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found

@@ -12,7 +12,7 @@ import numbers as _numbers
 import mpmath
 import sympy as sp
 
-from .errors import ParameterError
+from grpo_symbolic.model.errors import ParameterError
 
 
 def exact(value, name):
@@ -31,7 +31,7 @@ def exact(value, name):
     >>> exact("abc", "beta")
     Traceback (most recent call last):
     ...
-    grpo_symbolic.errors.ParameterError: beta: cannot read 'abc' as a number; write a decimal such as '0.3' or a fraction such as '3/10'
+    grpo_symbolic.model.errors.ParameterError: beta: cannot read 'abc' as a number; write a decimal such as '0.3' or a fraction such as '3/10'
     """
     if isinstance(value, bool):
         raise ParameterError(f"{name}: got a boolean ({value}); give a number")

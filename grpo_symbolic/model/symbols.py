@@ -4,7 +4,7 @@ Names follow the paper: ``p`` is π(a), ``p_old`` is π_old(a), ``rho`` is π_re
 binary question; ``beta`` the penalty weight; ``gamma`` the confidence margin γ_{a,b};
 ``G`` the group size; ``lam`` the Lagrange multiplier λ.  The per-output symbols
 (``pi``, ``pi_old``, ``pi_ref``, ``P``) are indexed by the output for the generic
-K-output derivation in :mod:`grpo_symbolic.objective`.
+K-output derivation in :mod:`grpo_symbolic.theory.objective`.
 """
 
 import sympy as sp

@@ -1,12 +1,12 @@
 """The GRPO update itself, on a tabular softmax policy for one context.
 
-The policy is π = softmax(θ) over the K outputs of a :class:`~grpo_symbolic.problem.Problem`.
+The policy is π = softmax(θ) over the K outputs of a :class:`~grpo_symbolic.model.problem.Problem`.
 One iteration of :func:`simulate` does what a GRPO trainer does:
 
 1. π_old ← π; draw ``groups`` groups of G outputs from π_old and a reward for each output from
    its reward law;
 2. compute each member's advantage with the engine's rule for ``problem.normalisation``
-   (:data:`grpo_symbolic.advantage.RULES`, with ``problem.eps``);
+   (:data:`grpo_symbolic.theory.advantage.RULES`, with ``problem.eps``);
 3. take ``steps_per_batch`` gradient-ascent steps θ ← θ + lr·∇_θ L on the sampled objective
 
        L(θ) = (1/(B·G)) Σ_{groups, members} [ min(ratio·A, clip(ratio, 1−ε, 1+ε)·A) − β·D ],
@@ -14,13 +14,13 @@ One iteration of :func:`simulate` does what a GRPO trainer does:
 
    with the exact gradient (∂L/∂π with the penalty estimator differentiated by SymPy,
    then the softmax Jacobian ∂π/∂θ = diag(π) − ππᵀ).  ``D`` is the per-sample penalty estimator
-   of :mod:`grpo_symbolic.cases.estimators`: "k3" (the paper's D_i, ``penalty="grpo"``), "is_k3"
+   of :mod:`grpo_symbolic.theory.estimators`: "k3" (the paper's D_i, ``penalty="grpo"``), "is_k3"
    ((π/π_old)·k3, the paper's direct KL, ``penalty="direct"``), "k1" or "k2".
 
 :func:`expected_flow` is the same ascent with exact expectations instead of samples: one step per
 iteration along ∇_θ J(π; π_old) at π = π_old, with P_G(o|π_old) from the engine (float64) and
 the expected penalty gradient π_old(o)·∂D/∂π(o).  Its fixed points are the stationary policies
-of :mod:`grpo_symbolic.solve`.
+of :mod:`grpo_symbolic.solve.solver`.
 
 Everything numeric here is float64 numpy; runs are seeded and reproducible.
 """
@@ -34,10 +34,10 @@ import sys
 import numpy as np
 import sympy as sp
 
-from .advantage import RULES, Group
-from .cases.estimators import ESTIMATORS, sampled_loss
-from .errors import ParameterError
-from .preference import expected_advantages_float
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.preference.engine import expected_advantages_float
 
 #: The estimator each Problem penalty stands for.
 PENALTY_ESTIMATOR = {"grpo": "k3", "direct": "is_k3"}
@@ -48,7 +48,7 @@ _pi, _rho, _pi_old = sp.symbols("pi rho pi_old", positive=True)
 def estimator_gradient(name):
     """∂D/∂π(o) of one sample's penalty D under estimator ``name``, in (pi, rho, pi_old).
 
-    D is the per-sample loss of :func:`grpo_symbolic.cases.estimators.sampled_loss`
+    D is the per-sample loss of :func:`grpo_symbolic.theory.estimators.sampled_loss`
     (its expectation over o ~ π_old, divided by π_old(o)); SymPy differentiates it.
 
     >>> estimator_gradient("k3"), estimator_gradient("is_k3")

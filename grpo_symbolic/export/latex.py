@@ -1,8 +1,8 @@
 """The derived formulas as LaTeX: ``grpo-symbolic latex -o formulas.tex [--snippets DIR]``.
 
 Every formula is built, when it is exported, by the package's own derivation (the stationarity
-conditions of :mod:`~grpo_symbolic.objective`, the penalty gradients of
-:mod:`~grpo_symbolic.penalty`, the closed forms of :mod:`grpo_symbolic.cases`).  It is then only
+conditions of :mod:`~grpo_symbolic.theory.objective`, the penalty gradients of
+:mod:`~grpo_symbolic.theory.penalty`, the closed forms of :mod:`grpo_symbolic.cases`).  It is then only
 *arranged* for reading with SymPy (output o_1 renamed to a generic output o, a normaliser named Z,
 factoring, an equation in the paper's arrangement), and every arrangement is accepted only after
 SymPy confirms that it still says what the derivation said (:func:`checked`).  No formula's LaTeX
@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from .symbols import (G, P_mean, P_o, beta, gamma, lam, lose, p, pi_o, pi_old_o, pi_ref_o,
+from grpo_symbolic.model.symbols import (G, P_mean, P_o, beta, gamma, lam, lose, p, pi_o, pi_old_o, pi_ref_o,
                       pref_mean, r_mean, r_o, r_old_mean, rho, sigma, win, x)
 
 # --- Symbol names: the one place where the paper's notation is written ---------------------------
@@ -88,7 +88,7 @@ for _k in ("k1", "k2", "k3", "is_k3"):  # expected gradients of the KL estimator
     _loss = rf"\frac{{{_PI}(o')}}{{{_OLD}(o')}}\, k_3(o')" if _k == "is_k3" else f"k_{_k[1]}(o')"
     _expected = rf"\mathbb{{E}}_{{o'\sim{_OLD}}}\Bigl[{_loss}\Bigr]"
     NAMES[f"grad_{_k}"] = rf"\frac{{\partial}}{{\partial {_PI}(o)}} {_expected}{_ON_POLICY}"
-for _i in range(1, 5):  # the generic K-output symbols of grpo_symbolic.objective
+for _i in range(1, 5):  # the generic K-output symbols of grpo_symbolic.theory.objective
     NAMES[f"pi_{_i}"] = rf"{_PI}(o_{_i})"
     NAMES[f"pi_old_{_i}"] = rf"{_OLD}(o_{_i})"
     NAMES[f"rho_{_i}"] = rf"{_REF}(o_{_i})"
@@ -258,7 +258,7 @@ def checked(arranged, derived, unknown=None):
     ...
     ArithmeticError: the arranged form p + 1 differs from the derived p
     """
-    from .cases.general import is_zero, solve_linear
+    from grpo_symbolic.cases.general import is_zero, solve_linear
 
     a, d = evaluated(arranged), evaluated(derived)
     if isinstance(a, sp.Equality):
@@ -397,7 +397,7 @@ def _hyperbolic(expr):
 
 def _rlhf():
     """(4): the maximiser of the RLHF objective (3), normalised by Z."""
-    from .cases.general import derive_rlhf
+    from grpo_symbolic.cases.general import derive_rlhf
 
     d = derive_rlhf(3)
     return _normalised(d.policy, {d.symbols["reference"][0]: pi_ref_o, d.symbols["rewards"][0]: r_o})
@@ -405,7 +405,7 @@ def _rlhf():
 
 def _nlhf():
     """NLHF's equilibrium: log π(o) − log π_ref(o) − E_π[P(o ≻ ·)]/β is the same for every output."""
-    from .cases.general import derive_nlhf, is_zero
+    from grpo_symbolic.cases.general import derive_nlhf, is_zero
 
     d = derive_nlhf(3)
     pi, reference, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
@@ -423,8 +423,8 @@ def _nlhf():
 
 @lru_cache(maxsize=None)
 def _penalty_gradients():
-    from .objective import derive_stationarity
-    from .penalty import gradient, kl, kl0
+    from grpo_symbolic.theory.objective import derive_stationarity
+    from grpo_symbolic.theory.penalty import gradient, kl, kl0
 
     st = derive_stationarity("grpo")  # for its generic symbols π_i, π_old_i, ρ_i
     pi, old, ref = st.pi, st.pi_old, st.pi_ref
@@ -449,8 +449,8 @@ def _gradient(name):
 @lru_cache(maxsize=None)
 def _grpo(size=2):
     """The derived stationarity, after confirming that its multiplier is E_π[P_G]."""
-    from .cases.general import expectation, is_zero
-    from .objective import derive_stationarity
+    from grpo_symbolic.cases.general import expectation, is_zero
+    from grpo_symbolic.theory.objective import derive_stationarity
 
     st = derive_stationarity("grpo", size)
     if not is_zero(st.multiplier - expectation(st.pi, st.preference)):
@@ -478,8 +478,8 @@ def _multiplier():
 
 def _zero_mean_policy():
     """(11) with E_π[P_G] = 0, the engine's zero-mean identity (checked on a three-output example)."""
-    from .cases.general import EXAMPLES, is_zero, zero_mean
-    from .problem import Problem
+    from grpo_symbolic.cases.general import EXAMPLES, is_zero, zero_mean
+    from grpo_symbolic.model.problem import Problem
 
     st = _grpo(3)
     if not is_zero(zero_mean(Problem(**EXAMPLES["three-values-G3"]), st.pi)):
@@ -494,7 +494,7 @@ def _specialised(preference, policy, quantities, definitions):
     SymPy confirms that the engine's P_G(o_1|π) equals it and that E_π[P_G] = 0; the condition
     derived with the engine's P_G must equal the arranged one.
     """
-    from .cases.general import expectation, is_zero, stationarity_form, stationarity_with_preference
+    from grpo_symbolic.cases.general import expectation, is_zero, stationarity_form, stationarity_with_preference
 
     st = _grpo(3)
     if not is_zero(preference[0] - quantities.subs(definitions)):
@@ -511,9 +511,9 @@ def _specialised(preference, policy, quantities, definitions):
 
 def _eq12():
     """(12): G = 2, P_2(o|π) = Prob[r > r'|o] − Prob[r < r'|o] (noisy rewards with ties)."""
-    from .cases.general import EXAMPLES, win_lose
-    from .preference import preference_exact
-    from .problem import Problem
+    from grpo_symbolic.cases.general import EXAMPLES, win_lose
+    from grpo_symbolic.preference.engine import preference_exact
+    from grpo_symbolic.model.problem import Problem
 
     st = _grpo(3)
     problem = Problem(**EXAMPLES["noisy-ties-G2"])
@@ -523,10 +523,10 @@ def _eq12():
 
 def _eq13():
     """(13): G → ∞, P_∞(o|π) = (r(o) − E_π r)/σ(π) (three outputs with symbolic rewards)."""
-    from . import paper_forms
-    from .cases.general import expectation, reward_std
-    from .preference import large_group_preference
-    from .problem import Problem
+    from grpo_symbolic.paper import forms as paper_forms
+    from grpo_symbolic.cases.general import expectation, reward_std
+    from grpo_symbolic.preference.engine import large_group_preference
+    from grpo_symbolic.model.problem import Problem
 
     st = _grpo(3)
     rewards = sp.symbols("r_1:4", real=True)
@@ -542,7 +542,7 @@ def _eq13():
 
 def _eq14():
     """(14) from the derived root, in the ratio β/γ: ½(1 − β/γ + sqrt((1 − β/γ)² + 4(β/γ)ρ))."""
-    from .cases.binary import policy_g2
+    from grpo_symbolic.cases.binary import policy_g2
 
     derived = policy_g2()
     ratio = sp.Dummy("t", positive=True)
@@ -560,7 +560,7 @@ def _eq14():
 
 def _eq15():
     """(15) from the derived root: (2β²ρ + 1 + sqrt(1 + 4β²ρ(1 − ρ)))/(2(1 + β²))."""
-    from .cases.binary import policy_large_g
+    from grpo_symbolic.cases.binary import policy_large_g
 
     derived = policy_large_g()
     numerator, denominator = sp.fraction(derived)
@@ -573,7 +573,7 @@ def _eq15():
 
 
 def _floor(which):
-    from .cases.binary import floor_g2, floor_large_g
+    from grpo_symbolic.cases.binary import floor_g2, floor_large_g
 
     if which == "2":
         derived = floor_g2()
@@ -582,14 +582,14 @@ def _floor(which):
 
 
 def _eq16():
-    from .cases.binary import reward_term_g2
+    from grpo_symbolic.cases.binary import reward_term_g2
 
     return sp.Eq(named("R_2"), reward_term_g2())
 
 
 def _eq17():
     """(17): the derived dJ/dp = γ − β(p − ρ)/(p(1 − p)) at p_o = p, as penalty = reward."""
-    from .cases.binary import stationarity_g2
+    from grpo_symbolic.cases.binary import stationarity_g2
 
     derived = stationarity_g2()
     reward, penalty = derived.as_independent(beta)
@@ -597,21 +597,21 @@ def _eq17():
 
 
 def _quadratic(which):
-    from .cases.binary import quadratic_g2, quadratic_large_g
+    from grpo_symbolic.cases.binary import quadratic_g2, quadratic_large_g
 
     derived = quadratic_g2() if which == "2" else quadratic_large_g()
     return sp.Eq(_descending(derived, p), 0)
 
 
 def _eq18():
-    from .cases.binary import reward_term_large_g
+    from grpo_symbolic.cases.binary import reward_term_large_g
 
     return sp.Eq(named("R_inf"), reward_term_large_g())
 
 
 def _eq19():
     """(19): p(1 − p)·dJ/dp = β(ρ − p) + sqrt(p(1 − p)) at p_o = p, as β(p − ρ) = sqrt(p(1 − p))."""
-    from .cases.binary import cleared_stationarity
+    from grpo_symbolic.cases.binary import cleared_stationarity
 
     derived = cleared_stationarity(sp.oo, "ranked")
     root, rest = _split_roots(derived)
@@ -622,27 +622,27 @@ def _eq19():
 
 
 def _log_pooling():
-    from .objective import derive_stationarity
+    from grpo_symbolic.theory.objective import derive_stationarity
 
     st = derive_stationarity("direct")
     return _normalised(st.policy, {st.pi_ref[0]: pi_ref_o, st.preference[0]: P_o})
 
 
 def _direct_g2():
-    from .cases.direct_kl import g2_policy
+    from grpo_symbolic.cases.direct_kl import g2_policy
 
     return sp.Eq(p, g2_policy())
 
 
 def _h():
-    from .cases.direct_kl import h
+    from grpo_symbolic.cases.direct_kl import h
 
     return sp.Eq(named("h"), _logit_terms(h(), (x, rho)))
 
 
 def _x_star():
     """x* = u*²/(1 + u*²) from the derived turning point, rationalised: ½(1 + β/sqrt(1 + β²))."""
-    from .cases.direct_kl import h_turning_point
+    from grpo_symbolic.cases.direct_kl import h_turning_point
 
     derived = h_turning_point()[1]
     doubled = sp.expand(2 * sp.simplify(sp.radsimp(derived)))
@@ -651,8 +651,8 @@ def _x_star():
 
 def _shift_only():
     """Shift-only reward term, derived over three outputs, in the paper's means E_π r and E_{π_old} r."""
-    from .cases.shift_only import OUTPUTS, reward_term
-    from .symbols import indexed
+    from grpo_symbolic.cases.shift_only import OUTPUTS, reward_term
+    from grpo_symbolic.model.symbols import indexed
 
     derived, _ = reward_term(OUTPUTS)
     pi, old, rewards = (indexed(stem, OUTPUTS, positive=True) for stem in ("pi", "pi_old", "r"))
@@ -665,9 +665,9 @@ def _shift_only():
 
 def _shift_only_direct():
     """Shift-only advantages with the direct penalty: the derived log pool, P_G replaced by the shift form."""
-    from .cases.shift_only import OUTPUTS, expected_advantage
-    from .objective import derive_stationarity
-    from .symbols import indexed
+    from grpo_symbolic.cases.shift_only import OUTPUTS, expected_advantage
+    from grpo_symbolic.theory.objective import derive_stationarity
+    from grpo_symbolic.model.symbols import indexed
 
     st = derive_stationarity("direct", OUTPUTS)
     rewards = indexed("r", OUTPUTS, real=True)
@@ -681,7 +681,7 @@ def _shift_only_direct():
 
 
 def _binomial(which):
-    from .cases.general_g import binomial_preference
+    from grpo_symbolic.cases.general_g import binomial_preference
 
     derived = binomial_preference(BINOMIAL_G)["ab".index(which)]
     lhs = named(f"P_{BINOMIAL_G}({which})")
@@ -689,7 +689,7 @@ def _binomial(which):
 
 
 def _large_group_expansion():
-    from .cases.general_g import large_group_expansion
+    from grpo_symbolic.cases.general_g import large_group_expansion
 
     a0, a1 = large_group_expansion()
     return sp.Eq(named("P_G(a)"), as_written(sp.Add, a0, a1 / (G - 1), sp.O(G**-2, (G, sp.oo))))
@@ -697,7 +697,7 @@ def _large_group_expansion():
 
 def _rate():
     """c = −p^{5/2}/(4(2βp²ρ√(1 − p) + p^{5/2})) at p = π_∞(a), cancelled in s = √p."""
-    from .cases.general_g import rate_coefficient
+    from grpo_symbolic.cases.general_g import rate_coefficient
 
     derived = rate_coefficient()
     s = sp.Dummy("s", positive=True)
@@ -707,7 +707,7 @@ def _rate():
 
 
 def _h_minimum():
-    from .cases.direct_kl import h_minimum
+    from grpo_symbolic.cases.direct_kl import h_minimum
 
     derived = h_minimum()
     return sp.Eq(named("h_star"), _logit_terms(_hyperbolic(derived), (rho,)))
@@ -715,7 +715,7 @@ def _h_minimum():
 
 def _best_response():
     """The derived best-response map in logits: logit ρ + (e^{t/2} + e^{−t/2})/β = logit ρ + 2cosh(t/2)/β."""
-    from .cases.direct_kl import best_response_logit
+    from grpo_symbolic.cases.direct_kl import best_response_logit
 
     derived = best_response_logit()
     logs = sp.Add(*[t for t in sp.Add.make_args(derived) if t.has(sp.log)])
@@ -724,27 +724,27 @@ def _best_response():
 
 
 def _best_response_slope():
-    from .cases.bistability import best_response_slope
+    from grpo_symbolic.cases.bistability import best_response_slope
 
     derived = best_response_slope()
     return sp.Eq(named("slope_T"), checked(_as_hyperbolic(derived), derived))
 
 
 def _h_mirror():
-    from .cases.bistability import h_at_mirror
+    from grpo_symbolic.cases.bistability import h_at_mirror
 
     return sp.Eq(named("h_mirror"), _logit_terms(_hyperbolic(h_at_mirror()), (rho,)))
 
 
 def _critical_beta_slope():
-    from .cases.bistability import critical_beta_slope_in_rho
+    from grpo_symbolic.cases.bistability import critical_beta_slope_in_rho
 
     derived = critical_beta_slope_in_rho()
     return sp.Eq(named("dbeta_c"), checked(_one_minus(derived, (rho,)), derived))
 
 
 def _estimator(name):
-    from .cases.estimators import expected_gradient
+    from grpo_symbolic.theory.estimators import expected_gradient
 
     st = _grpo(3)
     derived = _one_output(expected_gradient(name, 3)[0], st)
@@ -752,13 +752,13 @@ def _estimator(name):
 
 
 def _bessel():
-    from .cases.conventions import bessel_factor
+    from grpo_symbolic.cases.conventions import bessel_factor
 
     return sp.Eq(named("bessel"), bessel_factor())
 
 
 def _beta_eff():
-    from .cases.conventions import beta_eff
+    from grpo_symbolic.cases.conventions import beta_eff
 
     return sp.Eq(named("beta_eff"), beta_eff())
 

@@ -11,14 +11,14 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .penalty import expected_penalty, gradient
-from .symbols import beta, indexed, lam
+from grpo_symbolic.theory.penalty import expected_penalty, gradient
+from grpo_symbolic.model.symbols import beta, indexed, lam
 
 
 def objective(preference, pi, pi_ref, pi_old, weight, penalty):
     """J(π; π_old) = Σ_o π(o) P_G(o|π_old) − β·(expected penalty): the paper's (1) without clipping.
 
-    >>> from grpo_symbolic.symbols import p, p_old, rho, beta
+    >>> from grpo_symbolic.model.symbols import p, p_old, rho, beta
     >>> P = sp.symbols("P_a P_b")
     >>> objective(P, (p, 1 - p), (rho, 1 - rho), (p_old, 1 - p_old), beta, "direct").has(sp.log)
     True

@@ -1,4 +1,4 @@
-"""Trainer presets: a :class:`~grpo_symbolic.problem.Problem` set up the way an implementation does it.
+"""Trainer presets: a :class:`~grpo_symbolic.model.problem.Problem` set up the way an implementation does it.
 
 ``preset(name, reference, rewards, group_size, beta, **options)`` fills in the three settings in
 which GRPO implementations differ from the paper — the advantage normalisation, the eps added to
@@ -25,7 +25,7 @@ as keyword arguments.  What each implementation does, with the option that contr
     no std scaling: shift-only advantages r_i − mean; k3 penalty.  No options.
 
 Unknown preset names, unknown options and bad option values raise
-:class:`~grpo_symbolic.errors.ParameterError` naming them.
+:class:`~grpo_symbolic.model.errors.ParameterError` naming them.
 
 >>> prob = preset("trl", ["0.3", "0.7"], [1, 0], 8, "0.04")
 >>> prob.normalisation, prob.eps, prob.penalty
@@ -39,8 +39,8 @@ import inspect
 
 import sympy as sp
 
-from .errors import ParameterError
-from .problem import Problem
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.problem import Problem
 
 TRL_EPS = sp.Rational(1, 10**4)
 VERL_EPS = sp.Rational(1, 10**6)
@@ -124,7 +124,7 @@ def preset_settings(name, **options):
     >>> preset_settings("trl", bias_correction=True)
     Traceback (most recent call last):
     ...
-    grpo_symbolic.errors.ParameterError: bias_correction: not an option of preset 'trl'; its options are scale_rewards, use_bias_correction_kl
+    grpo_symbolic.model.errors.ParameterError: bias_correction: not an option of preset 'trl'; its options are scale_rewards, use_bias_correction_kl
     """
     builder = _builder(name)
     known = tuple(inspect.signature(builder).parameters)
@@ -148,7 +148,7 @@ def preset(name, reference, rewards, group_size, beta, **options):
     >>> preset("deepspeed", ["0.3", "0.7"], [1, 0], 2, "0.5")
     Traceback (most recent call last):
     ...
-    grpo_symbolic.errors.ParameterError: preset: got 'deepspeed'; use one of paper, trl, verl, openrlhf, dr_grpo
+    grpo_symbolic.model.errors.ParameterError: preset: got 'deepspeed'; use one of paper, trl, verl, openrlhf, dr_grpo
     """
     settings = preset_settings(name, **options)
     return Problem(reference=reference, rewards=rewards, group_size=group_size, beta=beta,

@@ -8,7 +8,7 @@ m(v) = Σ_o' π(o') Prob[r(o') = v].  So P_G(o|π) = Σ_v Prob[r(o) = v] Q_v(m),
 sums over the compositions n of G − 1 into the distinct reward values.  The table of
 multinomial(n)·A(v; n) depends on the rewards, G and the advantage rule but not on π, so it is
 built once and shared by every output and every evaluation.  Numeric evaluation uses
-:class:`~grpo_symbolic.fast_preference.MomentTable` when the reward values are rational (integer
+:class:`~grpo_symbolic.preference.moments.MomentTable` when the reward values are rational (integer
 moments, fixed-point sums over the compositions that carry probability) and the per-composition
 :class:`NumericTable` otherwise; both are held against each other in tests/test_fast_paths.py.
 
@@ -25,10 +25,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .advantage import RULES, Group
-from .errors import ParameterError
-from .fast_preference import moment_table, supports
-from .numeric import policy_mpf, to_mpf
+from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.preference.moments import moment_table, supports
+from grpo_symbolic.numerics.precision import policy_mpf, to_mpf
 
 
 def compositions(total, parts):
@@ -156,7 +156,7 @@ def numeric_table(values, group_size, normalisation, eps, dps):
 
 
 def advantage_table(problem, dps):
-    """The table the numeric paths use: the fast :class:`~grpo_symbolic.fast_preference.MomentTable`
+    """The table the numeric paths use: the fast :class:`~grpo_symbolic.preference.moments.MomentTable`
     for rational reward values and a built-in rule, else the per-composition :class:`NumericTable`."""
     settings = (problem.reward_values, problem.group_size, problem.normalisation, problem.eps)
     if supports(problem.reward_values, problem.normalisation):
@@ -178,7 +178,7 @@ def preference_exact(problem, policy):
     ``policy`` may hold symbols; small G keeps the expression small.
 
     >>> from grpo_symbolic import Problem
-    >>> from grpo_symbolic.symbols import p
+    >>> from grpo_symbolic.model.symbols import p
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=3, beta=1)
     >>> [sp.factor(e) for e in preference_exact(prob, (p, 1 - p))]
     [-sqrt(2)*(p - 1), -sqrt(2)*p]
@@ -248,7 +248,7 @@ def large_group_preference(problem, policy):
     σ(π) is the std of the reward of an output drawn from π, within-output noise included.
 
     >>> from grpo_symbolic import Problem
-    >>> from grpo_symbolic.symbols import p
+    >>> from grpo_symbolic.model.symbols import p
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size="inf", beta=1)
     >>> [sp.simplify(e) for e in large_group_preference(prob, (p, 1 - p))]
     [sqrt(1 - p)/sqrt(p), -sqrt(p)/sqrt(1 - p)]
@@ -265,7 +265,7 @@ def pairwise_preference(problem, policy):
     For shift-only advantages it is Σ_o' π(o') (r̄(o) − r̄(o'))/2.  Holds for eps = 0 only.
 
     >>> from grpo_symbolic import Problem
-    >>> from grpo_symbolic.symbols import p
+    >>> from grpo_symbolic.model.symbols import p
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta=1)
     >>> pairwise_preference(prob, (p, 1 - p))
     (1 - p, -p)
@@ -292,7 +292,7 @@ def beats(law, other):
 
     Raises ParameterError when SymPy cannot decide the order of two symbolic reward values.
 
-    >>> from grpo_symbolic.problem import RewardLaw
+    >>> from grpo_symbolic.model.problem import RewardLaw
     >>> beats(RewardLaw.of({"1": "0.5", "0": "0.5"}, "a"), RewardLaw.of(0, "b"))
     1/2
     """

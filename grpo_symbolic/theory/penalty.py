@@ -10,7 +10,7 @@ import sympy as sp
 def k3(pi, pi_ref):
     """Schulman's k3 estimator, the paper's D_i: π_ref/π − log(π_ref/π) − 1.
 
-    >>> from grpo_symbolic.symbols import p, rho
+    >>> from grpo_symbolic.model.symbols import p, rho
     >>> k3(p, rho)
     -log(rho/p) - 1 + rho/p
     """
@@ -30,7 +30,7 @@ def k2(pi, pi_ref):
 def kl0(pi, pi_ref, pi_old):
     """KL0(π‖π_ref; π_old) = E_{o~π_old}[D(o)], the expectation (7) of GRPO's penalty.
 
-    >>> from grpo_symbolic.symbols import p, rho, p_old
+    >>> from grpo_symbolic.model.symbols import p, rho, p_old
     >>> on_policy = kl0((p, 1 - p), (rho, 1 - rho), (p, 1 - p)) - kl((p, 1 - p), (rho, 1 - rho))
     >>> sp.simplify(sp.expand_log(on_policy.subs({p: sp.Rational(1, 5), rho: sp.Rational(1, 3)}), force=True))
     0
@@ -56,7 +56,7 @@ def expected_penalty(kind, pi, pi_ref, pi_old):
 def gradient(expr, variables):
     """(∂expr/∂v for v in variables), by SymPy differentiation.
 
-    >>> from grpo_symbolic.symbols import p, rho, p_old
+    >>> from grpo_symbolic.model.symbols import p, rho, p_old
     >>> gradient(p_old * k3(p, rho), (p,))
     (p_o*(1/p - rho/p**2),)
     """

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import mpmath
 import sympy as sp
 
-from .errors import ParameterError
-from .exact_numbers import exact
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 
 NORMALISATIONS = ("population", "sample", "shift")
 PENALTIES = ("grpo", "direct")
@@ -94,7 +94,7 @@ class Problem:
     >>> Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=0)
     Traceback (most recent call last):
     ...
-    grpo_symbolic.errors.ParameterError: beta: got 0; the penalty weight must be > 0 (e.g. beta=0.04)
+    grpo_symbolic.model.errors.ParameterError: beta: got 0; the penalty weight must be > 0 (e.g. beta=0.04)
     """
 
     reference: tuple
@@ -162,7 +162,7 @@ class Problem:
         >>> [mpmath.nstr(v, 15) for v in prob.preference(["0.25", "0.75"], dps=15)]
         ['0.75', '-0.25']
         """
-        from .preference import preference_numeric
+        from grpo_symbolic.preference.engine import preference_numeric
 
         return preference_numeric(self, policy, dps)
 

@@ -8,7 +8,7 @@ Forms from notes.md "beyond the paper" are marked as such.
 
 import sympy as sp
 
-from .symbols import (G, P_mean, P_o, beta, delta, gamma, lose, p, p_old, pi_o, pi_old_o, pi_ref_o,
+from grpo_symbolic.model.symbols import (G, P_mean, P_o, beta, delta, gamma, lose, p, p_old, pi_o, pi_old_o, pi_ref_o,
                       pref_mean, r_mean, r_o, r_old_mean, rho, sigma, win, x)
 
 # --- Section 1 ------------------------------------------------------------------------------

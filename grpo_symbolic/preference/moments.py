@@ -32,7 +32,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .numeric import to_mpf
+from grpo_symbolic.numerics.precision import to_mpf
 
 SCALES = ("population", "sample", "shift")
 """Rules with a moment form A = N·h(D); other rules use the per-composition table."""
@@ -50,7 +50,7 @@ def supports(values, normalisation):
 def composition_array(total, parts):
     """All compositions of ``total`` into ``parts`` non-negative parts, as rows of an int64 array.
 
-    Lexicographic order, the order of :func:`grpo_symbolic.preference.compositions`.
+    Lexicographic order, the order of :func:`grpo_symbolic.preference.engine.compositions`.
 
     >>> composition_array(2, 2).tolist()
     [[0, 2], [1, 1], [2, 0]]

@@ -1,6 +1,6 @@
 """Numeric stationary policies of a Problem, to ``dps`` digits, residual-verified.
 
-The stationary form derived in :mod:`grpo_symbolic.objective` gives π(o) from P_G(o|π), π_ref(o),
+The stationary form derived in :mod:`grpo_symbolic.theory.objective` gives π(o) from P_G(o|π), π_ref(o),
 β and the multiplier λ.  P_G(o|π) depends on π only through the mixture law m of the rewards,
 so the fixed-point problem is solved in m (one unknown per distinct reward value, whatever the
 number of outputs K):  m ↦ π(m) ↦ mixture(π(m)).  With two reward values all roots are
@@ -9,7 +9,7 @@ used; distinct float64 roots are refined once each at full precision.  Each root
 by the residual of the stationarity equations at the requested precision, and classified by the
 linearised best-response map π_old ↦ argmax_π J(π; π_old).
 
-Per evaluation of the map: one P_G table sum (:mod:`grpo_symbolic.fast_preference` for rational
+Per evaluation of the map: one P_G table sum (:mod:`grpo_symbolic.preference.moments` for rational
 rewards), then λ from Σ π = 1 by Newton from a float64 start, in the shifted coordinate
 u = λ − max P + β (no cancellation when π_ref of the top output is tiny), over classes of outputs
 with equal reward laws (the stationary form is proportional to π_ref, so a class acts as one
@@ -30,11 +30,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .errors import ParameterError, SolverError
-from .numeric import to_mpf
-from .objective import derive_stationarity
-from .preference import expected_advantages_float, expected_advantages_numeric, mixture
-from .symbols import beta as beta_symbol, lam
+from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
+from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """KL estimators used as a loss: which divergence each one regularises towards at stationarity.
 
 Trainers add β·k(o) to the loss for outputs o sampled from π_old, with k one of Schulman's
-estimators of KL(π‖π_ref) (see :mod:`grpo_symbolic.penalty`):
+estimators of KL(π‖π_ref) (see :mod:`grpo_symbolic.theory.penalty`):
 k1 = log(π/π_ref), k2 = ½ log²(π/π_ref), k3 = π_ref/π − log(π_ref/π) − 1 (DeepSeekMath, TRL,
 verl ``low_var_kl``), and the importance-weighted k3·π/π_old (TRL ``use_bias_correction_kl``,
 the paper's direct penalty).  Derived by SymPy for K outputs:
@@ -25,9 +25,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ..objective import derive_stationarity
-from ..penalty import gradient, k1, k2, k3, kl
-from ..symbols import beta, lam
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
+from grpo_symbolic.model.symbols import beta, lam
 
 ESTIMATORS = ("k1", "k2", "k3", "is_k3")
 TARGETS = ("reverse", "forward", "none")
@@ -36,7 +36,7 @@ TARGETS = ("reverse", "forward", "none")
 def sampled_loss(name, pi, pi_ref, pi_old):
     """E_{o~π_old}[loss(o)] for estimator ``name`` as a function of π (per-output vectors).
 
-    >>> from grpo_symbolic.symbols import p, p_old, rho
+    >>> from grpo_symbolic.model.symbols import p, p_old, rho
     >>> sampled_loss("is_k3", (p,), (rho,), (p_old,))
     p*(-log(rho/p) - 1 + rho/p)
     """
@@ -49,7 +49,7 @@ def sampled_loss(name, pi, pi_ref, pi_old):
 
 @dataclass(frozen=True)
 class Symbols:
-    """The generic K-output symbols: π, π_old, π_ref (the names of :mod:`grpo_symbolic.objective`)."""
+    """The generic K-output symbols: π, π_old, π_ref (the names of :mod:`grpo_symbolic.theory.objective`)."""
 
     pi: tuple
     pi_old: tuple
@@ -58,7 +58,7 @@ class Symbols:
 
 @lru_cache(maxsize=None)
 def generic(size):
-    """The K-output symbols shared with :func:`grpo_symbolic.objective.derive_stationarity`."""
+    """The K-output symbols shared with :func:`grpo_symbolic.theory.objective.derive_stationarity`."""
     st = derive_stationarity("grpo", size)
     return Symbols(st.pi, st.pi_old, st.pi_ref)
 

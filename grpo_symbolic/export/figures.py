@@ -23,10 +23,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .cases import binary, direct_kl
-from .errors import ParameterError
-from .objective import derive_stationarity
-from .symbols import beta, gamma, rho
+from grpo_symbolic.cases import binary, direct_kl
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.model.symbols import beta, gamma, rho
 
 #: The legend values: β/γ for Figures 1 and 3, β for Figure 2 (the paper does not list its own).
 PARAMETERS = (sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Integer(1), sp.Integer(2))

@@ -11,7 +11,7 @@ approximation x0 and its midpoint m, if N(X) = m − f(m)/f'(X) lies strictly in
 contains exactly one root of f, and that root lies in N(X).  Iterating N shrinks the enclosure; the
 certificate then bounds |x0 − root| rigorously.
 
->>> from grpo_symbolic.symbols import x
+>>> from grpo_symbolic.model.symbols import x
 >>> with mpmath.workdps(15):
 ...     approximation = mpmath.sqrt(2)
 >>> root = certify_root(x**2 - 2, x, approximation, dps=30)  # how many digits of x0 are right?
@@ -25,7 +25,7 @@ import importlib.util
 import mpmath
 import sympy as sp
 
-from .errors import ParameterError, SolverError
+from grpo_symbolic.model.errors import ParameterError, SolverError
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
 
@@ -66,7 +66,7 @@ def compile_arb(expr, variables):
     Constants are turned into balls when the function is called, at the precision in force then.
     Unsupported nodes raise :class:`ParameterError` naming them.
 
-    >>> from grpo_symbolic.symbols import x
+    >>> from grpo_symbolic.model.symbols import x
     >>> f = compile_arb(sp.sqrt(x) * sp.exp(x) - sp.log(x) / 3, (x,))
     >>> from flint import arb
     >>> f(arb(2)).contains(arb(mpmath.sqrt(2) * mpmath.exp(2) - mpmath.log(2) / 3))
@@ -219,7 +219,7 @@ def certify_root(expr, variable, approximation, dps=50, radius=None, steps=6):
     strictly inside X, the radius is tried 10^8 times smaller and larger before giving up with
     :class:`SolverError`.
 
-    >>> from grpo_symbolic.symbols import x
+    >>> from grpo_symbolic.model.symbols import x
     >>> with mpmath.workdps(50):
     ...     root = certify_root(sp.exp(x) - 3, x, mpmath.log(3))
     >>> root.digits >= 50, root.radius < mpmath.mpf(10) ** -60

@@ -3,8 +3,8 @@
 import mpmath
 import sympy as sp
 
-from .errors import ParameterError
-from .exact_numbers import exact
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 
 
 def to_mpf(value):

@@ -1,13 +1,13 @@
 """Stationary π(a) of a binary question at any group size, vectorised in float64 over grids.
 
 For figures and parameter sweeps (a million (β, π_ref) points in a fraction of a second), never
-for reported digits: :func:`grpo_symbolic.solve.stationary_policy` gives those.  Nothing is typed
+for reported digits: :func:`grpo_symbolic.solve.solver.stationary_policy` gives those.  Nothing is typed
 in.  Answer a has reward 1, b reward 0, GRPO's penalty; then
 
 * P_G(a|p) = Σ_k b_k p^k (1 − p)^(G−1−k), with the b_k read off the engine's exact table
   (multinomial coefficient × advantage, k = number of other outputs with reward 1);
 * the stationarity condition is the derived E(P_G(a|p), p, ρ, λ, β) = 0 of
-  :func:`~grpo_symbolic.objective.derive_stationarity`, with its multiplier λ = Σ π P_G = 0 by the
+  :func:`~grpo_symbolic.theory.objective.derive_stationarity`, with its multiplier λ = Σ π P_G = 0 by the
   zero-mean identity (:func:`zero_mean_holds` confirms it exactly for the table used).
 
 E decreases in p from E(ρ) = P_G(a|ρ) > 0 to E(1) = −β(1 − ρ) < 0 (P_G(a|p) decreases in p), so
@@ -21,11 +21,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .errors import ParameterError
-from .objective import derive_stationarity
-from .preference import exact_table
-from .problem import Problem
-from .symbols import beta as beta_symbol, lam
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.preference.engine import exact_table
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 
 MAX_GROUP_SIZE = 512
 """Above this the coefficients b_k overflow float64; use the numeric solver."""

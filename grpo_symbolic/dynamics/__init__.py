@@ -1,0 +1,1 @@
+"""GRPO's update itself, sampled and expected, on a tabular softmax policy."""

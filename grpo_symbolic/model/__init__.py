@@ -1,0 +1,1 @@
+"""The model layer: Problem, settings, exact numbers, errors and the canonical symbols."""

@@ -1,0 +1,1 @@
+"""The numerics layer: precision, root finding and certified enclosures."""

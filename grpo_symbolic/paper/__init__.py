@@ -1,0 +1,1 @@
+"""The paper layer: printed forms, typed once, and the equation table."""

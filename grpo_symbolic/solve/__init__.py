@@ -1,0 +1,1 @@
+"""The solver layer: stationary policies of a numeric Problem."""

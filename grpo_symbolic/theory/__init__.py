@@ -1,0 +1,1 @@
+"""The theory layer: advantage rules, penalties, the objective and its stationarity."""
