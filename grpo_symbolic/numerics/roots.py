@@ -104,13 +104,19 @@ def bracketed_newton(f: Callable[[Number], Number], lo: Number, hi: Number, *,
         f_lo, f_hi = f(lo), f(hi)
         if f_lo == 0 or f_hi == 0:
             return lo if f_lo == 0 else hi
-        if (f_lo > 0) == (f_hi > 0):
-            raise SolverError(f"{what}: no sign change in the bracket ({lo}, {hi})", reason=SolverError.NO_INTERIOR_POINT)
-        increasing, last = f_hi > 0, (lo, f_lo)
+        increasing, last = _orientation(f_lo, f_hi, lo, hi, what), (lo, f_lo)
     if close is None:
         close = arithmetic.number(2) ** (-(arithmetic.bits() // 2) - 8 if slope else -(2 * arithmetic.bits()) // 3)
-    floor = 0 if lo > 0 else hi - lo
     x = arithmetic.number(start) if start is not None and lo < start < hi else middle(lo, hi, arithmetic)
+    return _rtsafe(f, slope, (lo, hi), x, last, increasing, close, arithmetic, maxsteps, what)
+
+
+def _rtsafe(f: Callable[[Number], Number], slope: Callable[[Number], Number] | None, bracket: tuple[Number, Number],
+            x: Number, last: tuple[Number, Number] | None, increasing: bool, close: Number,
+            arithmetic: Arithmetic, maxsteps: int, what: str) -> Number:
+    """The iteration of :func:`bracketed_newton` from x in ``bracket``."""
+    lo, hi = bracket
+    floor = 0 if lo > 0 else hi - lo
     previous = hi - lo
     for _ in range(maxsteps):
         value = f(x)
@@ -129,6 +135,13 @@ def bracketed_newton(f: Callable[[Number], Number], lo: Number, hi: Number, *,
                 return x  # the bracket is as narrow as the arithmetic allows
         previous, x = abs(new - x), new
     raise _not_converged(what, maxsteps, f"bracket ({lo}, {hi})")
+
+
+def _orientation(f_lo: Number, f_hi: Number, lo: Number, hi: Number, what: str) -> bool:
+    """Whether f increases through its root in (lo, hi), from its values at the ends."""
+    if (f_lo > 0) == (f_hi > 0):
+        raise SolverError(f"{what}: no sign change in the bracket ({lo}, {hi})", reason=SolverError.NO_INTERIOR_POINT)
+    return bool(f_hi > 0)
 
 
 def _step(value: Number, x: Number, slope: Callable[[Number], Number] | None,
