@@ -28,7 +28,7 @@ group size such as :data:`~grpo_symbolic.cases.shift_only.SYMBOLIC_GROUP_SIZE` (
 G ≥ 2 is known to SymPy): P_G is then :func:`~grpo_symbolic.cases.shift_only.expected_advantage`.
 
 :func:`solver_policy` gives the second, independent derivation: the numeric solver
-:func:`~grpo_symbolic.solve.solver.stationary_policy` on the corresponding numeric Problem.
+:func:`~grpo_symbolic.solve.api.stationary_policy` on the corresponding numeric Problem.
 """
 
 from functools import lru_cache
@@ -40,7 +40,7 @@ import sympy as sp
 from grpo_symbolic.theory.objective import objective
 from grpo_symbolic.preference.engine import beats, large_group_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, p_old, r_o, r_old_mean, rho, sigma
 from grpo_symbolic.cases import shift_only
 

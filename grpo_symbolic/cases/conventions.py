@@ -31,7 +31,7 @@ from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_numeric
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, indexed, lam
 
 

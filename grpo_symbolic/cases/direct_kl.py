@@ -27,7 +27,7 @@ from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import direct_penalty, kl
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import P_o, beta, indexed, lam, p, p_old, pi_ref_o, rho, x
 from grpo_symbolic.cases.binary import preference_values
 

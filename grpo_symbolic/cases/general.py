@@ -31,7 +31,7 @@ from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import gradient, k3, kl, kl0
 from grpo_symbolic.preference.engine import beats, preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, lam, pi_o, pi_old_o, pi_ref_o
 
 # --- Helpers ------------------------------------------------------------------------------------
