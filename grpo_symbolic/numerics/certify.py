@@ -21,6 +21,7 @@ certificate then bounds |x0 − root| rigorously.
 
 from dataclasses import dataclass
 import importlib.util
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -80,13 +81,42 @@ def compile_arb(expr, variables):
 
 
 def _compile(node, index, flint):
-    arb = flint.arb
     if node.is_Symbol:
         if node not in index:
             raise ParameterError(f"expr: the symbol {node} has no value; substitute it or list it among the variables")
         i = index[node]
         return lambda args: args[i]
-    if node.is_Integer or node.is_Rational:
+    if node.is_Number or node is sp.pi or node is sp.E:
+        return _compile_constant(node, flint)
+    if node.is_Add or node.is_Mul:
+        return _compile_fold(node, index, flint)
+    if node.is_Pow:
+        return _compile_pow(node, index, flint)
+    if isinstance(node, sp.exp):
+        inner = _compile(node.args[0], index, flint)
+        return lambda args: inner(args).exp()
+    if isinstance(node, sp.log) and len(node.args) == 1:
+        inner = _compile(node.args[0], index, flint)
+        return lambda args: inner(args).log()
+    raise _unsupported(node)
+
+
+def _compile_fold(node, index, flint):
+    """A sum or a product of the compiled arguments."""
+    parts = [_compile(a, index, flint) for a in node.args]
+    if node.is_Add:
+        return lambda args: _fold(lambda a, b: a + b, [f(args) for f in parts])
+    return lambda args: _fold(lambda a, b: a * b, [f(args) for f in parts])
+
+
+def _unsupported(node):
+    return ParameterError(f"expr: cannot evaluate {type(node).__name__} ({node}) in ball arithmetic; supported: {SUPPORTED}")
+
+
+def _compile_constant(node, flint):
+    """Rationals, floats (exactly), pi and E as balls made when called (at the precision then)."""
+    arb = flint.arb
+    if node.is_Rational:
         p, q = int(node.p), int(node.q)
         return lambda args: arb(flint.fmpq(p, q))
     if node.is_Float:
@@ -97,20 +127,7 @@ def _compile(node, index, flint):
         return lambda args: arb.pi()
     if node is sp.E:
         return lambda args: arb(1).exp()
-    if node.is_Add or node.is_Mul:
-        parts = [_compile(a, index, flint) for a in node.args]
-        if node.is_Add:
-            return lambda args: _fold(lambda a, b: a + b, [f(args) for f in parts])
-        return lambda args: _fold(lambda a, b: a * b, [f(args) for f in parts])
-    if node.is_Pow:
-        return _compile_pow(node, index, flint)
-    if isinstance(node, sp.exp):
-        inner = _compile(node.args[0], index, flint)
-        return lambda args: inner(args).exp()
-    if isinstance(node, sp.log) and len(node.args) == 1:
-        inner = _compile(node.args[0], index, flint)
-        return lambda args: inner(args).log()
-    raise ParameterError(f"expr: cannot evaluate {type(node).__name__} ({node}) in ball arithmetic; supported: {SUPPORTED}")
+    raise _unsupported(node)
 
 
 def _compile_pow(node, index, flint):
@@ -196,10 +213,10 @@ class CertifiedRoot:
     bound on |x0 − root| (an mpf); ``digits``: −log10(error_bound/|x0|), certified digits of x0.
     """
 
-    ball: object
-    enclosure: object
-    approximation: object
-    error_bound: object
+    ball: Any
+    enclosure: Any
+    approximation: Any
+    error_bound: Any
     digits: float
 
     @property

@@ -28,7 +28,7 @@ import sympy as sp
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.preference.moments import moment_table, supports
-from grpo_symbolic.numerics.precision import policy_mpf, to_mpf
+from grpo_symbolic.numerics.precision import policy_mpf, rounded, to_mpf, working_precision
 
 
 def compositions(total, parts):
@@ -123,7 +123,7 @@ class NumericTable:
     """
 
     def __init__(self, values, group_size, normalisation, eps, dps):
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps):
             mp_values = tuple(to_mpf(v) for v in values)
             table = _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
             self.rows = [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
@@ -199,11 +199,10 @@ def preference_numeric(problem, policy, dps=50):
     >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, ["0.3", "0.7"], dps=30)]
     ['1.37390511318', '-0.588816477075']
     """
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         pol = policy_mpf(policy, problem.size, dps=dps)
         result = numeric_preference_at(problem, pol, dps)
-    with mpmath.workdps(dps):  # round to the requested digits; mpf values keep them afterwards
-        return tuple(+v for v in result)
+    return rounded(tuple(result), dps)
 
 
 def expected_advantages_numeric(problem, m, dps):
@@ -326,7 +325,7 @@ def monte_carlo_preference(problem, policy, samples=20000, seed=0):
         raise ParameterError("group_size: Monte Carlo needs a finite group size")
     if not problem.is_numeric:
         raise ParameterError("problem: Monte Carlo needs numeric parameters; substitute the symbols first")
-    with mpmath.workdps(30):
+    with working_precision(15):
         pol = policy_mpf(policy, problem.size)
     rng = np.random.default_rng(seed)
     values = [float(v) for v in problem.reward_values]

@@ -32,7 +32,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import to_mpf, working_bits
 
 SCALES = ("population", "sample", "shift")
 """Rules with a moment form A = N·h(D); other rules use the per-composition table."""
@@ -98,7 +98,7 @@ class MomentTable:
         G, V = self.group_size, len(self.w)
         active = [u for u in range(V) if m[u] != 0]
         bits = mpmath.mp.prec + _guard_bits(G, len(active), self.w)
-        with mpmath.workprec(bits + 20):
+        with working_bits(bits + 20):
             sticks = _stick_breaking([m[u] for u in active])
         chain = _Chain([self.w[u] for u in active], sticks, G - 1, bits)
         h = self._scale_cache(bits)
@@ -121,7 +121,7 @@ class MomentTable:
     def _scale_cache(self, bits):
         """{D: h(D) in fixed point} for this precision, filled as D values turn up."""
         if bits not in self._scales:
-            with mpmath.workprec(bits + 20):
+            with working_bits(bits + 20):
                 eps_term = _fixed(self.group_size * self.denominator * to_mpf(self.eps), bits)
             self._scales[bits] = {"eps": eps_term}
         return self._scales[bits]
@@ -228,7 +228,8 @@ class _Chain:
             yield [one * one], np.array([self.others * w], dtype=dtype), np.array([self.others * w * w], dtype=dtype)
             return
         wj, wl = self.w[-2], self.w[-1]
-        weights, los, sizes, base1, base2 = [], [], [], [], []
+        weights: list[int] = []
+        los, sizes, base1, base2 = [], [], [], []
         for prefix, lo, row, s1, s2 in self._lines(0, self.others, 1 << self.bits, 0, 0):
             weights.extend(t * prefix for t in row)
             los.append(lo)
@@ -281,7 +282,7 @@ def _binomial_row(n, p, q, bits):
         return 0, [1 << bits]
     if q == 0:
         return n, [1 << bits]
-    with mpmath.workprec(bits + 2 * n.bit_length() + 20):
+    with working_bits(bits + 2 * n.bit_length() + 20):
         mode = min(n, int(mpmath.floor((n + 1) * p)))
         peak = mpmath.binomial(n, mode) * p**mode * q ** (n - mode)
         top = _fixed(peak, bits)

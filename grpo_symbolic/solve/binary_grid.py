@@ -33,7 +33,7 @@ MAX_GROUP_SIZE = 512
 
 @lru_cache(maxsize=32)
 def _problem(group_size, normalisation):
-    return Problem(reference=["1/2", "1/2"], rewards=[1, 0], group_size=group_size, beta=1,
+    return Problem(reference=("1/2", "1/2"), rewards=(1, 0), group_size=group_size, beta=1,
                    normalisation=normalisation)
 
 
