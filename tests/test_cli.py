@@ -159,7 +159,8 @@ def test_internal_error_in_subprocess():
 
 def test_negative_value_written_with_equals_sign(capsys):
     code = cli.main(["solve", "--reference=-0.3,1.3", "--rewards", "1,0", "--group-size", "8", "--beta", "0.5"])
-    assert_one_error_line(code, *capsys.readouterr(), "reference[0]")
+    captured = capsys.readouterr()
+    assert_one_error_line(code, captured.out, captured.err, "reference[0]")
 
 
 def test_reward_law_syntax():

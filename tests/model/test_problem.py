@@ -4,6 +4,7 @@ hold validated types; derived properties are cached; replace() validates again."
 import dataclasses
 from fractions import Fraction
 import math
+from typing import Any
 
 import mpmath
 import pytest
@@ -12,7 +13,7 @@ import sympy as sp
 from grpo_symbolic import Normalisation, ParameterError, Penalty, Problem, RewardLaw
 from grpo_symbolic.preference.engine import preference_numeric
 
-GOOD = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
+GOOD: dict[str, Any] = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
 
 
 @pytest.mark.parametrize("changes,parameter", [
@@ -56,7 +57,7 @@ def test_floats_are_converted_exactly():
 def test_problem_is_immutable_and_hashable():
     prob = Problem(**GOOD)
     with pytest.raises(AttributeError):
-        prob.beta = 1
+        prob.beta = 1  # type: ignore[misc]
     assert hash(prob) == hash(Problem(**GOOD))
 
 

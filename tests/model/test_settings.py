@@ -1,5 +1,7 @@
 """The settings (grpo_symbolic.model.settings): one list each, read by Problem, presets, CLI and the layers."""
 
+import argparse
+
 import pytest
 
 from grpo_symbolic import Estimator, Normalisation, ParameterError, Penalty, Problem
@@ -47,7 +49,8 @@ def test_other_layers_read_the_same_lists():
 
 
 def test_cli_choices_are_the_lists():
-    solve = make_parser()._subparsers._group_actions[0].choices["solve"]
+    commands = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    solve = commands.choices["solve"]
     choices = {action.dest: tuple(action.choices) for action in solve._actions if action.choices}
     assert choices == {"normalisation": Normalisation.choices(), "penalty": Penalty.choices()}
 
