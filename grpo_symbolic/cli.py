@@ -1,9 +1,16 @@
 """Command line: ``grpo-symbolic solve | check | latex | figures`` (also ``python -m grpo_symbolic``).
 
 Numbers on the command line are handed to :class:`~grpo_symbolic.model.problem.Problem` as strings and
-read there with :class:`fractions.Fraction`; nothing typed by the user is ever evaluated.  Every
-bad input (a :class:`ValueError`, which includes ``ParameterError`` and ``SolverError``) and every
-usage error ends as ONE line ``grpo-symbolic: error: <message>`` on stderr with exit code 2.
+read there with :class:`fractions.Fraction`; nothing typed by the user is ever evaluated.
+
+Exit codes and messages:
+
+- a package error (:class:`~grpo_symbolic.model.errors.GrpoSymbolicError`: ``ParameterError``,
+  ``SolverError``), a usage error, or a file the system refuses (``OSError``) ends as ONE line
+  ``grpo-symbolic: error: <message>`` on stderr with exit code 2;
+- any other exception is a bug: ``grpo-symbolic: internal error: <type>: <message> (run with
+  --debug for the traceback)`` with exit code 1;
+- the global option ``--debug`` (before the command) also prints the traceback.
 
 Reward laws: outputs are separated by commas; a deterministic reward is a number; a stochastic
 one lists ``value:probability`` pairs separated by ``/``, e.g. ``0:0.2/1:0.8``.
@@ -14,13 +21,25 @@ one lists ``value:probability`` pairs separated by ``/``, e.g. ``0:0.2/1:0.8``.
 [{'0': '1/3', '1': '2/3'}]
 """
 
+from __future__ import annotations
+
 import argparse
+from collections.abc import Callable, Sequence
 import re
 import sys
+import traceback
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import mpmath
 
+from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
+from grpo_symbolic.model.settings import Normalisation, Penalty
+
+if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
+    from grpo_symbolic.model.problem import Problem
+
 PROG = "grpo-symbolic"
+DEBUG = "--debug"
 
 
 class _UsageError(Exception):
@@ -30,14 +49,14 @@ class _UsageError(Exception):
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are raised (and then printed as one line), not printed with usage."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Let values such as "-0.3,1.3" or "-1e-3" reach our validation instead of being taken
         # for options (argparse's default only recognises "-1" and "-.5").
         if hasattr(self, "_negative_number_matcher"):
             self._negative_number_matcher = re.compile(r"^-\.?\d")
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
 
 
@@ -48,7 +67,7 @@ class OneLineParser(argparse.ArgumentParser):
 _ENTRY_SPLIT = re.compile(r"/(?=[^/:]*:)")
 
 
-def parse_list(text, name):
+def parse_list(text: str, name: str) -> list[str]:
     """Split a comma-separated list; an empty text is an empty list.
 
     >>> parse_list("0.3, 0.7", "reference")
@@ -59,43 +78,37 @@ def parse_list(text, name):
     items = [item.strip() for item in text.split(",")]
     for i, item in enumerate(items):
         if not item:
-            raise _parameter_error(f"{name}[{i}]: empty entry in {text!r}; separate numbers with single commas")
+            raise ParameterError(f"{name}[{i}]: empty entry in {text!r}; separate numbers with single commas")
     return items
 
 
-def parse_law(text, name):
+def parse_law(text: str, name: str) -> str | dict[str, str]:
     """One output's reward: a number (kept as a string) or ``value:prob/value:prob`` as a dict."""
     if ":" not in text:
         return text
-    law = {}
+    law: dict[str, str] = {}
     for entry in _ENTRY_SPLIT.split(text):
         value, sep, prob = entry.partition(":")
         value, prob = value.strip(), prob.strip()
         if not sep or not value or not prob or ":" in prob:
-            raise _parameter_error(
+            raise ParameterError(
                 f"{name}: cannot read {entry!r} in the reward law {text!r}; write value:probability "
                 "pairs separated by '/', e.g. 0:0.2/1:0.8 (write law values as decimals)"
             )
         if value in law:
-            raise _parameter_error(f"{name}: value {value} appears twice in the reward law {text!r}; list each value once")
+            raise ParameterError(f"{name}: value {value} appears twice in the reward law {text!r}; list each value once")
         law[value] = prob
     return law
 
 
-def parse_rewards(text):
+def parse_rewards(text: str) -> list[str | dict[str, str]]:
     """Per output a deterministic reward (string) or a reward law (dict of strings)."""
     return [parse_law(item, f"rewards[{i}]") for i, item in enumerate(parse_list(text, "rewards"))]
 
 
-def _parameter_error(message):
-    from grpo_symbolic.model.errors import ParameterError
-
-    return ParameterError(message)
-
-
-def build_problem(args):
+def build_problem(args: argparse.Namespace) -> Problem:
     """The :class:`Problem` described by the ``solve`` arguments."""
-    from grpo_symbolic.model.problem import Problem
+    from grpo_symbolic.model.problem import Problem  # imported here: it loads SymPy
 
     return Problem(
         reference=parse_list(args.reference, "reference"),
@@ -112,15 +125,16 @@ def build_problem(args):
 # Subcommands
 
 
-def _solve(args, out):
+def _solve(args: argparse.Namespace, out: TextIO) -> int:
+    from grpo_symbolic.numerics.precision import to_mpf
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
     problem = build_problem(args)
     dps = args.dps
     with mpmath.workdps(dps):
-        reference = [mpmath.mpf(int(r.p)) / int(r.q) for r in problem.reference]
+        reference = [to_mpf(r) for r in problem.reference]
     if not args.all:
-        _print_policy(problem, reference, stationary_policy(problem, dps=dps), dps, out)
+        _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)
         return 0
     points = stationary_policies(problem, dps=dps)
     for n, point in enumerate(points, 1):
@@ -128,31 +142,31 @@ def _solve(args, out):
             print(file=out)
         print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
               f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
-        _print_policy(problem, reference, point.policy, dps, out)
+        _print_policy(reference, point.policy, dps, out)
     return 0
 
 
-def _print_policy(problem, reference, policy, dps, out):
+def _print_policy(reference: Sequence[Any], policy: Sequence[Any], dps: int, out: TextIO) -> None:
     print("output\tpi_ref\tpi_star", file=out)
     for i, (ref, pi) in enumerate(zip(reference, policy)):
         print(f"{i}\t{mpmath.nstr(ref, dps)}\t{mpmath.nstr(pi, dps)}", file=out)
 
 
-def _latex(args, out):
+def _latex(args: argparse.Namespace, out: TextIO) -> int:
     from grpo_symbolic.export import latex  # imported here: it loads every derivation module
 
     latex.main(args)
     return 0
 
 
-def _figures(args, out):
+def _figures(args: argparse.Namespace, out: TextIO) -> int:
     from grpo_symbolic.export import figures  # imported here: it needs matplotlib
 
     figures.main(args)
     return 0
 
 
-def _check(argv):
+def _check(argv: list[str]) -> int:
     try:
         from paper_checks.runner import main as run_checks
     except ModuleNotFoundError as exc:
@@ -162,10 +176,12 @@ def _check(argv):
     return run_checks(argv, prog=f"{PROG} check")
 
 
-def make_parser():
+def make_parser() -> OneLineParser:
     """The argparse parser of the command line (its errors raise instead of exiting)."""
     parser = OneLineParser(prog=PROG, description="The alignment objective of GRPO, derived and verified.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(DEBUG, action="store_true",
+                        help="on an error, also print the Python traceback (give it before the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     solve = sub.add_parser("solve", help="stationary policy of one context",
@@ -176,9 +192,9 @@ def make_parser():
                        help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
     solve.add_argument("--group-size", required=True, metavar="G", help="group size G >= 2, or inf")
     solve.add_argument("--beta", required=True, metavar="BETA", help="penalty weight > 0")
-    solve.add_argument("--normalisation", default="population", choices=("population", "sample", "shift"),
+    solve.add_argument("--normalisation", default="population", choices=Normalisation.choices(),
                        help="advantage normalisation (default: population, as in the paper)")
-    solve.add_argument("--penalty", default="grpo", choices=("grpo", "direct"),
+    solve.add_argument("--penalty", default="grpo", choices=Penalty.choices(),
                        help="grpo: the paper's k3 term; direct: importance-weighted = KL(pi||pi_ref)")
     solve.add_argument("--eps", default="0", metavar="X", help="added to the std (default 0)")
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
@@ -200,28 +216,44 @@ def make_parser():
     return parser
 
 
-def _version():
+def _version() -> str:
     from grpo_symbolic import __version__
 
     return __version__
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    debug = bool(argv) and argv[0] == DEBUG
+    if debug:
+        argv = argv[1:]
     try:
-        if argv and argv[0] == "check":
-            return _check(argv[1:])
-        try:
-            args = make_parser().parse_args(argv)
-        except SystemExit as exc:  # --help / --version
-            return exc.code if isinstance(exc.code, int) else 0
-        return args.handler(args, sys.stdout)
-    except (_UsageError, ValueError, OSError) as exc:
-        _report(exc)
+        return _run(argv)
+    except (GrpoSymbolicError, _UsageError, OSError) as exc:
+        _report(exc, "error", debug)
         return 2
+    except Exception as exc:  # a bug: say so, and where with --debug
+        _report(exc, "internal error", debug, kind=type(exc).__name__)
+        return 1
 
 
-def _report(exc):
+def _run(argv: list[str]) -> int:
+    if argv and argv[0] == "check":
+        return _check(argv[1:])
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
+    handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
+    return handler(args, sys.stdout)
+
+
+def _report(exc: BaseException, label: str, debug: bool, kind: str = "") -> None:
+    """Print ``exc`` as one line (after its traceback with ``--debug``)."""
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     message = " ".join(str(exc).split()) or type(exc).__name__
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    if kind:
+        message = f"{kind}: {message}" + ("" if debug else f" (run with {DEBUG} for the traceback)")
+    print(f"{PROG}: {label}: {message}", file=sys.stderr)

@@ -19,6 +19,7 @@ from grpo_symbolic.cases.binary import (admissible_root, floor_g2, floor_large_g
                                         policy_g2, policy_large_g, q_a, q_b, slope_sign, solver_policy)
 from grpo_symbolic.cases.general import evaluate, is_zero
 from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
@@ -100,7 +101,7 @@ def _(dps):
     numeric = []  # the engine's numeric P_2 on numeric problems, a route without symbols
     for (a, b), g in itertools.product(TERM_POINTS, (1, R(1, 20))):
         prob = Problem(reference=(R(1, 2), R(1, 2)), rewards=[dict(law) for law in margin_rewards(g)], group_size=2, beta=1)
-        pa, pb = prob.preference((b, 1 - b), dps)
+        pa, pb = preference_numeric(prob, (b, 1 - b), dps)
         numeric.append(to_mpf(a) * pa + to_mpf(1 - a) * pb)
     return combine(symbolic(is_zero(derived - paper), f"derived {derived} == printed {paper}"),
                    agreement(_values(derived, points), _values(paper, points), dps, what="symbolic route at 8 (p, p_o, gamma)"),
@@ -275,7 +276,7 @@ def _(dps):
     points = [{p: a, p_old: b} for a, b in TERM_POINTS]
     numeric = []  # the engine's numeric large-group P on r = (5, -3)
     for a, b in TERM_POINTS:
-        pa, pb = Problem(reference=(R(1, 2), R(1, 2)), rewards=(5, -3), group_size="inf", beta=1).preference((b, 1 - b), dps)
+        pa, pb = preference_numeric(Problem(reference=(R(1, 2), R(1, 2)), rewards=(5, -3), group_size="inf", beta=1), (b, 1 - b), dps)
         numeric.append(to_mpf(a) * pa + to_mpf(1 - a) * pb)
     return combine(symbolic(is_zero(derived - paper), f"r(a) = r_b + Delta > r(b): {derived}"),
                    symbolic(is_zero(reversed_ + paper), f"r(a) < r(b): {reversed_} (the sign flips)"),

@@ -1,4 +1,9 @@
-"""The command line: bad input ends as one error line and exit code 2; ``solve`` prints π*."""
+"""The command line: bad input ends as one error line and exit code 2; a bug is an "internal error"
+with exit code 1 (traceback with --debug); ``solve`` prints π*.
+
+Every behaviour is tested in process (``cli.main``); the same cases run as subprocesses of
+``python -m grpo_symbolic`` under the ``slow`` marker.
+"""
 
 import os
 from pathlib import Path
@@ -92,15 +97,70 @@ def run_module(*argv):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, fragment", [case[1:] for case in BAD_INPUT], ids=[case[0] for case in BAD_INPUT])
 def test_bad_input_in_subprocess(argv, fragment):
     proc = run_module(*argv)
     assert_one_error_line(proc.returncode, proc.stdout, proc.stderr, fragment)
 
 
+INTERNAL = "grpo-symbolic: internal error: RuntimeError: a bug (run with --debug for the traceback)"
+
+
+def _raise_a_bug(args, out):
+    raise RuntimeError("a bug")
+
+
+def test_internal_error_is_exit_1_with_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_solve", _raise_a_bug)
+    assert cli.main(solve_argv()) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [INTERNAL] and captured.out == ""
+
+
+def test_a_plain_value_error_is_internal_not_bad_input(monkeypatch, capsys):
+    def value_error(args, out):
+        raise ValueError("math domain error")
+
+    monkeypatch.setattr(cli, "_solve", value_error)
+    assert cli.main(solve_argv()) == 1
+    assert capsys.readouterr().err.startswith("grpo-symbolic: internal error: ValueError: math domain error")
+
+
+def test_debug_shows_the_traceback(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_solve", _raise_a_bug)
+    assert cli.main(["--debug", *solve_argv()]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and "_raise_a_bug" in err
+    assert err.splitlines()[-1] == "grpo-symbolic: internal error: RuntimeError: a bug"
+
+
+def test_debug_shows_the_traceback_of_a_package_error(capsys):
+    assert cli.main(["--debug", *solve_argv(beta="0")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ParameterError" in err
+    assert err.splitlines()[-1].startswith(PREFIX + "beta:")
+
+
+@pytest.mark.slow
+def test_internal_error_in_subprocess():
+    code = ("import sys; from grpo_symbolic import cli\n"
+            "def bug(args, out): raise RuntimeError('a bug')\n"
+            "cli._solve = bug\n"
+            "raise SystemExit(cli.main(sys.argv[1:]))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    plain = subprocess.run([sys.executable, "-c", code, *solve_argv()], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert (plain.returncode, plain.stderr.splitlines(), plain.stdout) == (1, [INTERNAL], "")
+    debug = subprocess.run([sys.executable, "-c", code, "--debug", *solve_argv()], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert debug.returncode == 1 and debug.stderr.startswith("Traceback") and "RuntimeError: a bug" in debug.stderr
+
+
 def test_negative_value_written_with_equals_sign(capsys):
     code = cli.main(["solve", "--reference=-0.3,1.3", "--rewards", "1,0", "--group-size", "8", "--beta", "0.5"])
-    assert_one_error_line(code, *capsys.readouterr(), "reference[0]")
+    captured = capsys.readouterr()
+    assert_one_error_line(code, captured.out, captured.err, "reference[0]")
 
 
 def test_reward_law_syntax():
@@ -113,7 +173,8 @@ def test_reward_law_syntax():
 
 def test_help_exits_zero(capsys):
     assert cli.main(["--help"]) == 0
-    assert "solve" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "solve" in out and "--debug" in out
     assert cli.main(["solve", "--help"]) == 0
     assert "--group-size" in capsys.readouterr().out
 

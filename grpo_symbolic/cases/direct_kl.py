@@ -77,7 +77,7 @@ def numeric_binary_problem(reference, weight, group_size, rewards=(1, 0)):
     """A numeric binary Problem with the direct penalty, for the solver.
 
     >>> numeric_binary_problem("0.3", 2, "inf").penalty
-    'direct'
+    <Penalty.DIRECT: 'direct'>
     """
     reference = exact(reference, "reference")
     return Problem(reference=[reference, 1 - reference], rewards=list(rewards), group_size=group_size,

@@ -76,7 +76,7 @@ def engine_problem(group_size, rewards):
     """A shift-only Problem with uniform π_ref (π_ref plays no role in P_G).
 
     >>> engine_problem(3, [1, 0]).normalisation
-    'shift'
+    <Normalisation.SHIFT: 'shift'>
     """
     size = len(rewards)
     return Problem(reference=[sp.Rational(1, size)] * size, rewards=rewards, group_size=group_size,

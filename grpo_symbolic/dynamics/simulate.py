@@ -39,8 +39,7 @@ from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.preference.engine import expected_advantages_float
 
-#: The estimator each Problem penalty stands for.
-PENALTY_ESTIMATOR = {"grpo": "k3", "direct": "is_k3"}
+from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
 
 _pi, _rho, _pi_old = sp.symbols("pi rho pi_old", positive=True)
 

@@ -5,20 +5,28 @@ Floats are converted exactly (``0.1`` becomes the binary fraction nearest 1/10),
 write probabilities as strings such as ``"0.1"`` when they must sum to 1.
 """
 
+from __future__ import annotations
+
 from fractions import Fraction
 import math
 import numbers as _numbers
+from typing import Union
 
 import mpmath
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError
 
+NumberLike = Union[int, float, str, Fraction, sp.Basic, mpmath.mpf]
+"""What :func:`exact` reads: an int, float, decimal or fraction string, Fraction, SymPy or mpmath number."""
 
-def exact(value, name):
+
+def exact(value: object, name: str) -> sp.Expr:
     """Return ``value`` as an exact SymPy expression (a Rational for plain numbers).
 
-    ``name`` is the parameter's name, used in error messages.
+    ``name`` is the parameter's name, used in error messages.  A string is read with
+    :class:`fractions.Fraction` and never evaluated: anything but a decimal or a fraction is a
+    :class:`ParameterError`.
 
     Examples
     --------
@@ -60,7 +68,7 @@ def exact(value, name):
     )
 
 
-def _from_string(text, name):
+def _from_string(text: str, name: str) -> sp.Expr:
     try:
         f = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
@@ -71,7 +79,7 @@ def _from_string(text, name):
     return sp.Rational(f.numerator, f.denominator)
 
 
-def _from_sympy(value, name):
+def _from_sympy(value: sp.Basic, name: str) -> sp.Expr:
     if value.free_symbols:
         return value
     if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_finite is False:

@@ -28,19 +28,25 @@ Unknown preset names, unknown options and bad option values raise
 :class:`~grpo_symbolic.model.errors.ParameterError` naming them.
 
 >>> prob = preset("trl", ["0.3", "0.7"], [1, 0], 8, "0.04")
->>> prob.normalisation, prob.eps, prob.penalty
-('sample', 1/10000, 'grpo')
->>> preset("verl", ["0.3", "0.7"], [1, 0], 8, "0.04", norm_adv_by_std_in_grpo=False).normalisation
-'shift'
+>>> print(prob.normalisation, prob.eps, prob.penalty)
+sample 1/10000 grpo
+>>> print(preset("verl", ["0.3", "0.7"], [1, 0], 8, "0.04", norm_adv_by_std_in_grpo=False).normalisation)
+shift
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 import inspect
+from typing import Any
 
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.numbers import NumberLike
+from grpo_symbolic.model.problem import Problem, RewardSpec
+from grpo_symbolic.model.settings import Normalisation, Penalty
 
 TRL_EPS = sp.Rational(1, 10**4)
 VERL_EPS = sp.Rational(1, 10**6)
@@ -51,24 +57,32 @@ OPENRLHF_EPS = sp.Rational(1, 10**9)
 class Settings:
     """The settings a preset fixes: normalisation, penalty and eps (see :class:`Problem`)."""
 
-    normalisation: str
-    penalty: str
-    eps: object
+    normalisation: Normalisation
+    penalty: Penalty
+    eps: sp.Expr
 
 
-def _flag(value, name):
+def _flag(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise ParameterError(f"{name}: got {value!r}; use True or False")
     return value
 
 
-def _paper(direct_kl=False, shift_only=False):
+def _penalty(direct: bool) -> Penalty:
+    return Penalty.DIRECT if direct else Penalty.GRPO
+
+
+def _scaled(scaled: bool) -> Normalisation:
+    return Normalisation.SAMPLE if scaled else Normalisation.SHIFT
+
+
+def _paper(direct_kl: bool = False, shift_only: bool = False) -> Settings:
     """The paper: population std, eps = 0, k3 penalty; Sec. 3's two variants as options."""
-    normalisation = "shift" if _flag(shift_only, "shift_only") else "population"
-    return Settings(normalisation, "direct" if _flag(direct_kl, "direct_kl") else "grpo", sp.Integer(0))
+    normalisation = Normalisation.SHIFT if _flag(shift_only, "shift_only") else Normalisation.POPULATION
+    return Settings(normalisation, _penalty(_flag(direct_kl, "direct_kl")), sp.Integer(0))
 
 
-def _trl(scale_rewards="group", use_bias_correction_kl=False):
+def _trl(scale_rewards: bool | str = "group", use_bias_correction_kl: bool = False) -> Settings:
     """TRL: Bessel std + 1e-4; ``scale_rewards`` and ``use_bias_correction_kl`` as in GRPOConfig."""
     scale = ("group" if scale_rewards else "none") if isinstance(scale_rewards, bool) else scale_rewards
     if scale == "batch":
@@ -78,35 +92,35 @@ def _trl(scale_rewards="group", use_bias_correction_kl=False):
         )
     if scale not in ("group", "none"):
         raise ParameterError(f"scale_rewards: got {scale_rewards!r}; use 'group' (or True) or 'none' (or False)")
-    penalty = "direct" if _flag(use_bias_correction_kl, "use_bias_correction_kl") else "grpo"
-    return Settings("sample" if scale == "group" else "shift", penalty, TRL_EPS)
+    penalty = _penalty(_flag(use_bias_correction_kl, "use_bias_correction_kl"))
+    return Settings(_scaled(scale == "group"), penalty, TRL_EPS)
 
 
-def _verl(norm_adv_by_std_in_grpo=True):
+def _verl(norm_adv_by_std_in_grpo: bool = True) -> Settings:
     """verl: Bessel std + 1e-6 (``norm_adv_by_std_in_grpo=False``: shift-only), k3 (low_var_kl) loss."""
     scaled = _flag(norm_adv_by_std_in_grpo, "norm_adv_by_std_in_grpo")
-    return Settings("sample" if scaled else "shift", "grpo", VERL_EPS)
+    return Settings(_scaled(scaled), Penalty.GRPO, VERL_EPS)
 
 
-def _openrlhf(advantage_estimator="group_norm"):
+def _openrlhf(advantage_estimator: str = "group_norm") -> Settings:
     """OpenRLHF: group_norm = Bessel std + 1e-9; dr_grpo = shift-only; k3 KL loss."""
     if advantage_estimator not in ("group_norm", "dr_grpo"):
         raise ParameterError(
             f"advantage_estimator: got {advantage_estimator!r}; the GRPO-like estimators are "
             "'group_norm' and 'dr_grpo'"
         )
-    return Settings("sample" if advantage_estimator == "group_norm" else "shift", "grpo", OPENRLHF_EPS)
+    return Settings(_scaled(advantage_estimator == "group_norm"), Penalty.GRPO, OPENRLHF_EPS)
 
 
-def _dr_grpo():
+def _dr_grpo() -> Settings:
     """Dr. GRPO: A_i = r_i − mean (no std), k3 penalty."""
-    return Settings("shift", "grpo", sp.Integer(0))
+    return Settings(Normalisation.SHIFT, Penalty.GRPO, sp.Integer(0))
 
 
-PRESETS = {"paper": _paper, "trl": _trl, "verl": _verl, "openrlhf": _openrlhf, "dr_grpo": _dr_grpo}
+PRESETS: dict[str, Callable[..., Settings]] = {"paper": _paper, "trl": _trl, "verl": _verl, "openrlhf": _openrlhf, "dr_grpo": _dr_grpo}
 
 
-def preset_options(name):
+def preset_options(name: str) -> dict[str, Any]:
     """The options of preset ``name`` with their defaults.
 
     >>> preset_options("trl")
@@ -116,11 +130,11 @@ def preset_options(name):
     return {k: v.default for k, v in inspect.signature(builder).parameters.items()}
 
 
-def preset_settings(name, **options):
+def preset_settings(name: str, **options: Any) -> Settings:
     """The :class:`Settings` preset ``name`` uses with these ``options``.
 
     >>> preset_settings("openrlhf", advantage_estimator="dr_grpo")
-    Settings(normalisation='shift', penalty='grpo', eps=1/1000000000)
+    Settings(normalisation=<Normalisation.SHIFT: 'shift'>, penalty=<Penalty.GRPO: 'grpo'>, eps=1/1000000000)
     >>> preset_settings("trl", bias_correction=True)
     Traceback (most recent call last):
     ...
@@ -135,16 +149,23 @@ def preset_settings(name, **options):
     return builder(**options)
 
 
-def preset(name, reference, rewards, group_size, beta, **options):
+def preset(
+    name: str,
+    reference: Iterable[NumberLike],
+    rewards: Iterable[RewardSpec],
+    group_size: int | float | str | sp.Expr,
+    beta: NumberLike,
+    **options: Any,
+) -> Problem:
     """A :class:`Problem` with the normalisation, eps and penalty of implementation ``name``.
 
     ``name`` is one of "paper", "trl", "verl", "openrlhf", "dr_grpo"; ``options`` are that
     implementation's own option names (see the module docstring).
 
-    >>> preset("paper", ["0.3", "0.7"], [1, 0], 2, "0.5", direct_kl=True).penalty
-    'direct'
-    >>> preset("trl", ["0.3", "0.7"], [1, 0], 2, "0.5", scale_rewards=False).normalisation
-    'shift'
+    >>> print(preset("paper", ["0.3", "0.7"], [1, 0], 2, "0.5", direct_kl=True).penalty)
+    direct
+    >>> print(preset("trl", ["0.3", "0.7"], [1, 0], 2, "0.5", scale_rewards=False).normalisation)
+    shift
     >>> preset("deepspeed", ["0.3", "0.7"], [1, 0], 2, "0.5")
     Traceback (most recent call last):
     ...
@@ -155,7 +176,7 @@ def preset(name, reference, rewards, group_size, beta, **options):
                    normalisation=settings.normalisation, penalty=settings.penalty, eps=settings.eps)
 
 
-def _builder(name):
+def _builder(name: str) -> Callable[..., Settings]:
     if name not in PRESETS:
         raise ParameterError(f"preset: got {name!r}; use one of {', '.join(PRESETS)}")
     return PRESETS[name]

@@ -1,17 +1,26 @@
 """The model: one context with finite outputs, π_ref, reward laws and GRPO's settings."""
 
-from dataclasses import dataclass
-import math
-from collections.abc import Mapping
+from __future__ import annotations
 
-import mpmath
+from collections.abc import Iterable, Mapping
+import dataclasses
+from dataclasses import dataclass
+from functools import cached_property
+import math
+from typing import Any, Union
+
 import sympy as sp
+from sympy.core.numbers import Infinity
 
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.model.numbers import NumberLike, exact
+from grpo_symbolic.model.settings import Normalisation, Penalty
 
-NORMALISATIONS = ("population", "sample", "shift")
-PENALTIES = ("grpo", "direct")
+GroupSize = Union[int, Infinity]
+"""A validated group size: a whole number ≥ 2, or ``sympy.oo`` for the large-group limit."""
+
+RewardSpec = Union[NumberLike, Mapping[Any, Any], "RewardLaw"]
+"""One output's reward as a user gives it: a number, a mapping value → probability, or a law."""
 
 
 @dataclass(frozen=True)
@@ -24,18 +33,21 @@ class RewardLaw:
     ((3, 1),)
     """
 
-    outcomes: tuple
+    outcomes: tuple[tuple[sp.Expr, sp.Expr], ...]
 
     @classmethod
-    def of(cls, spec, name):
-        """Build a law from a number (a deterministic reward) or a mapping value → probability."""
+    def of(cls, spec: RewardSpec, name: str) -> RewardLaw:
+        """Build a law from a number (a deterministic reward) or a mapping value → probability.
+
+        A :class:`RewardLaw` is validated again, so one built by hand cannot smuggle in strings.
+        """
         if isinstance(spec, RewardLaw):
-            return spec
+            spec = dict(spec.outcomes)
         if not isinstance(spec, Mapping):
             return cls(((exact(spec, name), sp.Integer(1)),))
         if not spec:
             raise ParameterError(f"{name}: the reward law is empty; give at least one value: probability")
-        merged = {}
+        merged: dict[sp.Expr, sp.Expr] = {}
         for value, prob in spec.items():
             v = exact(value, f"{name} value")
             q = exact(prob, f"{name} probability of {value}")
@@ -51,25 +63,35 @@ class RewardLaw:
         outcomes = tuple((v, q) for v, q in sorted(merged.items(), key=lambda vq: sp.default_sort_key(vq[0])) if q != 0)
         return cls(outcomes)
 
-    @property
-    def values(self):
+    @cached_property
+    def values(self) -> tuple[sp.Expr, ...]:
+        """The reward values the law gives, sorted."""
         return tuple(v for v, _ in self.outcomes)
 
-    @property
-    def mean(self):
+    @cached_property
+    def mean(self) -> sp.Expr:
         """Expected reward."""
         return sp.expand(sum(v * q for v, q in self.outcomes))
 
-    @property
-    def second_moment(self):
+    @cached_property
+    def second_moment(self) -> sp.Expr:
+        """Expected squared reward."""
         return sp.expand(sum(v**2 * q for v, q in self.outcomes))
 
-    def probability(self, value):
-        """Probability of ``value`` (0 when the law never gives it)."""
-        return dict(self.outcomes).get(value, sp.Integer(0))
+    def probability(self, value: sp.Expr) -> sp.Expr:
+        """Probability of ``value`` (0 when the law never gives it).
+
+        >>> RewardLaw.of({"0": "0.2", "1": "0.8"}, "r").probability(sp.Integer(2))
+        0
+        """
+        return self._probabilities.get(value, sp.Integer(0))
+
+    @cached_property
+    def _probabilities(self) -> dict[sp.Expr, sp.Expr]:
+        return dict(self.outcomes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Problem:
     """One context of GRPO: outputs with reference probabilities and reward laws, and the settings.
 
@@ -79,95 +101,100 @@ class Problem:
     rewards : sequence, per output a number (deterministic reward) or a mapping value → probability.
     group_size : int ≥ 2, or ``math.inf`` / ``sympy.oo`` / ``"inf"`` for the large-group limit.
     beta : the penalty weight, > 0.
-    normalisation : "population" (the paper's (2)), "sample" (Bessel std: TRL, verl, OpenRLHF)
-        or "shift" (mean only, the unscaled variant).
-    penalty : "grpo" (the paper's k3 term D_i) or "direct" (importance-weighted, = KL(π‖π_ref)).
+    normalisation : a :class:`Normalisation` or its value: "population" (the paper's (2)), "sample"
+        (Bessel std: TRL, verl, OpenRLHF) or "shift" (mean only, the unscaled variant).
+    penalty : a :class:`Penalty` or its value: "grpo" (the paper's k3 term D_i) or "direct"
+        (importance-weighted, = KL(π‖π_ref)).
     eps : ≥ 0, added to the std as trainers do.
 
-    Numbers are kept exact; entries may be SymPy symbols for symbolic work.
+    Numbers are kept exact; entries may be SymPy symbols for symbolic work.  The fields hold the
+    validated values (exact SymPy numbers, :class:`RewardLaw` s, the setting enums).
 
     Examples
     --------
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
-    >>> prob.reference, prob.beta, prob.group_size
-    ((3/10, 7/10), 1/2, 8)
+    >>> prob.reference, prob.beta, prob.group_size, prob.normalisation
+    ((3/10, 7/10), 1/2, 8, <Normalisation.POPULATION: 'population'>)
+    >>> prob.replace(group_size="inf").is_large_group
+    True
     >>> Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=0)
     Traceback (most recent call last):
     ...
     grpo_symbolic.model.errors.ParameterError: beta: got 0; the penalty weight must be > 0 (e.g. beta=0.04)
     """
 
-    reference: tuple
-    rewards: tuple
-    group_size: object
-    beta: object
-    normalisation: str = "population"
-    penalty: str = "grpo"
-    eps: object = 0
+    reference: tuple[sp.Expr, ...]
+    rewards: tuple[RewardLaw, ...]
+    group_size: GroupSize
+    beta: sp.Expr
+    normalisation: Normalisation
+    penalty: Penalty
+    eps: sp.Expr
 
-    def __post_init__(self):
+    def __init__(
+        self,
+        reference: Iterable[NumberLike],
+        rewards: Iterable[RewardSpec],
+        group_size: int | float | str | sp.Expr,
+        beta: NumberLike,
+        normalisation: Normalisation | str = Normalisation.POPULATION,
+        penalty: Penalty | str = Penalty.GRPO,
+        eps: NumberLike = 0,
+    ) -> None:
         set_ = object.__setattr__
-        set_(self, "reference", _reference(self.reference))
-        set_(self, "rewards", _rewards(self.rewards, len(self.reference)))
-        set_(self, "group_size", _group_size(self.group_size))
-        set_(self, "beta", _positive(self.beta, "beta", "the penalty weight must be > 0 (e.g. beta=0.04)"))
-        if self.normalisation not in NORMALISATIONS:
-            raise ParameterError(f"normalisation: got {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
-        if self.penalty not in PENALTIES:
-            raise ParameterError(f"penalty: got {self.penalty!r}; use one of {', '.join(PENALTIES)}")
-        eps = exact(self.eps, "eps")
-        if eps.is_negative:
-            raise ParameterError(f"eps: got {eps}; eps is added to the std and must be >= 0")
-        set_(self, "eps", eps)
+        set_(self, "reference", _reference(reference))
+        set_(self, "rewards", _rewards(rewards, len(self.reference)))
+        set_(self, "group_size", _group_size(group_size))
+        set_(self, "beta", _positive(beta, "beta", "the penalty weight must be > 0 (e.g. beta=0.04)"))
+        set_(self, "normalisation", Normalisation.parse(normalisation, "normalisation"))
+        set_(self, "penalty", Penalty.parse(penalty, "penalty"))
+        set_(self, "eps", _nonnegative_eps(eps))
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number of outputs K."""
         return len(self.reference)
 
     @property
-    def is_large_group(self):
+    def is_large_group(self) -> bool:
         """True for the G → ∞ limit."""
         return self.group_size is sp.oo
 
-    @property
-    def reward_values(self):
+    @cached_property
+    def reward_values(self) -> tuple[sp.Expr, ...]:
         """The distinct reward values over all outputs, sorted."""
         values = {v for law in self.rewards for v in law.values}
         return tuple(sorted(values, key=sp.default_sort_key))
 
-    @property
-    def law_matrix(self):
-        """Per output, the probabilities of each of :attr:`reward_values`."""
-        return tuple(tuple(law.probability(v) for v in self.reward_values) for law in self.rewards)
+    @cached_property
+    def law_matrix(self) -> tuple[tuple[sp.Expr, ...], ...]:
+        """Per output, the probabilities of each of :attr:`reward_values`.
 
-    @property
-    def is_numeric(self):
+        >>> Problem(["0.5", "0.5"], [{"0": "0.25", "2": "0.75"}, 1], 2, 1).law_matrix
+        ((1/4, 0, 3/4), (0, 1, 0))
+        """
+        column = {v: j for j, v in enumerate(self.reward_values)}
+        rows = []
+        for law in self.rewards:
+            row = [sp.Integer(0)] * len(column)
+            for value, prob in law.outcomes:
+                row[column[value]] = prob
+            rows.append(tuple(row))
+        return tuple(rows)
+
+    @cached_property
+    def is_numeric(self) -> bool:
         """True when every entry is a number (no SymPy symbols), as the numeric solver needs."""
         entries = [*self.reference, self.beta, self.eps]
         entries += [x for law in self.rewards for vq in law.outcomes for x in vq]
-        return not any(sp.sympify(e).free_symbols for e in entries)
+        return not any(e.free_symbols for e in entries)
 
-    def replace(self, **changes):
-        """A copy with some parameters changed (validated again)."""
-        fields = dict(reference=self.reference, rewards=self.rewards, group_size=self.group_size,
-                      beta=self.beta, normalisation=self.normalisation, penalty=self.penalty, eps=self.eps)
-        fields.update(changes)
-        return Problem(**fields)
-
-    def preference(self, policy, dps=50):
-        """P_G(o | policy) for every output, as mpmath numbers at ``dps`` digits.
-
-        >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=1)
-        >>> [mpmath.nstr(v, 15) for v in prob.preference(["0.25", "0.75"], dps=15)]
-        ['0.75', '-0.25']
-        """
-        from grpo_symbolic.preference.engine import preference_numeric
-
-        return preference_numeric(self, policy, dps)
+    def replace(self, **changes: Any) -> Problem:
+        """A copy with some parameters changed (validated again), via :func:`dataclasses.replace`."""
+        return dataclasses.replace(self, **changes)
 
 
-def _reference(reference):
+def _reference(reference: Iterable[NumberLike]) -> tuple[sp.Expr, ...]:
     if isinstance(reference, (str, bytes)) or not hasattr(reference, "__iter__"):
         raise ParameterError("reference: give a sequence of probabilities, one per output, e.g. ['0.3', '0.7']")
     ref = tuple(exact(v, f"reference[{i}]") for i, v in enumerate(reference))
@@ -191,7 +218,7 @@ def _reference(reference):
     return ref
 
 
-def _rewards(rewards, size):
+def _rewards(rewards: Iterable[RewardSpec], size: int) -> tuple[RewardLaw, ...]:
     if isinstance(rewards, (str, bytes, Mapping)) or not hasattr(rewards, "__iter__"):
         raise ParameterError("rewards: give a sequence with one reward (or reward law) per output")
     laws = tuple(RewardLaw.of(spec, f"rewards[{i}]") for i, spec in enumerate(rewards))
@@ -202,7 +229,7 @@ def _rewards(rewards, size):
     return laws
 
 
-def _group_size(g):
+def _group_size(g: Any) -> GroupSize:
     if g is sp.oo or (isinstance(g, float) and g == math.inf) or (isinstance(g, str) and g.strip().lower() in ("inf", "oo", "infinity")):
         return sp.oo
     if isinstance(g, str):
@@ -220,8 +247,15 @@ def _group_size(g):
     return g
 
 
-def _positive(value, name, fix):
+def _positive(value: NumberLike, name: str, fix: str) -> sp.Expr:
     v = exact(value, name)
     if v.is_positive is False:
         raise ParameterError(f"{name}: got {v}; {fix}")
     return v
+
+
+def _nonnegative_eps(value: NumberLike) -> sp.Expr:
+    eps = exact(value, "eps")
+    if eps.is_negative:
+        raise ParameterError(f"eps: got {eps}; eps is added to the std and must be >= 0")
+    return eps

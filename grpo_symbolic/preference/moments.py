@@ -32,9 +32,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from grpo_symbolic.model.settings import Normalisation
 from grpo_symbolic.numerics.precision import to_mpf, working_bits
 
-SCALES = ("population", "sample", "shift")
+SCALES = tuple(Normalisation)
 """Rules with a moment form A = N·h(D); other rules use the per-composition table."""
 
 

@@ -27,9 +27,10 @@ import sympy as sp
 
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
+from grpo_symbolic.model.settings import Estimator
 from grpo_symbolic.model.symbols import beta, lam
 
-ESTIMATORS = ("k1", "k2", "k3", "is_k3")
+ESTIMATORS = tuple(Estimator)
 TARGETS = ("reverse", "forward", "none")
 
 

@@ -1,5 +1,7 @@
 """Trainer presets (grpo_symbolic.model.presets) and the conventions they imply (cases.conventions)."""
 
+from typing import Any
+
 import mpmath
 import pytest
 import sympy as sp
@@ -12,7 +14,7 @@ from grpo_symbolic.paper.forms import BESSEL_BETA_EFF
 from grpo_symbolic.model.presets import OPENRLHF_EPS, PRESETS, TRL_EPS, VERL_EPS, preset, preset_options, preset_settings
 from grpo_symbolic.model.symbols import G, beta
 
-ARGS = (["0.3", "0.7"], [1, 0], 8, "0.04")
+ARGS: tuple[list[str], list[int], int, str] = (["0.3", "0.7"], [1, 0], 8, "0.04")
 
 # --- presets ------------------------------------------------------------------------------------
 
@@ -58,7 +60,8 @@ def test_unknown_preset_names_it():
 @pytest.mark.parametrize("name, option", [("trl", "bias_correction_kl"), ("verl", "scale_rewards"), ("dr_grpo", "scale_rewards")])
 def test_unknown_option_names_it(name, option):
     with pytest.raises(ParameterError, match=f"^{option}: not an option of preset '{name}'"):
-        preset(name, *ARGS, **{option: True})
+        options: dict[str, Any] = {option: True}
+        preset(name, *ARGS, **options)
 
 
 @pytest.mark.parametrize("name, options, fragment", [
