@@ -11,22 +11,23 @@ This module adds, from those derivations:
   |sinh(t/2)| < β.  T' = 1 at x* and T' = −1 at 1 − x*, so the larger zero always repels and the
   smaller one attracts iff h(1 − x*) > 0; that fails for some β iff ρ < ρ_min, and then for a window
   of β around β = 1;
-* the same zeros as Mroueh's fixed point (logit p = logit ρ + 1/(β sqrt(p(1 − p)))) and as the
-  stationary points of U(p) − β·KL((p, 1 − p)‖(ρ, 1 − ρ)) with U(p) = 2 arcsin sqrt(p).
+* :func:`logit_roots`, a sign-change scan in logit p, with which :mod:`paper_checks.fixtures` finds
+  the same zeros as Mroueh's printed fixed point (logit p = logit ρ + 1/(β sqrt(p(1 − p)))) and as
+  the stationary points of U(p) − β·KL((p, 1 − p)‖(ρ, 1 − ρ)) with U(p) = 2 arcsin sqrt(p).
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import to_mpf
-from grpo_symbolic.theory.penalty import kl
-from grpo_symbolic.model.symbols import beta, p, rho, x
+from grpo_symbolic.model.symbols import beta, rho
 from grpo_symbolic.cases import direct_kl
 
 
@@ -133,47 +134,6 @@ def oscillation_onset():
     return turning, 1 / (1 + sp.exp(sp.radsimp(free.subs(beta, turning))))
 
 
-# --- Symbolic: three views of the zeros ----------------------------------------------------------
-
-
-def utility_slope():
-    """dU/dp for the printed utility U(p) = 2 arcsin sqrt(p).
-
-    >>> utility_slope()
-    1/(sqrt(p)*sqrt(1 - p))
-    """
-    return sp.diff(paper_forms.ARCSIN_UTILITY, p)
-
-
-def regularised_utility():
-    """U(p) − β KL((p, 1 − p)‖(ρ, 1 − ρ)).
-
-    >>> regularised_utility().has(sp.asin)
-    True
-    """
-    return paper_forms.ARCSIN_UTILITY - beta * kl((p, 1 - p), (rho, 1 - rho))
-
-
-def regularised_utility_gap():
-    """d/dp [U − β KL] − β h(p), reduced: 0 (the stationary points are the zeros of h).
-
-    >>> regularised_utility_gap()
-    0
-    """
-    slope = sp.diff(regularised_utility(), p)
-    return sp.expand(sp.expand_log(slope - beta * direct_kl.h().subs(x, p), force=True))
-
-
-def mroueh_gap():
-    """(lhs − rhs of Mroueh's fixed-point equation) + h(p), reduced: 0 (it is h(p) = 0 rearranged).
-
-    >>> mroueh_gap()
-    0
-    """
-    equation = paper_forms.MROUEH_FIXED_POINT
-    return sp.expand(sp.expand_log(equation.lhs - equation.rhs + direct_kl.h().subs(x, p), force=True))
-
-
 # --- Numeric -------------------------------------------------------------------------------------
 
 
@@ -181,19 +141,21 @@ def mroueh_gap():
 def _numeric_forms():
     u = direct_kl.odds_root
     h_u = direct_kl.h_in_odds_root()
-    equation = paper_forms.MROUEH_FIXED_POINT
     return dict(
         minimum=sp.lambdify((rho, beta), direct_kl.h_minimum(), "mpmath"),
         mirror=sp.lambdify((rho, beta), h_at_mirror(), "mpmath"),
         slope=sp.lambdify((direct_kl.logit_old, beta), best_response_slope(), "mpmath"),
         h_u=sp.lambdify((u, rho, beta), h_u, "mpmath"),
         h_s=sp.lambdify((u, rho, beta), u * sp.diff(h_u, u), "mpmath"),  # dh/d(log u)
-        mroueh=sp.lambdify((p, rho, beta), equation.lhs - equation.rhs, "mpmath"),
-        utility=sp.lambdify((p, rho, beta), regularised_utility(), "mpmath"),
     )
 
 
-def _numbers(reference, weight=None):
+def parameter_numbers(reference: Any, weight: Any = None) -> list:
+    """[π_ref(a)] or [π_ref(a), β] read exactly and evaluated at the current precision.
+
+    >>> parameter_numbers("0.5", 3)
+    [mpf('0.5'), mpf('3.0')]
+    """
     values = [to_mpf(exact(reference, "reference"))]
     if weight is not None:
         values.append(to_mpf(exact(weight, "beta")))
@@ -224,7 +186,7 @@ def critical_beta(reference, dps=50):
     """
     minimum = _numeric_forms()["minimum"]
     with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
+        (r,) = parameter_numbers(reference)
         f = lambda b: minimum(r, mpmath.exp(b))  # noqa: E731
         b = _root_beside(f, mpmath.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta")
         value = mpmath.exp(b)
@@ -242,7 +204,7 @@ def double_root(reference, start=(1, 1), dps=50):
     """
     forms = _numeric_forms()
     with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
+        (r,) = parameter_numbers(reference)
         system = [lambda s, b: forms["h_u"](mpmath.exp(s), r, mpmath.exp(b)),
                   lambda s, b: forms["h_s"](mpmath.exp(s), r, mpmath.exp(b))]
         s, b = mpmath.findroot(system, tuple(mpmath.log(to_mpf(exact(v, "start"))) for v in start), verify=False)
@@ -263,7 +225,7 @@ def classify_zeros(reference, weight, dps=50):
     slope = _numeric_forms()["slope"]
     zeros = direct_kl.h_zeros(reference, weight, dps + 10)
     with mpmath.workdps(dps + 10):
-        (b,) = _numbers(weight)
+        (b,) = parameter_numbers(weight)
         rates = [slope(mpmath.log(z / (1 - z)), b) for z in zeros]
     with mpmath.workdps(dps):
         return [ZeroStability(+z, +rate, bool(abs(rate) < 1)) for z, rate in zip(zeros, rates)]
@@ -279,7 +241,7 @@ def oscillation_window(reference, dps=50):
     """
     mirror = _numeric_forms()["mirror"]
     with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
+        (r,) = parameter_numbers(reference)
         f = lambda b: mirror(r, mpmath.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
         if f(mpmath.mpf(0)) >= 0:
             return None
@@ -310,27 +272,3 @@ def logit_roots(function, dps=50, span=30, step=mpmath.mpf(1) / 2):
             roots.append(policy(t))
     with mpmath.workdps(dps):
         return [+v for v in roots]
-
-
-def mroueh_roots(reference, weight, dps=50):
-    """Solutions p of Mroueh's printed fixed-point equation, by :func:`logit_roots`.
-
-    >>> [mpmath.nstr(v, 6) for v in mroueh_roots("0.5", 3, dps=30)]
-    ['0.670179', '0.996514']
-    """
-    mroueh = _numeric_forms()["mroueh"]
-    with mpmath.workdps(dps + 20):
-        r, b = _numbers(reference, weight)
-    return logit_roots(lambda q: mroueh(q, r, b), dps)
-
-
-def utility_stationary_points(reference, weight, dps=50):
-    """Stationary points of U(p) − β KL, from its numerical derivative (mpmath.diff), by :func:`logit_roots`.
-
-    >>> [mpmath.nstr(v, 6) for v in utility_stationary_points("0.5", 3, dps=30)]
-    ['0.670179', '0.996514']
-    """
-    utility = _numeric_forms()["utility"]
-    with mpmath.workdps(dps + 20):
-        r, b = _numbers(reference, weight)
-    return logit_roots(lambda q: mpmath.diff(lambda v: utility(v, r, b), q), dps)

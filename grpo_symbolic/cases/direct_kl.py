@@ -20,15 +20,13 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import direct_penalty, kl
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
-from grpo_symbolic.model.symbols import P_o, beta, indexed, lam, p, p_old, pi_ref_o, rho, x
+from grpo_symbolic.model.symbols import beta, indexed, lam, p, p_old, rho, x
 from grpo_symbolic.cases.binary import preference_values
 
 #: u = sqrt(x/(1 − x)): an increasing bijection (0, 1) → (0, ∞).
@@ -107,25 +105,18 @@ def penalty_gap(size=3):
 
 
 @lru_cache(maxsize=None)
-def log_pooling(size=3):
-    """(ratios, normaliser): derived π(o) over the printed π_ref(o)·e^{P_o/β}, and λ from Σπ = 1.
+def log_pool_multiplier(size: int = 3) -> sp.Expr:
+    """λ from Σπ = 1 for the derived direct-penalty stationary form: β·log Σ_o π_ref(o) e^{P_o/β}.
 
-    Every ratio is e^{−λ/β}, the same for all outputs, and λ = β·log Σ_o π_ref(o) e^{P_o/β}, so
-    π = π_ref e^{P/β} / Z with Z = e^{λ/β}.
+    So π = π_ref e^{P/β} / Z with Z = e^{λ/β} (:func:`paper_checks.fixtures.log_pooling` holds the
+    derived form against the printed one).
 
-    >>> ratios, multiplier = log_pooling(2)
-    >>> ratios
-    (exp(-lambda/beta), exp(-lambda/beta))
-    >>> multiplier
+    >>> log_pool_multiplier(2)
     beta*log(rho_1*exp(P_1/beta) + rho_2*exp(P_2/beta))
     """
     st = derive_stationarity("direct", size)
-    ratios = tuple(
-        sp.powsimp(sp.expand(policy / paper_forms.DIRECT_KL_POLICY.subs({pi_ref_o: ref, P_o: pref})))
-        for policy, ref, pref in zip(st.policy, st.pi_ref, st.preference)
-    )
     (multiplier,) = sp.solve(sp.expand(sum(st.policy)) - 1, lam)
-    return ratios, sp.expand(sp.expand_log(multiplier, force=True))
+    return sp.expand(sp.expand_log(multiplier, force=True))
 
 
 # --- Binary, G = 2 ---------------------------------------------------------------------------
@@ -331,19 +322,3 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
             t = t_new
     with mpmath.workdps(dps):
         return [+v for v in path]
-
-
-def runs_to_vertex(reference, weight, dps=50):
-    """True when the numeric solver finds no interior stationary policy (large G, direct penalty).
-
-    >>> runs_to_vertex("0.5", "0.5", dps=20)
-    True
-    """
-    problem = numeric_binary_problem(reference, weight, "inf")
-    try:
-        stationary_policies(problem, dps=dps, stability=False)
-    except SolverError as exc:
-        if "no interior" in str(exc):
-            return True
-        raise
-    return False
