@@ -91,7 +91,8 @@ def stationary_policies(problem, dps=50, stability=True):
         if not roots:
             raise SolverError(
                 "problem: no interior stationary policy found; the maximiser may lie on the boundary "
-                "(e.g. pi(a) = 1 for a small beta with the direct penalty and a large group)"
+                "(e.g. pi(a) = 1 for a small beta with the direct penalty and a large group)",
+                reason=SolverError.NO_INTERIOR_POINT,
             )
         points = [system.point(s, stability) for s in roots]
     with mpmath.workdps(dps):  # round to the requested digits; mpf values keep them afterwards
