@@ -20,7 +20,7 @@ from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, pi_o, pi_ref_o, r_mean, r_o, rho, sigma
 
 from .registry import agreement, check, combine, symbolic

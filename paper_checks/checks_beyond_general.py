@@ -17,7 +17,7 @@ from grpo_symbolic.cases.baselines import tau
 from grpo_symbolic.theory.penalty import kl
 from grpo_symbolic.preference.engine import pairwise_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
 from .registry import agreement, check, combine, symbolic

@@ -2,7 +2,7 @@
 
 The derivations are in :mod:`grpo_symbolic.cases.bistability` (built on
 :mod:`grpo_symbolic.cases.direct_kl`); the numbers are compared with the general solver
-(:func:`grpo_symbolic.solve.solver.stationary_policies`) and with independent computations.
+(:func:`grpo_symbolic.solve.api.stationary_policies`) and with independent computations.
 """
 
 import mpmath
@@ -11,7 +11,7 @@ import sympy as sp
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary, bistability, direct_kl
 from paper_checks import fixtures
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 

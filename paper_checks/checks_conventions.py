@@ -14,7 +14,7 @@ from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
 from paper_checks.registry import agreement, check, combine, symbolic
 

@@ -16,7 +16,7 @@ from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import direct_penalty, kl, kl0
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
 from paper_checks.registry import agreement, check, combine, symbolic
 

@@ -33,7 +33,7 @@ from grpo_symbolic.model.symbols import G, P_o, beta, indexed, p, pi_ref_o, r_me
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.preference.engine import preference_numeric
-from grpo_symbolic.solve.solver import StationaryPoint, stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import StationaryPoint, stationary_policies, stationary_policy
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import kl
 

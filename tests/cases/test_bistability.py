@@ -9,7 +9,7 @@ from grpo_symbolic.cases import binary, bistability, direct_kl
 from paper_checks import fixtures
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
 
 TINY = mpmath.mpf(10) ** -25

@@ -11,7 +11,7 @@ from paper_checks import fixtures
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, beta, gamma, lam, p, p_old, r_o, r_old_mean, rho, x
 
 

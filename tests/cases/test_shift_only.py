@@ -11,7 +11,7 @@ from paper_checks import fixtures
 from grpo_symbolic.theory.algebra import is_zero
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, p_old, rho, sigma
 from paper_checks import checks_beyond_binary
 from paper_checks.registry import REGISTRY
