@@ -20,6 +20,7 @@ import sympy as sp
 from grpo_symbolic.cases.general import advantage, tie_split_preferences
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, indexed, lam
+from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.theory.algebra import expectation, is_zero, only_solution, solve_linear
@@ -159,13 +160,14 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
     matrix = _matrix_values(derive_nlhf(size).symbols["prefers"], prefers)
     data = [*(to_mpf(r) for r in reference), *(to_mpf(matrix[q]) for q in data_symbols[1 + size:])]
     target = to_mpf(weight)
-    weights = [target]
-    while weights[-1] < 4:
-        weights.append(2 * weights[-1])
+    if not target > 0:
+        raise ParameterError(f"weight: got {weight}; the NLHF regularisation weight must be > 0")
+    halvings = max(0, int(mpmath.ceil(mpmath.log(4 / target, 2))))
     root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
-    for w in reversed(weights):
+    for k in range(halvings, -1, -1):
+        w = target * 2**k
         root = list(mpmath.findroot(lambda *z, w=w: equations(*z, w, *data), root,
-                                    J=lambda *z, w=w: jacobian(*z, w, *data)))
+                                    J=lambda *z, w=w: jacobian(*z, w, *data)))  # mpmath's Newton: capped, verified
     return tuple(mpmath.exp(root[i]) for i in range(size)), root[size]
 
 

@@ -15,14 +15,18 @@ is decided in the coordinate u = sqrt(x/(1 − x)) (u > 0 ⇔ 0 < x < 1, increas
 question becomes one SymPy can decide.
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import direct_penalty, kl
 from grpo_symbolic.model.problem import Problem
@@ -274,25 +278,25 @@ def h_zeros(reference, weight, dps=50):
     []
     """
     forms = _numeric_forms()
-    with mpmath.workdps(dps + 15):
+    with working_precision(dps):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         f = lambda s: forms["h_u"](mpmath.exp(s), r, b)  # noqa: E731
         s_star = mpmath.log(forms["u_star"](b))
         if f(s_star) >= 0:
             return []
-        zeros = []
-        for direction in (-1, 1):
-            width = mpmath.mpf(1)
-            while f(s_star + direction * width) <= 0:
-                width *= 2
-            bracket = sorted((s_star, s_star + direction * width))
-            s = mpmath.findroot(f, tuple(bracket), solver="anderson", verify=False)
-            if abs(f(s)) > mpmath.mpf(10) ** (-dps - 5) * (1 + abs(mpmath.log(r / (1 - r)))):
-                raise SolverError(f"the zero of h near u = {mpmath.nstr(mpmath.exp(s), 8)} did not converge to {dps} digits")
-            u2 = mpmath.exp(2 * s)
-            zeros.append(u2 / (1 + u2))
-    with mpmath.workdps(dps):
-        return [+z for z in zeros]
+        zeros = [_zero_beside(f, s_star, direction, dps, r) for direction in (-1, 1)]
+    return rounded(zeros, dps)
+
+
+def _zero_beside(f: Callable, s_star: Any, direction: int, dps: int, reference: Any) -> Any:
+    """The zero x of h on one monotone piece: h(u) = f(log u) < 0 at s*, → +∞ away from it."""
+    inner, outer = widen_bracket(lambda s: f(s) <= 0, s_star, direction * mpmath.mpf(1), what="the zero of h")
+    s = bracketed_newton(f, *sorted((inner, outer)), what="the zero of h")
+    if abs(f(s)) > tolerance(dps, slack=5) * (1 + abs(mpmath.log(reference / (1 - reference)))):
+        raise SolverError(f"the zero of h near u = {mpmath.nstr(mpmath.exp(s), 8)} did not converge to {dps} digits",
+                          reason=SolverError.UNVERIFIED)
+    u2 = mpmath.exp(2 * s)
+    return u2 / (1 + u2)
 
 
 def iterate_best_response(reference, weight, start, steps=200, dps=50):

@@ -13,13 +13,14 @@ The comparisons with the printed forms are in :mod:`paper_checks.fixtures`.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.problem import Problem
@@ -139,29 +140,20 @@ def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
     """The policy π(o) = ``form``(π_ref(o), r̄(o), t, β, G) with t = E_π r, for a numeric Problem.
 
     ``form`` is π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in t where every denominator
-    is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found by bisection, and then
+    is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found by safeguarded Newton
+    (:func:`~grpo_symbolic.numerics.roots.bracketed_newton`), and then
     E_π r = t holds by summing the form.
     """
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         refs = [to_mpf(ref) for ref in problem.reference]
         means = [to_mpf(law.mean) for law in problem.rewards]
         weight, size = to_mpf(problem.beta), to_mpf(problem.group_size)
 
-        def excess(t):
+        def excess(t: Any) -> Any:
             return mpmath.fsum(form(ref, m, t, weight, size) for ref, m in zip(refs, means)) - 1
 
-        lo = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
-        step = weight
-        hi = lo + step
-        while excess(hi) > 0:
-            step *= 2
-            hi = lo + step
-        lo = lo + step / 2 if step > weight else lo  # excess(lo) > 0 or lo is the pole
-        tolerance = mpmath.mpf(10) ** (-(dps + 8)) * (1 + abs(hi))
-        while hi - lo > tolerance:
-            middle = (lo + hi) / 2
-            lo, hi = (middle, hi) if excess(middle) > 0 else (lo, middle)
-        t = (lo + hi) / 2
-        result = [form(ref, m, t, weight, size) for ref, m in zip(refs, means)]
-    with mpmath.workdps(dps):
-        return tuple(+v for v in result)
+        pole = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
+        lo, hi = widen_bracket(lambda t: excess(t) > 0, pole, weight, what="the mean reward of the fixed point")
+        t = bracketed_newton(excess, lo, hi, increasing=False, what="the mean reward of the fixed point")
+        result = tuple(form(ref, m, t, weight, size) for ref, m in zip(refs, means))
+    return rounded(result, dps)
