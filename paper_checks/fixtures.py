@@ -30,7 +30,7 @@ from grpo_symbolic.cases.general import EXAMPLES
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import G, P_o, beta, indexed, p, pi_ref_o, r_mean, r_o, r_old_mean, rho, x
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.api import StationaryPoint, stationary_policies, stationary_policy
@@ -99,8 +99,9 @@ def eps_effect(problem: Problem, eps_values: Sequence[Any], dps: int = 50, base:
     effects = []
     for eps in eps_values:
         policy = stationary_policy(problem.replace(eps=eps), dps)
-        with mpmath.workdps(dps):
+        with working_precision(dps):
             shift = max(abs(a - b) for a, b in zip(policy, base))
+        shift = rounded(shift, dps)
         effects.append(EpsEffect(eps, policy, shift))
     return effects
 
@@ -192,13 +193,12 @@ def rlhf_policy(problem: Problem, dps: int = 50) -> tuple:
     ['0.6224593312', '0.3775406688']
     """
     form = sp.lambdify((pi_ref_o, r_o, beta), paper_forms.RLHF_POLICY_EQ4, "mpmath")
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         weight = to_mpf(paper_forms.SHIFT_ONLY_DIRECT_BETA.subs({beta: problem.beta, G: problem.group_size}))
         pooled = [form(to_mpf(ref), to_mpf(law.mean), weight) for ref, law in zip(problem.reference, problem.rewards)]
         total = mpmath.fsum(pooled)
-        result = [v / total for v in pooled]
-    with mpmath.workdps(dps):
-        return tuple(+v for v in result)
+        result = tuple(v / total for v in pooled)
+    return rounded(result, dps)
 
 
 @lru_cache(maxsize=None)
@@ -286,7 +286,7 @@ def _printed_numeric_forms() -> dict[str, Callable]:
 
 def _roots_in_policy(function: Callable, reference: Any, weight: Any, dps: int) -> list:
     """:func:`~grpo_symbolic.cases.bistability.logit_roots` of ``function``(p, ρ, β) at exact ρ, β."""
-    with mpmath.workdps(dps + 20):
+    with working_precision(dps):
         r, b = parameter_numbers(reference, weight)
     return logit_roots(lambda q: function(q, r, b), dps)
 
