@@ -82,7 +82,7 @@ def numeric_binary_problem(reference, weight, group_size, rewards=(1, 0)):
     'direct'
     """
     reference = exact(reference, "reference")
-    return Problem(reference=[reference, 1 - reference], rewards=list(rewards), group_size=group_size,
+    return Problem(reference=(reference, 1 - reference), rewards=tuple(rewards), group_size=group_size,
                    beta=weight, penalty="direct")
 
 

@@ -246,7 +246,7 @@ def binary_vertex_problem():
     (rho, 1 - rho)
     """
     rho = sp.Symbol("rho", positive=True)
-    return Problem(reference=[rho, 1 - rho], rewards=[1, 0], group_size=2, beta=beta)
+    return Problem(reference=(rho, 1 - rho), rewards=(1, 0), group_size=2, beta=beta)
 
 
 @lru_cache(maxsize=None)
@@ -286,7 +286,7 @@ def vertex_kkt(problem=None, vertex=0):
 # --- Numeric examples shared by the checks -----------------------------------------------------------
 
 #: Problems whose stationary policies the checks use: awkward π_ref and β included.
-EXAMPLES = {
+EXAMPLES: dict[str, dict[str, Any]] = {
     "three-values-G3": dict(reference=["0.2", "0.3", "0.5"], rewards=[2, 0, 1], group_size=3, beta="0.3"),
     "noisy-ties-G2": dict(reference=["0.2", "0.3", "0.5"],
                           rewards=[{"0": "0.5", "1": "0.5"}, 1, {"0": "0.8", "1": "0.2"}], group_size=2, beta="0.3"),
@@ -316,7 +316,7 @@ def random_problem(rng, size, group_size, normalisation="population", eps=0):
         values = rng.sample(range(-3, 5), rng.choice([1, 1, 2, 3]))
         weights = [rng.randint(1, 9) for _ in values]
         rewards.append({v: sp.Rational(w, sum(weights)) for v, w in zip(values, weights)})
-    return Problem(reference=reference, rewards=rewards, group_size=group_size,
+    return Problem(reference=tuple(reference), rewards=tuple(rewards), group_size=group_size,
                    beta=sp.Rational(rng.randint(1, 40), 20), normalisation=normalisation, eps=eps)
 
 

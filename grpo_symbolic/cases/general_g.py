@@ -26,7 +26,7 @@ _eps = sp.Symbol("epsilon", positive=True)  # 1/n, the expansion parameter
 
 def binary_problem(group_size, weight=1, reference=(sp.Rational(1, 2), sp.Rational(1, 2)), normalisation="population"):
     """The binary question with rewards (1, 0): output a is the better answer."""
-    return Problem(reference=list(reference), rewards=[1, 0], group_size=group_size, beta=weight,
+    return Problem(reference=tuple(reference), rewards=(1, 0), group_size=group_size, beta=weight,
                    normalisation=normalisation)
 
 

@@ -79,7 +79,7 @@ def engine_problem(group_size, rewards):
     'shift'
     """
     size = len(rewards)
-    return Problem(reference=[sp.Rational(1, size)] * size, rewards=rewards, group_size=group_size,
+    return Problem(reference=(sp.Rational(1, size),) * size, rewards=tuple(rewards), group_size=group_size,
                    beta=1, normalisation="shift")
 
 
