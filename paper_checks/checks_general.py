@@ -14,7 +14,10 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
-from grpo_symbolic.cases.general import evaluate, expectation, is_zero
+from grpo_symbolic.cases import baselines
+from paper_checks import fixtures
+from grpo_symbolic.theory import algebra
+from grpo_symbolic.theory.algebra import evaluate, expectation, is_zero
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import kl, kl0
 from grpo_symbolic.preference.engine import (large_group_preference, pairwise_preference, preference_exact,
@@ -108,11 +111,11 @@ RLHF_POINTS = (  # (rewards, reference, beta)
 
 @check("rlhf-log-pooling")
 def _(dps):
-    d = general.derive_rlhf(3)
+    d = baselines.derive_rlhf(3)
     r, ref, pi = d.symbols["rewards"], d.symbols["reference"], d.symbols["pi"]
     unnormalised = [paper_forms.RLHF_POLICY_EQ4.subs({pi_ref_o: ref[i], r_o: r[i]}) for i in range(3)]
     printed = [v / sp.Add(*unnormalised) for v in unnormalised]
-    pooled = paper_forms.log_opinion_pool([ref, general.luce(r)], [1, 1 / beta])
+    pooled = paper_forms.log_opinion_pool([ref, baselines.luce(r)], [1, 1 / beta])
     hessian = d.hessian
     concave = all(hessian[i, j] == 0 if i != j else hessian[i, i].is_negative for i in range(3) for j in range(3))
     outcomes = [symbolic(all(is_zero(a - b) for a, b in zip(d.policy, printed)), "derived maximiser - (4)/Z == 0"),
@@ -147,7 +150,7 @@ NLHF_POINTS = (  # (P(1>2), P(1>3), P(2>3)), reference, beta
 
 @check("nlhf-fixed-point")
 def _(dps):
-    d = general.derive_nlhf(3)
+    d = baselines.derive_nlhf(3)
     pi, ref, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
     on_simplex = (*pi[:-1], 1 - sp.Add(*pi[:-1]))
     mean_pref = [sp.Add(*[on_simplex[b] * prefers[a][b] for b in range(3)]) for a in range(3)]
@@ -161,11 +164,11 @@ def _(dps):
     entries = sorted({q for row in prefers for q in row if isinstance(q, sp.Symbol)}, key=str)
     data_symbols = (beta, *ref, *entries)
     printed_at = _mpmath(printed, (*pi, *data_symbols))
-    payoff_at = _mpmath(general.nlhf_payoff(pi, indexed("s", 3), ref, prefers), (*pi, *indexed("s", 3), *data_symbols))
+    payoff_at = _mpmath(baselines.nlhf_payoff(pi, indexed("s", 3), ref, prefers), (*pi, *indexed("s", 3), *data_symbols))
     rng = random.Random(5)
     for (q12, q13, q23), reference, weight in NLHF_POINTS:
         matrix = ((R(1, 2), q12, q13), (1 - q12, R(1, 2), q23), (1 - q13, 1 - q23, R(1, 2)))
-        policy, _ = general.nlhf_equilibrium_numeric(matrix, reference, weight)
+        policy, _ = baselines.nlhf_equilibrium_numeric(matrix, reference, weight)
         data = [_number(v) for v in (weight, *reference, q12, q13, q23)]
         unnormalised = printed_at(*policy, *data)
         paper = [u / mpmath.fsum(unnormalised) for u in unnormalised]
@@ -399,7 +402,7 @@ def _(dps):
 def _reverse_kl_policy():
     st = derive_stationarity("grpo", 2)
     lagrangian = expectation(st.pi, st.preference) - beta * kl(st.pi_ref, st.pi) - lam * (sp.Add(*st.pi) - 1)
-    return general.only_solution(sp.diff(lagrangian, st.pi[0]), st.pi[0])
+    return algebra.only_solution(sp.diff(lagrangian, st.pi[0]), st.pi[0])
 
 
 # --- Section 2.3 ---------------------------------------------------------------------------------------
@@ -413,7 +416,7 @@ def _paper_symbols(st, o):
 
 def _eq11_residuals(name, dps):
     """(lhs, rhs) of the printed (11) at the solved example, P_mean = E_pi P_G."""
-    problem, point, P = general.solved_example(name, dps)
+    problem, point, P = fixtures.solved_example(name, dps)
     lhs = _mpmath(paper_forms.STATIONARITY_EQ11.lhs, (pi_o, P_o, P_mean, beta))
     rhs = _mpmath(paper_forms.STATIONARITY_EQ11.rhs, (pi_ref_o,))
     mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
@@ -443,7 +446,7 @@ def _(dps):
     P1 = st.preference[0]
     curvature_grpo = sp.cancel(sp.diff(sp.log(st.policy[0]), P1, 2))
     curvature_direct = sp.cancel(sp.diff(sp.expand_log(sp.log(direct.policy[0]), force=True), P1, 2))
-    problem, point, P = general.solved_example("three-values-G3", dps)
+    problem, point, P = fixtures.solved_example("three-values-G3", dps)
     mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
     g_form = _mpmath(paper_forms.STATIONARITY_G_FORM, (P_o, P_mean, beta, pi_ref_o))
     b = _number(problem.beta)
@@ -464,7 +467,7 @@ def _bound_margins(names, dps):
     """Per example and output: P_o - E_pi P - beta and the derived value -beta pi_ref/pi."""
     rows = []
     for name in names:
-        problem, point, P = general.solved_example(name, dps)
+        problem, point, P = fixtures.solved_example(name, dps)
         mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
         b = _number(problem.beta)
         for x, q, r in zip(point.policy, P, problem.reference):
@@ -476,7 +479,7 @@ def _bound_margins(names, dps):
 def _(dps):
     st = derive_stationarity("grpo", 3)
     P1 = st.preference[0]
-    solved = general.solve_linear(general.stationarity_form(3)[0], P1)
+    solved = algebra.solve_linear(general.stationarity_form(3)[0], P1)
     excess = sp.factor(solved - lam - beta)  # P_1 - lambda - beta at a stationary point
     printed = paper_forms.BOUND_AFTER_EQ11
     rows = _bound_margins(STATIONARY_EXAMPLES, dps)
@@ -556,7 +559,7 @@ def _(dps):
         symbolic(all(is_zero(a - b) for a, b in zip(derived, printed)), "derived (11) with P_2 substituted == (12)"),
     ]
     for name in ("small-beta-rare-G2", "noisy-ties-G2"):
-        problem, point, _ = general.solved_example(name, dps)
+        problem, point, _ = fixtures.solved_example(name, dps)
         strict = general.strict_preferences(problem)
         K = problem.size
         ws = [mpmath.fsum(point.policy[b] * _number(strict[a][b]) for b in range(K)) for a in range(K)]
@@ -588,7 +591,7 @@ def _(dps):
                  f"beta_eff = beta sigma(pi) -> 0 as the policy concentrates (binary: sigma = {binary_std})"),
     ]
     for name in ("noisy-large-G", "three-values-large-G"):
-        problem, point, _ = general.solved_example(name, dps)
+        problem, point, _ = fixtures.solved_example(name, dps)
         laws = problem.rewards
         means = [_number(law.mean) for law in laws]
         mean_ = mpmath.fsum(x * m for x, m in zip(point.policy, means))
@@ -637,7 +640,7 @@ def _(dps):
                                  f"E_pi P_G == 0, so (11) == (1 - P_G/beta) pi = pi_ref, G={prob.group_size}"))
     multipliers, policies, corrected = [], [], []
     for name in STATIONARY_EXAMPLES:
-        problem, point, P = general.solved_example(name, dps)
+        problem, point, P = fixtures.solved_example(name, dps)
         b = _number(problem.beta)
         multipliers.append(point.multiplier)
         policies.extend(point.policy)
@@ -663,7 +666,7 @@ def _(dps):
                  f"vertex delta_a: lambda = {kkt['multiplier']} != E_pi P_2 = {kkt['expected_preference']}"),
         symbolic(is_zero(support_sum - rho),
                  "summing (11) over the support gives sum_supp pi_ref = rho, not 1: lambda = E_pi P - beta(1 - rho)"),
-        symbolic(is_zero(general.solve_linear(kkt["slack"], beta) - 1 / (1 - rho))
+        symbolic(is_zero(algebra.solve_linear(kkt["slack"], beta) - 1 / (1 - rho))
                  and is_zero(sp.diff(kkt["slack"], beta) - (rho - 1)),
                  f"delta_a satisfies KKT (slack gamma_b = {kkt['slack']} >= 0) iff beta <= 1/(1 - rho)"),
         symbolic(all(_number(along[0]) >= _number(v) for v in along[1:]),
