@@ -39,7 +39,7 @@ def checks_section() -> str:
     return textwrap.fill(intro, 100, break_on_hyphens=False) + "\n\n" + markdown([c.id for c in CLAIMS])
 
 
-def _found(details: str, pattern: str) -> list[str]:
+def _found(details: str, pattern: str) -> list[Any]:
     found = re.findall(pattern, details)
     if not found:
         raise ValueError(f"the report no longer says {pattern!r}: update paper_checks/readme.py")

@@ -18,7 +18,7 @@ from grpo_symbolic.export.latex.printer import PLAIN, as_written, reading_terms,
 from grpo_symbolic.model.symbols import P_o, beta, p, pi_o, pi_old_o, pi_ref_o, rho
 
 
-def minus(a, b):
+def minus(a: Any, b: Any) -> sp.Expr:
     """a − b, printed as written.
 
     >>> print(to_latex(minus(1, 1 - p)))
@@ -27,7 +27,7 @@ def minus(a, b):
     return as_written(sp.Add, a, sp.Mul(-1, b, evaluate=False))
 
 
-def over(numerator, denominator):
+def over(numerator: Any, denominator: Any) -> sp.Expr:
     """numerator / denominator, unevaluated (printed as one fraction).
 
     >>> print(to_latex(over(2 * p, 2)))
@@ -36,7 +36,7 @@ def over(numerator, denominator):
     return sp.Mul(numerator, sp.Pow(denominator, -1, evaluate=False), evaluate=False)
 
 
-def evaluated(expr):
+def evaluated(expr: sp.Basic) -> sp.Basic:
     """``expr`` with every unevaluated sum, product and power evaluated again.
 
     >>> evaluated(minus(p, p))
@@ -47,7 +47,7 @@ def evaluated(expr):
     return PLAIN.get(type(expr), expr.func)(*[evaluated(a) for a in expr.args])
 
 
-def checked(arranged, derived, unknown=None):
+def checked(arranged: sp.Basic, derived: sp.Basic, unknown: sp.Symbol | None = None) -> sp.Basic:
     """``arranged`` after SymPy confirms it equals ``derived`` (for equations: same solution for ``unknown``).
 
     Equations must be linear in ``unknown``; radicals are compared in a canonical form and
@@ -68,13 +68,13 @@ def checked(arranged, derived, unknown=None):
     return arranged
 
 
-def _comparable(expr):
+def _comparable(expr: sp.Expr) -> sp.Expr:
     """``expr`` with hyperbolic functions as exponentials and logarithms, logarithms expanded, max as |·|."""
     expr = sp.expand_log(expr.rewrite(sp.exp).rewrite(sp.log), force=True).rewrite(sp.Abs)
     return expr.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.factor(e.args[0])))
 
 
-def bernstein(poly, variable, degree):
+def bernstein(poly: sp.Expr, variable: sp.Symbol, degree: int) -> sp.Expr:
     """``poly`` as Σ_k b_k x^k (1 − x)^{degree − k}, k ascending, zero terms left out, unevaluated.
 
     The binomial-sum results read this way: the k-th term weighs k successes among ``degree``
@@ -99,13 +99,13 @@ def bernstein(poly, variable, degree):
     return total if sign == 1 else as_written(sp.Mul, -1, total)
 
 
-def one_output(expr, stationarity):
+def one_output(expr: sp.Expr, stationarity: Any) -> sp.Expr:
     """``expr`` with output o_1 of a generic derivation renamed to the generic output o."""
     return expr.xreplace({stationarity.pi[0]: pi_o, stationarity.pi_old[0]: pi_old_o,
                           stationarity.pi_ref[0]: pi_ref_o, stationarity.preference[0]: P_o})
 
 
-def stationarity_equation(condition):
+def stationarity_equation(condition: sp.Expr) -> sp.Basic:
     """A derived condition c·π(o) − π_ref(o) = 0 written as the paper does: (1 − X/Y)·π(o) = π_ref(o)."""
     coefficient = sp.expand(condition + pi_ref_o).coeff(pi_o)
     constant, rest = coefficient.as_independent(beta)
@@ -114,7 +114,7 @@ def stationarity_equation(condition):
     return checked(sp.Eq(lhs, pi_ref_o), sp.Eq(condition, 0), pi_ref_o)
 
 
-def normalised(policies, rename):
+def normalised(policies: Iterable[sp.Expr], rename: dict) -> sp.Basic:
     """π(o) = (1/Z)·(the factors of output 1's policy), Z standing for the factors common to every output."""
     factors = [sp.Mul.make_args(sp.expand(policy)) for policy in policies]
     common = set(factors[0]).intersection(*factors[1:])
@@ -125,17 +125,17 @@ def normalised(policies, rename):
     return sp.Eq(pi_o, over_z(own.xreplace(rename)))
 
 
-def over_z(weight):
+def over_z(weight: sp.Expr) -> sp.Expr:
     """(1/Z)·weight, printed in this order: the normaliser first, then the unnormalised weight."""
     return as_written(sp.Mul, 1 / named("Z"), *sp.Mul.make_args(weight))
 
 
-def one_minus(expr, variables):
+def one_minus(expr: sp.Expr, variables: Iterable[sp.Symbol]) -> sp.Expr:
     """``expr`` with each factor v − 1 written −(1 − v), so that probabilities read 1 − v."""
     return expr.xreplace({v - 1: sp.Mul(-1, 1 - v, evaluate=False) for v in variables})
 
 
-def descending(polynomial, variable):
+def descending(polynomial: sp.Expr, variable: sp.Symbol) -> sp.Expr:
     """A polynomial in ``variable`` as written in the paper: descending powers, signs outside."""
     poly = sp.Poly(polynomial, variable)
     terms = []
@@ -150,7 +150,7 @@ def descending(polynomial, variable):
     return checked(as_written(sp.Add, *terms), polynomial)
 
 
-def split_roots(expr):
+def split_roots(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """(terms of ``expr`` with a square root, the other terms)."""
     def has_root(term):
         return any(e.is_Pow and e.exp == sp.S.Half and not e.base.is_Number for e in sp.preorder_traversal(term))
@@ -158,7 +158,7 @@ def split_roots(expr):
     return sp.Add(*[t for t in terms if has_root(t)]), sp.Add(*[t for t in terms if not has_root(t)])
 
 
-def logit_terms(expr, variables):
+def logit_terms(expr: sp.Expr, variables: Iterable[sp.Symbol]) -> sp.Expr:
     """``expr`` with its logarithms gathered into ±log(v/(1 − v)) for each v in ``variables``, last."""
     terms = sp.Add.make_args(sp.expand(sp.expand_log(expr, force=True)))
     logits = []
@@ -174,7 +174,7 @@ def logit_terms(expr, variables):
     return checked(as_written(sp.Add, *terms) if len(terms) > 1 else terms[0], expr)
 
 
-def as_hyperbolic(expr):
+def as_hyperbolic(expr: sp.Expr) -> sp.Expr:
     """w·cosh(a) or w·sinh(a) for a sum of exponentials e^{±a} (w free of the exponentials)."""
     exponent = next(e.args[0] for e in expr.atoms(sp.exp) if not e.args[0].could_extract_minus_sign())
     for function in (sp.cosh, sp.sinh):
@@ -184,7 +184,7 @@ def as_hyperbolic(expr):
     raise ArithmeticError(f"{expr} is not a multiple of cosh or sinh")
 
 
-def hyperbolic(expr):
+def hyperbolic(expr: sp.Expr) -> sp.Expr:
     """``expr`` with log(β + sqrt(β² + 1)) written arsinh(β)."""
     return expr.xreplace({sp.asinh(beta).rewrite(sp.log): sp.asinh(beta)})
 

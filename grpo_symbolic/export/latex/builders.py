@@ -7,7 +7,7 @@ and returns the SymPy Eq the document prints; every arrangement passes :func:`ch
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import sympy as sp
 
@@ -52,7 +52,7 @@ _AS_DERIVED = {"eq15-floor": "floor_inf", "eq16": "R_2", "eq18": "R_inf", "besse
 _GRADIENT_NAMES = {"kl0": "dKL0", "kl": "dKL", "on_policy": "dKL0_on", "reverse": "dKL_rev"}
 
 @builds(*_AS_DERIVED)
-def as_derived(equation):
+def as_derived(equation: Equation) -> sp.Basic:
     """The derivation itself, under its name."""
     return sp.Eq(named(_AS_DERIVED[equation.key]), equation.derived())
 
@@ -61,14 +61,14 @@ def as_derived(equation):
 
 
 @builds("eq4")
-def rlhf(equation):
+def rlhf(equation: Equation) -> sp.Basic:
     """(4): the maximiser of the RLHF objective (3), normalised by Z."""
     d = equation.derived()
     return normalised(d.policy, {d.symbols["reference"][0]: pi_ref_o, d.symbols["rewards"][0]: r_o})
 
 
 @builds("nlhf")
-def nlhf(equation):
+def nlhf(equation: Equation) -> sp.Basic:
     """NLHF's equilibrium: log π(o) − log π_ref(o) − E_π[P(o ≻ ·)]/β is the same for every output."""
     d = equation.derived()
     pi, reference, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
@@ -85,13 +85,19 @@ def nlhf(equation):
 
 
 @builds("eq8", "eq9", "eq10", "reverse-kl")
-def gradient(equation):
+def gradient(equation: Equation) -> sp.Basic:
     """A penalty gradient (8)–(10) or the reverse KL's, logarithms combined."""
     derived = sp.expand(equation.derived())
-    return sp.Eq(named(_GRADIENT_NAMES[equation.part]), checked(sp.logcombine(derived, force=True), derived))
+    return sp.Eq(named(_GRADIENT_NAMES[str(equation.part)]), checked(sp.logcombine(derived, force=True), derived))
 
 
 # Section 2.3: stationarity (11), its G = 2 and G → ∞ forms, Appendix A's multiplier.
+
+
+def _example(name: str) -> Problem:
+    """The problem ``cases.general.EXAMPLES[name]``."""
+    settings: dict[str, Any] = EXAMPLES[name]
+    return Problem(**settings)
 
 
 @lru_cache(maxsize=None)
@@ -104,14 +110,14 @@ def _grpo(size=2):
 
 
 @builds("eq11")
-def eq11(equation):
+def eq11(equation: Equation) -> sp.Basic:
     """(11): −(π(o)/β)·∂L/∂π(o) at π_old = π, with λ = E_π[P_G]."""
     st = _grpo()
     return stationarity_equation(sp.expand(-pi_o * one_output(st.equations[0], st) / beta).subs(lam, P_mean))
 
 
 @builds("eq11-g")
-def g_form(equation):
+def g_form(equation: Equation) -> sp.Basic:
     """(11) solved for π(o): β π_ref(o)/(β − (P − Ē)), i.e. g((P − Ē)/β)·π_ref(o), g(x) = 1/(1 − x)."""
     st = _grpo()
     derived = one_output(st.policy[0], st).subs(lam, P_mean)
@@ -120,15 +126,15 @@ def g_form(equation):
 
 
 @builds("multiplier")
-def multiplier(equation):
+def multiplier(equation: Equation) -> sp.Basic:
     return sp.Eq(lam, _grpo().multiplier)
 
 
 @builds("zero-mean")
-def zero_mean_policy(equation):
+def zero_mean_policy(equation: Equation) -> sp.Basic:
     """(11) with E_π[P_G] = 0, the engine's zero-mean identity (checked on a three-output example)."""
     st = _grpo(3)
-    if not is_zero(equation.derive(Problem(**EXAMPLES["three-values-G3"]), st.pi)):
+    if not is_zero(equation.derive(_example("three-values-G3"), st.pi)):
         raise ArithmeticError("E_pi[P_G(.|pi)] is not identically 0")
     return sp.Eq(pi_o, one_output(st.policy[0], st).subs(lam, 0))
 
@@ -155,21 +161,21 @@ def _specialised(derive, preference, policy, quantities, definitions):
 
 
 @builds("eq12")
-def eq12(equation):
+def eq12(equation: Equation) -> sp.Basic:
     """(12): G = 2, P_2(o|π) = Prob[r > r'|o] − Prob[r < r'|o] (noisy rewards with ties)."""
     st = _grpo(3)
-    problem = Problem(**EXAMPLES["noisy-ties-G2"])
+    problem = _example("noisy-ties-G2")
     wins, losses = win_lose(problem, st.pi)
     definitions = {win: wins[0], lose: losses[0]}
     return _specialised(equation.derive, preference_exact(problem, st.pi), st.pi, win - lose, definitions)
 
 
 @builds("eq13")
-def eq13(equation):
+def eq13(equation: Equation) -> sp.Basic:
     """(13): G → ∞, P_∞(o|π) = (r(o) − E_π r)/σ(π) (three outputs with symbolic rewards)."""
     st = _grpo(3)
     rewards = sp.symbols("r_1:4", real=True)
-    problem = Problem(reference=["0.2", "0.3", "0.5"], rewards=list(rewards), group_size="inf", beta=1)
+    problem = Problem(reference=("0.2", "0.3", "0.5"), rewards=tuple(rewards), group_size="inf", beta=1)
     simplex = {st.pi[2]: 1 - st.pi[0] - st.pi[1]}
     policy = tuple(v.subs(simplex) for v in st.pi)
     definitions = {r_o: rewards[0], r_mean: expectation(policy, rewards), sigma: reward_std(problem, policy)}
@@ -181,7 +187,7 @@ def eq13(equation):
 
 
 @builds("eq14")
-def eq14(equation):
+def eq14(equation: Equation) -> sp.Basic:
     """(14) from the derived root, in the ratio β/γ: ½(1 − β/γ + sqrt((1 − β/γ)² + 4(β/γ)ρ))."""
     derived = equation.derived()
     ratio = sp.Dummy("t", positive=True)
@@ -198,7 +204,7 @@ def eq14(equation):
 
 
 @builds("eq15")
-def eq15(equation):
+def eq15(equation: Equation) -> sp.Basic:
     """(15) from the derived root: (2β²ρ + 1 + sqrt(1 + 4β²ρ(1 − ρ)))/(2(1 + β²))."""
     derived = equation.derived()
     numerator, denominator = sp.fraction(derived)
@@ -211,12 +217,12 @@ def eq15(equation):
 
 
 @builds("eq14-floor")
-def floor_g2(equation):
+def floor_g2(equation: Equation) -> sp.Basic:
     return sp.Eq(named("floor_2"), checked(sp.Max(1 - beta / gamma, 0), equation.derived()))
 
 
 @builds("eq17")
-def eq17(equation):
+def eq17(equation: Equation) -> sp.Basic:
     """(17): the derived dJ/dp = γ − β(p − ρ)/(p(1 − p)) at p_o = p, as penalty = reward."""
     derived = equation.derived()
     reward, penalty = derived.as_independent(beta)
@@ -224,12 +230,12 @@ def eq17(equation):
 
 
 @builds("eq17-quadratic", "eq19-quadratic")
-def quadratic(equation):
+def quadratic(equation: Equation) -> sp.Basic:
     return sp.Eq(descending(equation.derived(), p), 0)
 
 
 @builds("eq19")
-def eq19(equation):
+def eq19(equation: Equation) -> sp.Basic:
     """(19): p(1 − p)·dJ/dp = β(ρ − p) + sqrt(p(1 − p)) at p_o = p, as β(p − ρ) = sqrt(p(1 − p))."""
     derived = equation.derived()
     root, rest = split_roots(derived)
@@ -240,23 +246,23 @@ def eq19(equation):
 
 
 @builds("log-pooling")
-def log_pooling(equation):
+def log_pooling(equation: Equation) -> sp.Basic:
     st = equation.derived()
     return normalised(st.policy, {st.pi_ref[0]: pi_ref_o, st.preference[0]: P_o})
 
 
 @builds("direct-g2")
-def direct_g2(equation):
+def direct_g2(equation: Equation) -> sp.Basic:
     return sp.Eq(p, equation.derived())
 
 
 @builds("h")
-def h(equation):
+def h(equation: Equation) -> sp.Basic:
     return sp.Eq(named("h"), logit_terms(equation.derived(), (x, rho)))
 
 
 @builds("x-star")
-def x_star(equation):
+def x_star(equation: Equation) -> sp.Basic:
     """x* = u*²/(1 + u*²) from the derived turning point, rationalised: ½(1 + β/sqrt(1 + β²))."""
     derived = equation.derived()[1]
     doubled = sp.expand(2 * sp.simplify(sp.radsimp(derived)))
@@ -264,7 +270,7 @@ def x_star(equation):
 
 
 @builds("shift-only")
-def shift_only(equation):
+def shift_only(equation: Equation) -> sp.Basic:
     """Shift-only reward term, derived over three outputs, in the paper's means E_π r and E_{π_old} r."""
     derived, _ = equation.derive(OUTPUTS)
     pi, old, rewards = (indexed(stem, OUTPUTS, positive=True) for stem in ("pi", "pi_old", "r"))
@@ -276,7 +282,7 @@ def shift_only(equation):
 
 
 @builds("shift-only-direct")
-def shift_only_direct(equation):
+def shift_only_direct(equation: Equation) -> sp.Basic:
     """Shift-only advantages with the direct penalty: the derived log pool, P_G replaced by the shift form."""
     st = derive_stationarity("direct", OUTPUTS)
     rewards = indexed("r", OUTPUTS, real=True)
@@ -290,7 +296,7 @@ def shift_only_direct(equation):
 
 
 @builds("binomial-a", "binomial-b")
-def binomial(equation):
+def binomial(equation: Equation) -> sp.Basic:
     """The binomial-sum preference of answer a or b (the key's last letter) at G = BINOMIAL_G, in Bernstein form."""
     which = equation.key[-1]
     derived = equation.derive(BINOMIAL_G)["ab".index(which)]
@@ -299,13 +305,13 @@ def binomial(equation):
 
 
 @builds("large-g-expansion")
-def large_group_expansion(equation):
+def large_group_expansion(equation: Equation) -> sp.Basic:
     a0, a1 = equation.derived()
     return sp.Eq(named("P_G(a)"), as_written(sp.Add, a0, a1 / (G - 1), sp.O(G**-2, (G, sp.oo))))
 
 
 @builds("rate")
-def rate(equation):
+def rate(equation: Equation) -> sp.Basic:
     """c = −p^{5/2}/(4(2βp²ρ√(1 − p) + p^{5/2})) at p = π_∞(a), cancelled in s = √p."""
     derived = equation.derived()
     s = sp.Dummy("s", positive=True)
@@ -315,13 +321,13 @@ def rate(equation):
 
 
 @builds("h-minimum")
-def h_minimum(equation):
+def h_minimum(equation: Equation) -> sp.Basic:
     derived = equation.derived()
     return sp.Eq(named("h_star"), logit_terms(hyperbolic(derived), (rho,)))
 
 
 @builds("best-response")
-def best_response(equation):
+def best_response(equation: Equation) -> sp.Basic:
     """The derived best-response map in logits: logit ρ + (e^{t/2} + e^{−t/2})/β = logit ρ + 2cosh(t/2)/β."""
     derived = equation.derived()
     logs = sp.Add(*[t for t in sp.Add.make_args(derived) if t.has(sp.log)])
@@ -330,25 +336,25 @@ def best_response(equation):
 
 
 @builds("best-response-slope")
-def best_response_slope(equation):
+def best_response_slope(equation: Equation) -> sp.Basic:
     derived = equation.derived()
     return sp.Eq(named("slope_T"), checked(as_hyperbolic(derived), derived))
 
 
 @builds("h-mirror")
-def h_mirror(equation):
+def h_mirror(equation: Equation) -> sp.Basic:
     return sp.Eq(named("h_mirror"), logit_terms(hyperbolic(equation.derived()), (rho,)))
 
 
 @builds("critical-beta")
-def critical_beta_slope(equation):
+def critical_beta_slope(equation: Equation) -> sp.Basic:
     derived = equation.derived()
     return sp.Eq(named("dbeta_c"), checked(one_minus(derived, (rho,)), derived))
 
 
 @builds("k1", "k2", "k3", "is-k3")
-def estimator(equation):
+def estimator(equation: Equation) -> sp.Basic:
     """The expected gradient of a KL estimator used as a loss (the table's ``expected_gradient``), for output o."""
     derived = one_output(equation.derived()[0], _grpo(3))
-    lhs = named(f"grad_{equation.derive.args[0]}")
+    lhs = named(f"grad_{equation.key.replace('-', '_')}")
     return sp.Eq(lhs, checked(sp.logcombine(derived, force=True), derived))
