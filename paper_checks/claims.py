@@ -11,19 +11,32 @@ the paper.  Statements are in our own words.
 True
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+
+from grpo_symbolic.paper.equations import EQUATIONS
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim: ``id`` (as in claims.md), paper ``location``, one-line ``statement``."""
+    """One claim: ``id`` (as in claims.md), paper ``location``, one-line ``statement``.
+
+    >>> CLAIMS_BY_ID["eq17"].equations
+    ('eq17',)
+    """
 
     id: str
     location: str
     statement: str
 
+    @property
+    def equations(self) -> tuple[str, ...]:
+        """The keys of the equations this claim checks, read from the equation table."""
+        return tuple(key for key, equation in EQUATIONS.items() if self.id in equation.claims)
 
-def _claims(*rows):
+
+def _claims(*rows: tuple[str, str, str]) -> tuple[Claim, ...]:
     return tuple(Claim(*row) for row in rows)
 
 

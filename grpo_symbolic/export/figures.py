@@ -5,6 +5,9 @@
 * Figure 3: direct KL penalty, G = 2, one curve per β/γ — the Z formula as derived by
   :func:`.cases.direct_kl.g2_policy`.
 
+Which equation each figure plots is the ``figure`` of its row in the equation table
+(:data:`grpo_symbolic.paper.equations.EQUATIONS`).
+
 Each closed form is lambdified (to mpmath, evaluated at 30 digits and rounded to float64, so every
 plotted value is correctly rounded) on a grid of π_ref(a) that includes points very close to 0
 (down to 10⁻¹²).  At π_ref(a) = 0 exactly the answer a is outside the reference's
@@ -15,16 +18,20 @@ there is one.  The closed forms depend on β and γ only through β/γ, so γ = 
 (``grpo-symbolic figures -o DIR``).
 """
 
+from __future__ import annotations
+
+import argparse
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.cases import binary, direct_kl
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.paper.equations import EQUATIONS
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.symbols import beta, gamma, rho
 
@@ -49,7 +56,7 @@ class Curve:
     limit_at_zero: float
 
     @property
-    def jump_at_zero(self):
+    def jump_at_zero(self) -> float:
         """lim_{π_ref(a)→0+} π(a) − π(a)|_{π_ref(a)=0}."""
         return self.limit_at_zero - self.value_at_zero
 
@@ -89,18 +96,18 @@ def _spec(figure_number):
 
 
 @lru_cache(maxsize=None)
-def closed_form(figure_number):
+def closed_form(figure_number: int) -> sp.Expr:
     """The derived π(a) of a figure as a SymPy expression in ρ = π_ref(a) and β (γ = 1).
 
     >>> closed_form(3)
     rho*exp(1/beta)/(rho*exp(1/beta) - rho + 1)
     """
     _spec(figure_number)
-    derived = {1: binary.policy_g2, 2: binary.policy_large_g, 3: direct_kl.g2_policy}[figure_number]()
-    return derived.subs(gamma, 1)
+    plotted = next(e for e in EQUATIONS.values() if e.figure == figure_number)  # the equation table's link
+    return plotted.derived().subs(gamma, 1)
 
 
-def value_at_zero(penalty):
+def value_at_zero(penalty: str) -> sp.Expr:
     """π(a) at π_ref(a) = 0 from the derived stationary form π(o) = f(P_G(o), λ)·π_ref(o).
 
     >>> value_at_zero("grpo"), value_at_zero("direct")
@@ -110,7 +117,7 @@ def value_at_zero(penalty):
     return st.policy[0].subs(st.pi_ref[0], 0)
 
 
-def reference_grid(points=POINTS):
+def reference_grid(points: int = POINTS) -> np.ndarray:
     """π_ref(a) values: log-spaced from 10⁻¹² to 10⁻², then evenly spaced up to 1.
 
     >>> grid = reference_grid(40)
@@ -123,7 +130,7 @@ def reference_grid(points=POINTS):
     return np.concatenate([near_zero, np.linspace(0.01, 1.0, points - points // 4)])
 
 
-def curves(figure_number, points=POINTS):
+def curves(figure_number: int, points: int = POINTS) -> FigureData:
     """The plotted data of Figure ``figure_number`` (1, 2 or 3): a :class:`FigureData`.
 
     >>> data = curves(1, points=40)
@@ -152,7 +159,7 @@ def _decimal(value):
     return format(float(value), "g")
 
 
-def draw(figure_number, points=POINTS):
+def draw(figure_number: int, points: int = POINTS) -> Any:
     """The matplotlib Figure of Figure ``figure_number`` (Agg backend).
 
     The main panel has linear axes; an inset (below the diagonal, where no curve can be since
@@ -197,7 +204,7 @@ def draw(figure_number, points=POINTS):
     return figure
 
 
-def write(figure_number, directory, points=POINTS):
+def write(figure_number: int, directory: str | Path, points: int = POINTS) -> list[Path]:
     """Write fig<N>.png and fig<N>.pdf into ``directory``; return the two paths."""
     plt = _pyplot()
     directory = Path(directory)
@@ -212,7 +219,7 @@ def write(figure_number, directory, points=POINTS):
     return paths
 
 
-def main(args):
+def main(args: argparse.Namespace) -> int:
     """``grpo-symbolic figures -o DIR``: write Figures 1–3 as PNG and PDF into ``args.output``."""
     for number in sorted(_SPECS):
         for path in write(number, args.output):

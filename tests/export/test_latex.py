@@ -145,12 +145,22 @@ def test_snippets_can_be_input_and_referenced(tex_file):
     assert "Rerun" not in log
 
 
-def test_a_changed_derivation_is_not_exported_silently(monkeypatch):
-    from grpo_symbolic.cases import binary
+def test_a_changed_derivation_is_not_exported_silently():
+    from dataclasses import replace
+
     from grpo_symbolic.model.symbols import rho
 
     eq14 = next(f for f in FORMULAS if f.label == "eq:14")
-    original = binary.policy_g2()
-    monkeypatch.setattr(binary, "policy_g2", lambda: original + rho / 7)
+    original = eq14.equation.derived()
+    changed = replace(eq14, equation=replace(eq14.equation, derive=lambda: original + rho / 7))
     with pytest.raises(ArithmeticError):
-        eq14.expression()
+        changed.expression()
+
+
+def test_as_written_is_marked_on_the_expression():
+    p = sp.Symbol("p")
+    written = latex.as_written(sp.Add, 1, -p)
+    plain = sp.Add(1, -p, evaluate=False)
+    assert latex.to_latex(written.xreplace({p: sp.Symbol("x")})) == "1 - x"  # substitution keeps the order
+    assert latex.evaluated(written) == 1 - p and type(latex.evaluated(written)) is sp.Add
+    assert written != plain  # an equal-looking plain sum is not marked

@@ -1,0 +1,188 @@
+"""The exported formulas: :data:`FORMULAS`, one :class:`Formula` per labelled row of the equation table.
+
+Labels: ``eq:N`` is the paper's equation (N), ``p:…`` a result the paper states without a number,
+``x:…`` a result beyond the paper (all from :data:`grpo_symbolic.paper.equations.EQUATIONS`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from grpo_symbolic.export.latex.builders import BUILDERS
+from grpo_symbolic.export.latex.notation import BINOMIAL_G
+from grpo_symbolic.export.latex.printer import to_latex
+from grpo_symbolic.paper.equations import EQUATIONS, Equation
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One exported formula: its row of the equation table, where it sits, what it says, how it is built.
+
+    ``build`` takes the row (:class:`~grpo_symbolic.paper.equations.Equation`) and returns the
+    SymPy Eq: the row's derivation, arranged for reading.  The label and the derivation's name
+    (:attr:`source`) are the row's.
+
+    >>> from grpo_symbolic.model.symbols import p, rho
+    >>> demo = Equation("demo", "x:demo", None, lambda: 1 - rho, ())
+    >>> f = Formula(demo, "Demo", "A demo.", lambda row: sp.Eq(p, row.derived()))
+    >>> f.tag, FORMULAS[0].tag, FORMULAS[0].source
+    ('x:demo', '4', 'cases.baselines.derive_rlhf(3)')
+    >>> print(f.environment())
+    \\begin{equation}
+    \\pi_\\theta(a) = 1 - \\pi_{\\mathrm{ref}}(a)
+    \\tag{x:demo}\\label{x:demo}
+    \\end{equation}
+    <BLANKLINE>
+    """
+
+    equation: Equation
+    section: str
+    description: str
+    build: Callable[[Equation], sp.Basic]
+
+    @property
+    def label(self) -> str:
+        """The LaTeX label, the equation table's."""
+        if self.equation.label is None:
+            raise ValueError(f"equation {self.equation.key!r} has no LaTeX label in the equation table")
+        return self.equation.label
+
+    @property
+    def source(self) -> str:
+        """The derivation the formula comes from, as the equation table names it."""
+        return self.equation.derivation
+
+    def expression(self) -> sp.Basic:
+        """The derived expression, arranged for reading."""
+        return self.build(self.equation)
+
+    def latex(self) -> str:
+        """The formula as LaTeX math (no environment).
+
+        >>> print(FORMULAS[0].latex())
+        \\pi_\\theta(o) = \\frac{1}{Z} \\pi_{\\mathrm{ref}}(o) e^{r(o) / \\beta}
+        """
+        return to_latex(self.expression())
+
+    @property
+    def tag(self) -> str:
+        """What the document shows in the equation's parentheses: the paper's number or the label."""
+        return self.label[3:] if self.label.startswith("eq:") else self.label
+
+    def environment(self, tagged: bool = True) -> str:
+        """The formula in an ``equation`` environment, labelled (and tagged, for the document)."""
+        tag = f"\\tag{{{self.tag}}}" if tagged else ""
+        return f"\\begin{{equation}}\n{self.latex()}\n{tag}\\label{{{self.label}}}\n\\end{{equation}}\n"
+
+
+_BASELINES = "1 The baselines: RLHF and NLHF"
+_PENALTY = "2.2 The penalty"
+_STATIONARY = "2.3 Stationary policies"
+_BINARY = "2.3.1 Binary questions"
+_EXTENSIONS = "3 Extensions: the direct KL penalty and shift-only advantages"
+_APPENDIX_B = "Appendix B: binary questions, step by step"
+_BEYOND_G = "Beyond the paper: binary questions at every group size"
+_BEYOND_DIRECT = "Beyond the paper: the direct KL penalty for large groups"
+_BEYOND_TRAINERS = "Beyond the paper: what trainers implement"
+
+
+
+def _formulas(*sections: tuple[str, str]) -> tuple[Formula, ...]:
+    """The formulas of each ``(section, text)``: one paragraph ``key: description`` per formula.
+
+    ``key`` is the row of the equation table (its builder is registered under the same key);
+    continuation lines are indented; ``BINOMIAL_G`` stands for the group size of that example.
+    """
+    formulas = []
+    for section, text in sections:
+        for paragraph in re.split(r"\n(?=\S)", text.strip()):
+            key, description = paragraph.split(": ", 1)
+            description = " ".join(line.strip() for line in description.splitlines())
+            description = description.replace("BINOMIAL_G", str(BINOMIAL_G))
+            formulas.append(Formula(EQUATIONS[key], section, description, BUILDERS[key]))
+    return tuple(formulas)
+
+
+#: Every exported formula, in the paper's order (the paper's sections, then results beyond it).
+#: Descriptions are plain text; ``{name}`` is set as the symbol ``NAMES[name]``.
+FORMULAS = _formulas(
+    (_BASELINES, """
+eq4: Maximiser of the RLHF objective (3): logarithmic pooling of the reference policy and the Luce law
+    of the rewards, with weights 1 and 1/{beta} ({Z} normalises).
+nlhf: Symmetric Nash equilibrium of the regularised NLHF game (5).
+"""),
+    (_PENALTY, """
+eq8: Gradient of GRPO's expected penalty.
+eq9: Gradient of the KL divergence, for comparison.
+eq10: Gradient (8) on policy: linear in the ratio of the two policies, not logarithmic.
+reverse-kl: Gradient of the reverse KL divergence: (10) up to the constant 1, which the Lagrange
+    multiplier absorbs.
+"""),
+    (_STATIONARY, """
+eq11: Stationarity with GRPO's penalty: the KKT conditions of Appendix A, with the old policy set equal
+    to the new one.
+eq11-g: The same condition solved for the policy: g(x) = 1/(1 - x) pooling, not logarithmic pooling.
+multiplier: Appendix A: the Lagrange multiplier {lambda} is the expected preference (two outputs shown).
+zero-mean: Stationarity (11) with the expected preference at its value, 0: advantages sum to zero in
+    every group.
+eq12: Groups of two ({G} = 2): the preference is the probability of winning minus that of losing.
+eq13: Large groups ({G} to infinity): {beta} times the standard deviation of the reward acts as the
+    regularisation weight.
+"""),
+    (_BINARY, """
+eq14: Binary question, {G} = 2: the stationary probability of the better answer a, with confidence
+    margin {gamma}.
+eq14-floor: Its limit as {rho} vanishes: the floor of (14).
+eq15: Binary question, {G} to infinity, deterministic rewards with r(a) > r(b).
+eq15-floor: Its limit as {rho} vanishes: a jump at 0 for every {beta}.
+"""),
+    (_EXTENSIONS, """
+log-pooling: Direct KL penalty: the stationary policy is a logarithmic pool.
+direct-g2: Direct KL penalty, binary question, {G} = 2: continuous at {rho} = 0.
+h: Direct KL penalty, binary question, {G} to infinity: the derivative of the objective in {p} at the
+    old policy is {beta} {h} at x = {p}.
+x-star: Where {h} turns from decreasing to increasing.
+shift-only: Shift-only advantages (no division by the std): an RLHF-like reward term.
+shift-only-direct: Shift-only advantages with the direct KL penalty: the RLHF policy (4) with {beta}
+    replaced by {beta}{G}/({G} - 1).
+"""),
+    (_APPENDIX_B, """
+eq16: Reward term, {G} = 2.
+eq17: Stationarity, {G} = 2: the derivative of the objective in {p}, at the old policy equal to the new
+    one, vanishes.
+eq17-quadratic: The quadratic equivalent to (17); its admissible root is (14).
+eq18: Reward term, {G} to infinity, deterministic rewards with r(a) > r(b).
+eq19: Stationarity, {G} to infinity.
+eq19-quadratic: (19) squared; its root with {p} > {rho} is (15).
+"""),
+    (_BEYOND_G, """
+binomial-a: Preference of the better answer at {G} = BINOMIAL_G: a binomial sum over the number of
+    better answers among the other {G} - 1.
+binomial-b: Preference of the worse answer at {G} = BINOMIAL_G.
+large-g-expansion: The binomial sum expanded in 1/{G}; its limit is the large-group preference.
+rate: How fast the stationary policy at group size {G} approaches the large-group one.
+"""),
+    (_BEYOND_DIRECT, """
+h-minimum: The minimum of {h}: two stationary policies when it is negative, none in the interior when it
+    is positive.
+best-response: Repeated best response, in logits; its fixed points are the zeros of {h}.
+best-response-slope: Its slope: a zero of {h} attracts repeated best responses iff the slope there lies
+    in (-1, 1).
+h-mirror: The smaller zero of {h} attracts iff {h_mirror} > 0; the larger zero always repels.
+critical-beta: Two zeros of {h} exist iff {beta} exceeds a threshold, which increases with {rho}: its
+    slope, with {beta} at the threshold.
+"""),
+    (_BEYOND_TRAINERS, """
+bessel: Advantages with the sample (Bessel) std over those with the population std: the same for every
+    group.
+beta-eff: Hence the sample std is the paper's model with an effective {beta}.
+k1: The k1 estimator as a loss: a constant, so no regularisation at all.
+k2: The k2 estimator as a loss: the gradient (9) of KL, up to a constant.
+k3: The k3 estimator as a loss (GRPO's penalty): the reverse KL, as in (10).
+is-k3: The importance-weighted k3 (the direct KL penalty): the gradient (9) of KL, up to a constant.
+"""),
+)
