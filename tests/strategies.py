@@ -71,7 +71,7 @@ def problems(draw: st.DrawFn, sizes: tuple[int, int] = (2, 4), group_sizes: tupl
     size = draw(st.integers(*sizes))
     return Problem(
         reference=draw(probability_vectors(size)),
-        rewards=draw(reward_laws(size)),
+        rewards=tuple(draw(reward_laws(size))),
         group_size=draw(st.integers(*group_sizes)),
         beta=draw(fractions(Fraction(1, MAX_DENOMINATOR), Fraction(4))),
         normalisation=draw(st.sampled_from(normalisations)),

@@ -42,7 +42,7 @@ def brute_force(problem: Problem, policy: tuple[Fraction, ...]) -> list[mpmath.m
         for law in problem.rewards:
             total = mpmath.mpf(0)
             for v, p in law.outcomes:
-                for others in itertools.product(mixture.items(), repeat=problem.group_size - 1):
+                for others in itertools.product(mixture.items(), repeat=int(str(problem.group_size)) - 1):
                     weight = Fraction(str(p)) * math.prod(q for _, q in others)
                     if weight:
                         rewards = [Fraction(str(v))] + [r for r, _ in others]
@@ -57,13 +57,13 @@ def _mpf(x: Fraction) -> mpmath.mpf:
 
 def advantage(rewards: list[Fraction], normalisation: str, eps: mpmath.mpf) -> mpmath.mpf:
     """A_1 of the group ``rewards`` from the definition; all-equal groups give 0."""
-    mean = sum(rewards) / len(rewards)
+    mean = Fraction(sum(rewards, Fraction(0)), len(rewards))
     centred = rewards[0] - mean
     if normalisation == "shift":
         return _mpf(centred)
     if len(set(rewards)) == 1:
         return mpmath.mpf(0)
-    squares = sum((r - mean) ** 2 for r in rewards)
+    squares = sum(((r - mean) ** 2 for r in rewards), Fraction(0))
     divisor = len(rewards) if normalisation == "population" else len(rewards) - 1
     return _mpf(centred) / (mpmath.sqrt(_mpf(squares / divisor)) + eps)
 
@@ -99,7 +99,7 @@ def test_zero_mean_under_the_policy(case):
 
 def test_zero_mean_holds_exactly():
     """The exact sum simplifies to 0 (here with a symbolic policy, so for every π)."""
-    prob = Problem(reference=["1/4", "1/4", "1/2"], rewards=[{0: "1/2", 2: "1/2"}, 1, 0], group_size=4,
+    prob = Problem(reference=("1/4", "1/4", "1/2"), rewards=({0: "1/2", 2: "1/2"}, 1, 0), group_size=4,
                    beta=1, normalisation="sample")
     p, q = sp.symbols("p q", positive=True)
     policy = (p, q, 1 - p - q)
