@@ -14,7 +14,8 @@ import inside a function counts like any other.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,13 @@ def _resolve_relative(module: str, level: int, name: str | None) -> str:
     return ".".join(base + ([name] if name else []))
 
 
-def imported_modules(module: str, path: Path) -> Iterator[tuple[int, str, bool]]:
+@functools.lru_cache(maxsize=None)
+def imported_modules(module: str, path: Path) -> tuple[tuple[int, str, bool], ...]:
     """(line, imported project module, written relative?) for every project import in ``path``."""
+    return tuple(_imports(module, path))
+
+
+def _imports(module: str, path: Path) -> Iterator[tuple[int, str, bool]]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -110,12 +116,12 @@ def violations_of(module: str, path: Path) -> list[str]:
     return found
 
 
-def import_graph(key) -> dict[str, set[str]]:
+def import_graph(key: Callable[[str], str]) -> dict[str, set[str]]:
     """Edges ``key(module) → key(imported)`` between distinct keys, over all project imports."""
     graph: dict[str, set[str]] = {}
     for module, path in MODULES.items():
         for _, target, _ in imported_modules(module, path):
-            if key(module) is not None and key(target) is not None and key(module) != key(target):
+            if key(module) != key(target):
                 graph.setdefault(key(module), set()).add(key(target))
     return graph
 
@@ -173,19 +179,21 @@ def test_relative_imports_are_resolved(tmp_path, monkeypatch):
     path.write_text("from ..solve import solver\nfrom . import problem\n", encoding="utf-8")
     module = f"{PACKAGE}.model.fake"
     monkeypatch.setitem(MODULES, module, path)
-    assert list(imported_modules(module, path)) == [(1, f"{PACKAGE}.solve.solver", True),
-                                                    (2, f"{PACKAGE}.model.problem", True)]
+    assert imported_modules(module, path) == ((1, f"{PACKAGE}.solve.solver", True),
+                                                (2, f"{PACKAGE}.model.problem", True))
     assert any("upward" in v for v in violations_of(module, path))
 
 
 def test_no_cycle_inside_a_package():
     def package_of(module: str) -> str:
-        return module.rsplit(".", 1)[0] if not _is_package(module) else module
+        return module if _is_package(module) else module.rsplit(".", 1)[0]
 
+    graph = import_graph(lambda m: m)
     found = []
     for package in sorted({package_of(m) for m in MODULES}):
-        graph = import_graph(lambda m, package=package: m if package_of(m) == package else None)
-        found += [f"{package}: " + " ↔ ".join(c) for c in cycles(graph)]
+        inside = {m: {t for t in targets if package_of(t) == package}
+                  for m, targets in graph.items() if package_of(m) == package}
+        found += [f"{package}: " + " ↔ ".join(c) for c in cycles(inside)]
     assert not found, "import cycles inside a package:\n" + "\n".join(found)
 
 
