@@ -54,13 +54,14 @@ def reward_laws(draw: st.DrawFn, size: int) -> list[Any]:
         else:
             probabilities = draw(probability_vectors(len(values), positive=False))
             laws.append({v: q for v, q in zip(values, probabilities) if q})
-    if len({_as_law_key(law) for law in laws}) == 1:  # all outputs alike: make the first one differ
-        laws[0] = values[0] if laws[0] != values[0] else values[1]
+    if len({_outcomes(law) for law in laws}) == 1:  # all outputs alike: make the first one differ
+        laws[0] = values[0] if _outcomes(laws[0]) != _outcomes(values[0]) else values[1]
     return laws
 
 
-def _as_law_key(law: Any) -> Any:
-    return tuple(sorted(law.items())) if isinstance(law, dict) else law
+def _outcomes(law: Any) -> tuple[tuple[Fraction, Fraction], ...]:
+    """The law as sorted (value, probability) pairs, a deterministic reward v as ((v, 1),)."""
+    return tuple(sorted(law.items())) if isinstance(law, dict) else ((law, Fraction(1)),)
 
 
 @st.composite
