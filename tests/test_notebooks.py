@@ -1,5 +1,7 @@
 """The notebooks in notebooks/: committed without outputs, and each one runs top to bottom.
 
+The cheap checks (six chapters, no outputs committed) run by default; executing the notebooks
+is marked ``notebooks`` and so belongs to the slow set (``pytest -m slow``).
 Every notebook is executed in a fresh kernel with nbclient (a time limit per cell); any error in
 any cell fails the test.  The kernel is the interpreter running pytest: a kernel spec named
 "python3" for ``sys.executable`` is written to a temporary directory that is put first on
@@ -15,8 +17,6 @@ import sys
 import time
 
 import pytest
-
-pytestmark = pytest.mark.notebooks
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -56,6 +56,7 @@ def kernel_name(tmp_path_factory):
         yield "python3"
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs(path, kernel_name):
     nbformat = pytest.importorskip("nbformat", reason=f"nbformat is needed to read the notebooks; {EXTRA}")

@@ -24,9 +24,15 @@ FAKE_CLAIMS = (
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 
+class FakeRegistry(Registry):
+    """A registry of fake checks that also records what they saw (``seen``)."""
+
+    seen: dict
+
+
 def fake_registry(missing=True):
-    registry = Registry(claims=FAKE_CLAIMS if missing else FAKE_CLAIMS[:-1], package=None)
-    seen = {}
+    registry = FakeRegistry(claims=FAKE_CLAIMS if missing else FAKE_CLAIMS[:-1], package=None)
+    seen: dict = {}
 
     @registry.check("fake-pass")
     def _pass(dps):
@@ -66,7 +72,8 @@ def test_full_run_reports_every_claim_and_ends_with_summary():
     assert code == 1
     lines = text.splitlines()
     assert lines[0].split()[:2] == ["ID", "LOCATION"]
-    assert SUMMARY.match(lines[-1]).groups() == ("2", "3")
+    summary = SUMMARY.match(lines[-1])
+    assert summary and summary.groups() == ("2", "3")
     assert sum(bool(SUMMARY.match(line)) for line in lines) == 1
     table = rows(text)
     assert set(table) == {c.id for c in FAKE_CLAIMS}
