@@ -176,10 +176,10 @@ def test_imports_are_absolute():
 
 def test_relative_imports_are_resolved(tmp_path, monkeypatch):
     path = tmp_path / "fake.py"
-    path.write_text("from ..solve import solver\nfrom . import problem\n", encoding="utf-8")
+    path.write_text("from ..solve import api\nfrom . import problem\n", encoding="utf-8")
     module = f"{PACKAGE}.model.fake"
     monkeypatch.setitem(MODULES, module, path)
-    assert imported_modules(module, path) == ((1, f"{PACKAGE}.solve.solver", True),
+    assert imported_modules(module, path) == ((1, f"{PACKAGE}.solve.api", True),
                                                 (2, f"{PACKAGE}.model.problem", True))
     assert any("upward" in v for v in violations_of(module, path))
 
