@@ -59,7 +59,7 @@ def _shift_root_at(point):
 
 
 @check("x-shift-only-grpo-penalty")
-def _(dps):
+def check_x_shift_only_grpo_penalty(dps):
     multiplier, gaps = shift_only.grpo_policy_gaps(3)
     outcomes = [symbolic(multiplier == 0 and gaps == (0, 0, 0),
                          "K=3, symbolic G: derived stationarity with P_G = (1 - 1/G)(r(o) - E_pi r) has lambda = 0 and "
@@ -140,7 +140,7 @@ def _three_output_eq13(dps):
 
 
 @check("x-stochastic-large-g")
-def _(dps):
+def check_x_stochastic_large_g(dps):
     equation, variance = binary.large_g_equation("spread")
     noise = sp.collect(sp.expand(variance - delta**2 * p * (1 - p)), binary.v_b, sp.factor)
     excess = binary.on_unit_interval(noise, p)

@@ -110,7 +110,7 @@ def _vertex_case(name, problem, vertex, points, dps):
 
 
 @check("x-vertex-kkt")
-def _(dps):
+def check_x_vertex_kkt(dps):
     outcomes = []
     for name, problem, vertex, points in VERTEX_CASES:
         outcomes.extend(_vertex_case(name, problem, vertex, points, dps))
@@ -219,7 +219,7 @@ def _numeric_equivalence(rewards, reference, weight, normalisation, contrast, dp
 
 
 @check("x-g2-direct-nlhf")
-def _(dps):
+def check_x_g2_direct_nlhf(dps):
     outcomes = []
     outcomes.extend(_symbolic_equivalence(GENERIC_LAWS, "population", "generic laws on {0, 1, 2}"))
     for normalisation in ("population", "sample"):

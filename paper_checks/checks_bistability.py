@@ -46,7 +46,7 @@ def _logs_cancel(expr):
 
 
 @check("x-direct-kl-bistability")
-def _(dps):
+def check_x_direct_kl_bistability(dps):
     minimum, slope = direct_kl.h_minimum(), bistability.minimum_slope_in_beta()
     u = direct_kl.odds_root
     t = direct_kl.logit_old
@@ -120,7 +120,7 @@ def _(dps):
 
 
 @check("x-triangulation")
-def _(dps):
+def check_x_triangulation(dps):
     slope = bistability.utility_slope()
     outcomes = [
         symbolic(sp.expand(slope - 1 / sp.sqrt(p * (1 - p))) == 0, f"dU/dp = {slope} = 1/sqrt(p(1-p)) for U = {paper.ARCSIN_UTILITY}"),

@@ -151,7 +151,7 @@ def _bistable_basins(dps):
 
 
 @check("x-grpo-dynamics")
-def _(dps):
+def check_x_grpo_dynamics(dps):
     outcomes = []
     for name, problem in (("binary G=8", BINARY), ("3 outputs, stochastic, G=4", STOCHASTIC)):
         outcomes.append(_flow_reaches_prediction(problem, dps, name))

@@ -54,7 +54,7 @@ GROUPS = ([1, 0], [0, 0, 1], [R(5, 2), -1, 7, 0, 2], [TINY, 0, 0, 1], [3, 3, 3],
 
 
 @check("adv-population-std")
-def _(dps):
+def check_adv_population_std(dps):
     r = sp.symbols("r_1:4", real=True)
     paper = [paper_forms.advantage_eq2(list(r), i) for i in range(3)]
     engine = [general.advantage(list(r), i) for i in range(3)]
@@ -71,7 +71,7 @@ def _(dps):
 
 
 @check("adv-pairwise-form")
-def _(dps):
+def check_adv_pairwise_form(dps):
     exact = all(is_zero(paper_forms.advantage_eq2(list(r), i) - paper_forms.advantage_pairwise(list(r), i))
                 for r in (sp.symbols("r_1:4", real=True), sp.symbols("r_1:5", real=True)) for i in range(len(r)))
     derived = [paper_forms.advantage_pairwise(grp, i) for grp in GROUPS for i in range(len(grp))]
@@ -81,7 +81,7 @@ def _(dps):
 
 
 @check("adv-invariance")
-def _(dps):
+def check_adv_invariance(dps):
     a, b = sp.Symbol("a", positive=True), sp.Symbol("b", real=True)
     r = sp.symbols("r_1:4", real=True)
     moved = [a * v + b for v in r]
@@ -107,7 +107,7 @@ RLHF_POINTS = (  # (rewards, reference, beta)
 
 
 @check("rlhf-log-pooling")
-def _(dps):
+def check_rlhf_log_pooling(dps):
     d = general.derive_rlhf(3)
     r, ref, pi = d.symbols["rewards"], d.symbols["reference"], d.symbols["pi"]
     unnormalised = [paper_forms.RLHF_POLICY_EQ4.subs({pi_ref_o: ref[i], r_o: r[i]}) for i in range(3)]
@@ -146,7 +146,7 @@ NLHF_POINTS = (  # (P(1>2), P(1>3), P(2>3)), reference, beta
 
 
 @check("nlhf-fixed-point")
-def _(dps):
+def check_nlhf_fixed_point(dps):
     d = general.derive_nlhf(3)
     pi, ref, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
     on_simplex = (*pi[:-1], 1 - sp.Add(*pi[:-1]))
@@ -188,7 +188,7 @@ EQ6_CASES = (
 
 
 @check("eq6-reward-term")
-def _(dps):
+def check_eq6_reward_term(dps):
     outcomes = []
     for case in EQ6_CASES:
         prob = Problem(**case)
@@ -207,7 +207,7 @@ def _(dps):
 
 
 @check("g2-sign")
-def _(dps):
+def check_g2_sign(dps):
     r2 = sp.Symbol("r_2", real=True)
     outcomes = []
     for d in (sp.Symbol("d", positive=True), sp.Symbol("d", negative=True), sp.Integer(0)):
@@ -234,7 +234,7 @@ def _g2_terms():
 
 
 @check("g2-pairwise")
-def _(dps):
+def check_g2_pairwise(dps):
     prob, pi, pi_old, on_simplex = _g2_terms()
     engine = expectation(pi, preference_exact(prob, pi_old))
     difference_form = paper_forms.pairwise_reward_term_printed(pi, pi_old, general.strict_preferences(prob))
@@ -252,7 +252,7 @@ def _(dps):
 
 
 @check("slip-1")
-def _(dps):
+def check_slip_1(dps):
     prob, pi, pi_old, on_simplex = _g2_terms()
     strict, split = general.strict_preferences(prob), general.tie_split_preferences(prob)
     engine = expectation(pi, preference_exact(prob, pi_old))
@@ -280,7 +280,7 @@ LARGE_G_SIZES = (125, 250, 500, 1000)
 
 
 @check("large-g-limit")
-def _(dps):
+def check_large_g_limit(dps):
     prob = Problem(**LARGE_G_CASE)
     policy = (R(3, 10), R(3, 5), R(1, 10))
     mean = expectation(policy, [law.mean for law in prob.rewards])
@@ -310,7 +310,7 @@ def _(dps):
 
 
 @check("eq7-kl0")
-def _(dps):
+def check_eq7_kl0(dps):
     pi, ref = indexed("pi", 3, positive=True), indexed("rho", 3, positive=True)
     a, b = sp.symbols("a b", positive=True)
     pi_old = (a, b, 1 - a - b)
@@ -329,7 +329,7 @@ def _(dps):
 
 
 @check("kl0-unbiased-on-policy")
-def _(dps):
+def check_kl0_unbiased_on_policy(dps):
     p1, p2, s1, s2 = sp.symbols("p_1 p_2 s_1 s_2", positive=True)
     pi, ref = (p1, p2, 1 - p1 - p2), (s1, s2, 1 - s1 - s2)
     on_policy = paper_forms.kl0_eq7(pi, ref, pi)
@@ -357,21 +357,21 @@ def _gradient_agreement(derived, printed, dps, what):
 
 
 @check("eq8-kl0-gradient")
-def _(dps):
+def check_eq8_kl0_gradient(dps):
     derived, printed = general.penalty_gradients()["kl0"], paper_forms.GRADIENT_KL0_EQ8
     return combine(symbolic(is_zero(derived - printed), "d KL0 / d pi(o) - (8) == 0"),
                    _gradient_agreement(derived, printed, dps, "(8) at 4 points"))
 
 
 @check("eq9-kl-gradient")
-def _(dps):
+def check_eq9_kl_gradient(dps):
     derived, printed = general.penalty_gradients()["kl"], paper_forms.GRADIENT_KL_EQ9
     return combine(symbolic(is_zero(sp.expand_log(derived - printed, force=True)), "d KL / d pi(o) - (9) == 0"),
                    _gradient_agreement(derived, printed, dps, "(9) at 4 points"))
 
 
 @check("eq10-on-policy-gradient")
-def _(dps):
+def check_eq10_on_policy_gradient(dps):
     grads = general.penalty_gradients()
     derived, printed = grads["on_policy"], paper_forms.GRADIENT_ON_POLICY_EQ10
     slope = sp.cancel(sp.diff(grads["on_policy"] - grads["kl"], pi_o))
@@ -383,7 +383,7 @@ def _(dps):
 
 
 @check("reverse-kl-gradient")
-def _(dps):
+def check_reverse_kl_gradient(dps):
     grads = general.penalty_gradients()
     reverse_policy = _reverse_kl_policy()
     grpo_policy = derive_stationarity("grpo", 2).policy[0]
@@ -423,7 +423,7 @@ def _eq11_residuals(name, dps):
 
 
 @check("eq11-stationarity")
-def _(dps):
+def check_eq11_stationarity(dps):
     st = derive_stationarity("grpo", 3)
     derived = general.stationarity_form(3)
     exact = all(is_zero(derived[o] - _lhs_minus_rhs(paper_forms.STATIONARITY_EQ11).subs(_paper_symbols(st, o)))
@@ -436,7 +436,7 @@ def _(dps):
 
 
 @check("eq11-g-form")
-def _(dps):
+def check_eq11_g_form(dps):
     st = derive_stationarity("grpo", 3)
     direct = derive_stationarity("direct", 3)
     exact = all(is_zero(st.policy[o] - paper_forms.STATIONARITY_G_FORM.subs(_paper_symbols(st, o))) for o in range(3))
@@ -473,7 +473,7 @@ def _bound_margins(names, dps):
 
 
 @check("eq11-bound")
-def _(dps):
+def check_eq11_bound(dps):
     st = derive_stationarity("grpo", 3)
     P1 = st.preference[0]
     solved = general.solve_linear(general.stationarity_form(3)[0], P1)
@@ -493,7 +493,7 @@ def _(dps):
 
 
 @check("slip-3")
-def _(dps):
+def check_slip_3(dps):
     rows = _bound_margins(STATIONARY_EXAMPLES, dps)
     upper = all(gap < b for _, gap, b, _ in rows)
     below = [(name, gap, b) for name, gap, b, _ in rows if gap < -b]
@@ -515,7 +515,7 @@ ZERO_MEAN_CASES = (
 
 
 @check("zero-mean-identity")
-def _(dps):
+def check_zero_mean_identity(dps):
     outcomes = []
     for case in ZERO_MEAN_CASES:
         prob = Problem(**case)
@@ -541,7 +541,7 @@ def _(dps):
 
 
 @check("eq12-g2")
-def _(dps):
+def check_eq12_g2(dps):
     prob = Problem(**G2_CASE)
     st = derive_stationarity("grpo", 3)
     P2 = preference_exact(prob, st.pi)
@@ -569,7 +569,7 @@ def _(dps):
 
 
 @check("eq13-large-g")
-def _(dps):
+def check_eq13_large_g(dps):
     r = sp.symbols("r_1:4", real=True)
     prob = Problem(reference=["0.2", "0.3", "0.5"], rewards=list(r), group_size="inf", beta=1)
     st = derive_stationarity("grpo", 3)
@@ -608,7 +608,7 @@ MULTIPLIER_POINTS = (  # arbitrary P (not zero-mean), reference, beta
 
 
 @check("app-a-multiplier")
-def _(dps):
+def check_app_a_multiplier(dps):
     st = derive_stationarity("grpo", 3)
     printed = paper_forms.MULTIPLIER_APP_A.subs(P_mean, expectation(st.pi, st.preference))
     outcomes = [symbolic(is_zero(st.multiplier - printed), "derived lambda (sum of pi(o) x condition o) == E_pi P_G")]
@@ -625,7 +625,7 @@ def _(dps):
 
 
 @check("slip-2")
-def _(dps):
+def check_slip_2(dps):
     outcomes = []
     for case in ZERO_MEAN_CASES[:2]:
         prob = Problem(**case)
@@ -648,7 +648,7 @@ def _(dps):
 
 
 @check("slip-4")
-def _(dps):
+def check_slip_4(dps):
     kkt = general.vertex_kkt()
     rho = kkt["rho"]
     support_sum = 1 - (kkt["expected_preference"] - kkt["multiplier"]) / beta  # sum over supp of (11) with lambda

@@ -7,7 +7,7 @@ under a claim ID of :mod:`paper_checks.claims` with the :func:`check` decorator,
     from paper_checks.registry import agreement, check, symbolic
 
     @check("eq14-sqrt")
-    def _(dps):
+    def check_eq14_sqrt(dps):
         derived = ...   # derived from the model with SymPy / mpmath
         paper = ...     # the paper's printed form, evaluated at the same point
         return agreement(derived, paper, dps)
