@@ -18,7 +18,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.solver import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
 R = sp.Rational
 TINY = R(1, 10**12)
@@ -26,12 +26,6 @@ TINY = R(1, 10**12)
 
 def _number(expr):
     return evaluate(expr, {})
-
-
-def _digits_apart(a, b, dps, what):
-    """Outcome stating that a and b are NOT equal (agree to fewer than 3 digits)."""
-    outcome = agreement(a, b, dps, what=what)
-    return symbolic(outcome.digits < 3, f"{outcome.details} differ ({outcome.digits:.1f} digits)")
 
 
 # --- x-vertex-kkt ------------------------------------------------------------------------------
@@ -207,14 +201,14 @@ def _numeric_equivalence(rewards, reference, weight, normalisation, contrast, dp
     setting = f"beta={weight}, {normalisation}, pi_ref={reference}"
     outcomes = [agreement(point.policy, nlhf, dps, what=f"direct G=2 pi* vs NLHF at tau = beta/(2c), {setting}")]
     if contrast is not None:
-        outcomes.append(_digits_apart(_nlhf_map(problem, general.strict_preferences(problem), point.policy, right),
-                                      point.policy, dps, f"strict-P NLHF map at pi* vs pi*, {setting}"))
+        outcomes.append(disagreement(_nlhf_map(problem, general.strict_preferences(problem), point.policy, right),
+                                      point.policy, dps, what=f"strict-P NLHF map at pi* vs pi*, {setting}"))
     if contrast == "solve":
         off, _ = general.nlhf_equilibrium_numeric(split, problem.reference, wrong)
-        outcomes.append(_digits_apart(off, point.policy, dps, f"NLHF at tau = {WRONG_TAU[normalisation]} vs pi*, {setting}"))
+        outcomes.append(disagreement(off, point.policy, dps, what=f"NLHF at tau = {WRONG_TAU[normalisation]} vs pi*, {setting}"))
     elif contrast == "map":
-        outcomes.append(_digits_apart(_nlhf_map(problem, split, point.policy, wrong), point.policy, dps,
-                                      f"NLHF map at tau = {WRONG_TAU[normalisation]} at pi* vs pi*, {setting}"))
+        outcomes.append(disagreement(_nlhf_map(problem, split, point.policy, wrong), point.policy, dps,
+                                     what=f"NLHF map at tau = {WRONG_TAU[normalisation]} at pi* vs pi*, {setting}"))
     return outcomes
 
 
@@ -229,6 +223,6 @@ def check_x_g2_direct_nlhf(dps):
     cycle = (split[0][1], split[1][2], split[2][0])
     outcomes.append(symbolic(all(v > R(1, 2) for v in cycle),
                              f"the triple is intransitive: P(1>2), P(2>3), P(3>1) = {cycle} (ties split), all > 1/2"))
-    for case in NLHF_CASES:
-        outcomes.extend(_numeric_equivalence(*case, dps))
+    for laws, reference, weight, normalisation, contrast in NLHF_CASES:
+        outcomes.extend(_numeric_equivalence(laws, reference, weight, normalisation, contrast, dps))
     return combine(outcomes)

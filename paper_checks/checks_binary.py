@@ -23,7 +23,7 @@ from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
 R = sp.Rational
 TINY, NEAR_ONE = R(1, 10**6), R(999999, 10**6)
@@ -60,12 +60,6 @@ def _values(expr, points):
 
 def _lhs_minus_rhs(equation):
     return equation.lhs - equation.rhs
-
-
-def _differs(derived, paper, dps, what):
-    """Outcome stating that two values are NOT equal (they agree to fewer than 3 digits)."""
-    outcome = agreement(derived, paper, dps, what=what)
-    return symbolic(outcome.digits < 3, f"{outcome.details} differ ({outcome.digits:.1f} digits)")
 
 
 def _grid(expr, symbols, grid):
@@ -414,13 +408,13 @@ def check_slip_6(dps):
         agreement(evaluate(paper_forms.POLICY_EQ15, values), solved, dps, what="with the square root: (15) vs solver"),
         symbolic(sp.Poly(binary.cleared_stationarity(sp.oo, "ranked", "variance"), p).degree() == 1,
                  f"variance-normalised: the condition is linear, root {variance_root}, not (15)"),
-        _differs(evaluate(variance_root.subs(delta, 1), values), solved, dps, "variance-normalised root vs solver"),
+        disagreement(evaluate(variance_root.subs(delta, 1), values), solved, dps, what="variance-normalised root vs solver"),
         symbolic(is_zero(_monic(variant_b) - binary.quadratic_g2().subs(gamma, 1)),
                  "(19) without the root is the G = 2 quadratic (gamma = 1): it gives (14), not (15)"),
-        _differs(evaluate(root_b, values), solved, dps, "root of (19) without the square root vs solver"),
-        _differs(evaluate(_without_square_roots(paper_forms.REWARD_TERM_EQ18), {p: R(9, 10), p_old: R(3, 10)}),
+        disagreement(evaluate(root_b, values), solved, dps, what="root of (19) without the square root vs solver"),
+        disagreement(evaluate(_without_square_roots(paper_forms.REWARD_TERM_EQ18), {p: R(9, 10), p_old: R(3, 10)}),
                  evaluate(binary.reward_term_large_g(), {p: R(9, 10), p_old: R(3, 10)}), dps,
-                 "(18) without the root vs derived reward term"))
+                 what="(18) without the root vs derived reward term"))
 
 
 @check("slip-7")
@@ -439,5 +433,5 @@ def check_slip_7(dps):
         symbolic(is_zero(engine - total), f"engine sigma^2 = Delta^2 p(1-p) + p v_a + (1-p) v_b: {sp.factor(engine)}"),
         symbolic(excess.is_positive, "it exceeds the printed Delta^2 p_o (1 - p_o) whenever q_a, q_b lie in (0, 1)"),
         symbolic(is_zero((engine - printed).subs({q_a: 1, q_b: 0})), "they agree for deterministic rewards (q_a = 1, q_b = 0)"),
-        _differs(evaluate(paper_forms.POLICY_EQ15, _large(point)), solved, dps, "(15) vs solver, Bernoulli(0.9), Bernoulli(0.2)"),
+        disagreement(evaluate(paper_forms.POLICY_EQ15, _large(point)), solved, dps, what="(15) vs solver, Bernoulli(0.9), Bernoulli(0.2)"),
         agreement(root, solved, dps, what="root of the derived noisy stationarity vs solver"))

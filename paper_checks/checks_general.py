@@ -23,7 +23,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import (P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_old_o, pi_ref_o, pref_mean,
                                    r_mean, r_o, sigma, win)
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
 R = sp.Rational
 TINY = R(1, 10**12)
@@ -40,12 +40,6 @@ def _number(expr):
 
 def _mpmath(expr, symbols):
     return sp.lambdify(symbols, expr, "mpmath")
-
-
-def _digits_apart(a, b, dps):
-    """Outcome stating that a and b are NOT equal (agree to fewer than 3 digits)."""
-    outcome = agreement(a, b, dps)
-    return symbolic(outcome.digits < 3, f"{outcome.details} differ ({outcome.digits:.1f} digits)")
 
 
 # --- Section 1 ---------------------------------------------------------------------------------
@@ -67,7 +61,7 @@ def check_adv_population_std(dps):
     bessel = general.advantage([0, 0, 1], 2, "sample")
     return combine(exact, agreement(derived, printed, dps, scale=1, what="engine A_i vs (2) on 7 groups"),
                    symbolic(all(a == 0 for a in ties), "all-equal groups: A = 0 exactly (0/0 := 0)"),
-                   _digits_apart(bessel, paper_forms.advantage_eq2([0, 0, 1], 2), dps))
+                   disagreement(bessel, paper_forms.advantage_eq2([0, 0, 1], 2), dps))
 
 
 @check("adv-pairwise-form")
@@ -218,7 +212,7 @@ def check_g2_sign(dps):
     pairs = ((1, 0), (0, 1), (R(1, 3), R(1, 3) + TINY), (-10**6, 10**6), (R(5, 7), R(5, 7)))
     outcomes.append(agreement([general.advantage(list(pair), 0) for pair in pairs],
                               [paper_forms.G2_ADVANTAGE(*pair) for pair in pairs], dps, scale=1, what="5 pairs"))
-    outcomes.append(_digits_apart(general.advantage([1, 0], 0, "sample"), paper_forms.G2_ADVANTAGE(1, 0), dps))
+    outcomes.append(disagreement(general.advantage([1, 0], 0, "sample"), paper_forms.G2_ADVANTAGE(1, 0), dps))
     return combine(outcomes)
 
 
@@ -268,7 +262,7 @@ def check_slip_1(dps):
         symbolic(antisymmetric, "tie-split P(o>o') + P(o'>o) = 1 everywhere, 1/2 on the diagonal"),
         symbolic(is_zero((engine - printed - tie).subs(on_simplex)),
                  "R_2 - (2E[Prob[r>r']] - 1) == Prob[tie] exactly"),
-        _digits_apart(evaluate(printed, values), evaluate(engine, values), dps),
+        disagreement(evaluate(printed, values), evaluate(engine, values), dps),
         agreement(evaluate(corrected, values), evaluate(engine, values), dps, scale=1, what="corrected 2E[P] - 1"),
     )
 
@@ -341,7 +335,7 @@ def check_kl0_unbiased_on_policy(dps):
         outcomes.append(agreement(evaluate(on_policy, values), evaluate(kl(pi, ref), values), dps))
     old = (R(1, 3), R(1, 3), R(1, 3))
     values = {p1: R(1, 5), p2: R(3, 10), s1: R(1, 2), s2: R(1, 4)}
-    outcomes.append(_digits_apart(evaluate(paper_forms.kl0_eq7(pi, ref, old), values), evaluate(kl(pi, ref), values), dps))
+    outcomes.append(disagreement(evaluate(paper_forms.kl0_eq7(pi, ref, old), values), evaluate(kl(pi, ref), values), dps))
     return combine(outcomes)
 
 
@@ -379,7 +373,7 @@ def check_eq10_on_policy_gradient(dps):
     return combine(symbolic(is_zero(derived - printed), "d KL0 / d pi(o) at pi_old = pi, - (10) == 0"),
                    _gradient_agreement(derived, printed, dps, "(10) at 4 points"),
                    symbolic(slope != 0, f"(10) - (9) is not a constant a multiplier could absorb: d/dpi_o = {slope}"),
-                   _digits_apart(derived.subs(point), grads["kl"].subs(point), dps))
+                   disagreement(derived.subs(point), grads["kl"].subs(point), dps))
 
 
 @check("reverse-kl-gradient")
@@ -668,5 +662,5 @@ def check_slip_4(dps):
                  f"delta_a satisfies KKT (slack gamma_b = {kkt['slack']} >= 0) iff beta <= 1/(1 - rho)"),
         symbolic(all(_number(along[0]) >= _number(v) for v in along[1:]),
                  "at rho = 3/10, beta = 1/2 the vertex maximises J(.; pi_old = delta_a) along the simplex"),
-        _digits_apart(printed_residual.subs(point), 0, dps),
+        disagreement(printed_residual.subs(point), 0, dps),
     )
