@@ -11,6 +11,7 @@ several points, awkward ones included (π_ref near 0 and 1, β small and large).
 
 import itertools
 import random
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -189,7 +190,7 @@ def _nlhf_equilibria(printed_at, payoff_at, dps):
 
 # --- Section 2.1 ---------------------------------------------------------------------------------
 
-EQ6_CASES = (
+EQ6_CASES: tuple[dict[str, Any], ...] = (
     dict(reference=["0.2", "0.3", "0.5"], rewards=[2, 0, 1], group_size=3, beta=1),
     dict(reference=["0.2", "0.3", "0.5"], rewards=[{"0": "0.5", "1": "0.5"}, 1, 2], group_size=3, beta=1),
     dict(reference=["0.4", "0.6"], rewards=[{"0": "0.3", "1": "0.7"}, {"0": "0.6", "2": "0.4"}], group_size=4, beta=1),
@@ -232,8 +233,8 @@ def check_g2_sign(dps):
     return combine(outcomes)
 
 
-G2_CASE = dict(reference=["0.2", "0.3", "0.5"], rewards=[{"0": "0.5", "1": "0.5"}, 1, {"0": "0.8", "1": "0.2"}],
-               group_size=2, beta=1)
+G2_CASE: dict[str, Any] = dict(reference=["0.2", "0.3", "0.5"], rewards=[{"0": "0.5", "1": "0.5"}, 1, {"0": "0.8", "1": "0.2"}],
+                               group_size=2, beta=1)
 
 
 def _g2_terms():
@@ -283,9 +284,9 @@ def check_slip_1(dps):
     )
 
 
-LARGE_G_CASE = dict(reference=["0.2", "0.3", "0.5"],
-                    rewards=[{"0": "0.1", "1": "0.9"}, {"0": "0.5", "1": "0.5"}, {"0": "0.8", "1": "0.2"}],
-                    group_size="inf", beta=1)
+LARGE_G_CASE: dict[str, Any] = dict(reference=["0.2", "0.3", "0.5"],
+                                     rewards=[{"0": "0.1", "1": "0.9"}, {"0": "0.5", "1": "0.5"}, {"0": "0.8", "1": "0.2"}],
+                                     group_size="inf", beta=1)
 LARGE_G_SIZES = (125, 250, 500, 1000)
 
 

@@ -8,6 +8,7 @@ solver's stationary policies of several examples.
 """
 
 import random
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -127,7 +128,7 @@ def check_slip_3(dps):
     )
 
 
-ZERO_MEAN_CASES = (
+ZERO_MEAN_CASES: tuple[dict[str, Any], ...] = (
     dict(reference=["0.2", "0.3", "0.5"], rewards=[2, 0, 1], group_size=3, beta=1),
     dict(reference=["0.2", "0.3", "0.5"], rewards=[{"0": "0.5", "1": "0.5"}, 1, {"1": "0.25", "2": "0.75"}], group_size=3, beta=1),
     dict(reference=["0.4", "0.6"], rewards=[{"0": "0.3", "1": "0.7"}, 1], group_size=5, beta=1, normalisation="sample"),
