@@ -68,7 +68,14 @@ def _default_certifications() -> Registry:
 
 
 def selected(claims: Iterable[Claim], patterns: Sequence[str]) -> list[Claim]:
-    """The claims whose ID matches one of ``patterns`` (all claims when there are none)."""
+    """The claims whose ID matches one of ``patterns`` (all claims when there are none).
+
+    >>> claims = [Claim(i, "Sec. 9", "") for i in ("eq14-sqrt", "eq14-binary-g2", "slip-1", "slip-10")]
+    >>> [c.id for c in selected(claims, ["eq14", "slip-1"])]
+    ['eq14-sqrt', 'eq14-binary-g2', 'slip-1']
+    >>> [c.id for c in selected(claims, ["*-g2"])]
+    ['eq14-binary-g2']
+    """
     if not patterns:
         return list(claims)
     return [c for c in claims if any(_matches(c.id, p) for p in patterns)]
