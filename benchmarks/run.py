@@ -37,7 +37,7 @@ from grpo_symbolic.preference.moments import moment_table
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
                                       preference_numeric)
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -17,7 +17,7 @@ from grpo_symbolic.preference.engine import (
     preference_exact,
     preference_numeric,
 )
-from grpo_symbolic.solve.solver import StationaryPoint, stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import StationaryPoint, stationary_policies, stationary_policy
 
 __version__ = "0.1.0"
 

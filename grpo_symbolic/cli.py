@@ -113,7 +113,7 @@ def build_problem(args):
 
 
 def _solve(args, out):
-    from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+    from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
     problem = build_problem(args)
     dps = args.dps

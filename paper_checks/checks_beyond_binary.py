@@ -13,12 +13,14 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, general, shift_only
-from grpo_symbolic.cases.general import evaluate, is_zero
+from paper_checks import fixtures
+from grpo_symbolic.theory import algebra
+from grpo_symbolic.theory.algebra import evaluate, is_zero
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, pi_o, pi_ref_o, r_mean, r_o, rho, sigma
 
 from paper_checks.registry import agreement, check, combine, disagreement, symbolic
@@ -45,7 +47,7 @@ NOISY_POINTS = ((TINY, R(1, 25)), (R(3, 10), R(1, 2)), (NEAR_ONE, R(1, 2)), (R(3
 
 
 def _laws(rewards, values):
-    """Hashable numeric reward laws for :func:`binary.solver_policy`: a reward model at ``values``."""
+    """Hashable numeric reward laws for :func:`fixtures.solver_policy`: a reward model at ``values``."""
     laws = binary.binary_problem(2, rewards).rewards
     return tuple(tuple((v.subs(values), q.subs(values)) for v, q in law.outcomes) for law in laws)
 
@@ -60,7 +62,7 @@ def _shift_root_at(point):
 
 @check("x-shift-only-grpo-penalty")
 def check_x_shift_only_grpo_penalty(dps):
-    multiplier, gaps = shift_only.grpo_policy_gaps(3)
+    multiplier, gaps = fixtures.shift_only_grpo_gaps(3)
     outcomes = [symbolic(multiplier == 0 and gaps == (0, 0, 0),
                          "K=3, symbolic G: derived stationarity with P_G = (1 - 1/G)(r(o) - E_pi r) has lambda = 0 and "
                          "pi(o) = pi_ref(o)/(1 - (1 - 1/G)(r(o) - E_pi r)/beta) for every output")]
@@ -77,16 +79,16 @@ def check_x_shift_only_grpo_penalty(dps):
     ]
     derived = [evaluate(root, _shift_root_at(pt)) for pt in SHIFT_POINTS]
     paper = [evaluate(printed, {**_shift_root_at(pt), G: pt[0]}) for pt in SHIFT_POINTS]
-    solved = [binary.solver_policy(size, ref, weight, rewards, dps, "shift") for size, ref, weight, rewards in SHIFT_POINTS[:SHIFT_SOLVED]]
+    solved = [fixtures.solver_policy(size, ref, weight, rewards, dps, "shift") for size, ref, weight, rewards in SHIFT_POINTS[:SHIFT_SOLVED]]
     what = "G = 2, 3, 8, 64, 3, 64 with Delta = 2, 2, 2, 2, 8, 1/10"
     outcomes += [agreement(derived, paper, dps, what=f"derived root vs (14) with gamma -> (1 - 1/G) Delta ({what})"),
                  agreement(solved, paper[:SHIFT_SOLVED], dps, what="solver (shift-only, GRPO penalty) vs the same at G = 2, 3, 8, 64")]
     for size, reference, weight in THREE_POINTS:
         problem = Problem(reference=reference, rewards=THREE_LAWS, group_size=size, beta=weight, normalisation="shift")
-        outcomes.append(agreement(list(stationary_policy(problem, dps)), list(shift_only.grpo_policy(problem, dps)), dps,
+        outcomes.append(agreement(list(stationary_policy(problem, dps)), list(fixtures.shift_only_grpo_policy(problem, dps)), dps,
                                   what=f"3 stochastic outputs, G={size}, beta={weight}, pi_ref={reference}: solver vs fixed point of the g-form"))
     population = stationary_policy(problem.replace(normalisation="population"), dps)
-    outcomes.append(disagreement(list(population), list(shift_only.grpo_policy(problem, dps)), dps,
+    outcomes.append(disagreement(list(population), list(fixtures.shift_only_grpo_policy(problem, dps)), dps,
                                  what="control: with the std (population) the solver is off the shift-only form"))
     return combine(outcomes)
 
@@ -111,7 +113,7 @@ def _noisy_routes(rewards, values, points, dps):
     equation, variance = binary.large_g_equation(rewards)
     root = _root_finder(equation, variance, values)
     laws = _laws(rewards, values)
-    return [root(r, b) for r, b in points], [binary.solver_policy(sp.oo, r, b, laws, dps) for r, b in points]
+    return [root(r, b) for r, b in points], [fixtures.solver_policy(sp.oo, r, b, laws, dps) for r, b in points]
 
 
 def _three_output_eq13(dps):
@@ -123,7 +125,7 @@ def _three_output_eq13(dps):
     policy = tuple(x.subs(simplex) for x in st.pi)
     derived = general.stationarity_with_preference(large_group_preference(symbolic_problem, policy), 3)
     means = [law.mean for law in symbolic_problem.rewards]
-    mean, std = general.expectation(policy, means), general.reward_std(symbolic_problem, policy)
+    mean, std = algebra.expectation(policy, means), general.reward_std(symbolic_problem, policy)
     printed = [(paper_forms.STATIONARITY_EQ13.lhs - paper_forms.STATIONARITY_EQ13.rhs).subs(
         {r_o: m, r_mean: mean, sigma: std, pi_o: x, pi_ref_o: ref}) for m, x, ref in zip(means, policy, st.pi_ref)]
     same = all(is_zero(a.subs(simplex) - b) for a, b in zip(derived, printed))
@@ -167,7 +169,7 @@ def check_x_stochastic_large_g(dps):
     spread_roots, spread_solved = _noisy_routes("spread", SPREAD, NOISY_POINTS[2:3], dps)
     outcomes.append(agreement(spread_roots, spread_solved, dps, what="laws 4 +- 1, 1 +- 2 at rho = 0.999999, beta = 1/2: root vs solver"))
     printed = [evaluate(paper_forms.POLICY_EQ15, {rho: r, beta: b}) for r, b in NOISY_POINTS]
-    exact = binary.solver_policy(sp.oo, *NOISY_POINTS[1], BERNOULLI, dps)
+    exact = fixtures.solver_policy(sp.oo, *NOISY_POINTS[1], BERNOULLI, dps)
     outcomes.append(agreement(exact, printed[1], dps, what="control, deterministic rewards 0.9, 0.2 (same means, v = 0) at rho = 0.3, beta = 1/2: solver vs (15)"))
     gaps = [s - f for s, f in zip(solved, printed)]
     shown = ", ".join(f"rho={mpmath.nstr(to_mpf(r), 6)}, beta={b}: {mpmath.nstr(g, 6)}" for (r, b), g in zip(NOISY_POINTS, gaps))
@@ -176,7 +178,7 @@ def check_x_stochastic_large_g(dps):
     vanishing = R(1, 10 ** (dps + 10))
     equation, variance = binary.large_g_equation("noisy")
     floor_root = _root_finder(equation, variance, bernoulli_values)(vanishing, paper_forms.TRL_BETA)
-    floor_solved = binary.solver_policy(sp.oo, vanishing, paper_forms.TRL_BETA, _laws("noisy", bernoulli_values), dps)
+    floor_solved = fixtures.solver_policy(sp.oo, vanishing, paper_forms.TRL_BETA, _laws("noisy", bernoulli_values), dps)
     outcomes.append(agreement(floor_root, floor_solved, dps,
                               what=f"floor at beta = 0.04, rho = 10^-(dps+10): noisy {mpmath.nstr(floor_root, 8)} "
                                    f"vs (15)'s {mpmath.nstr(to_mpf(paper_forms.TRL_FLOOR_LARGE_G), 8)}, root vs solver"))

@@ -13,11 +13,13 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
-from grpo_symbolic.cases.general import evaluate, is_zero, tau
+from grpo_symbolic.cases import baselines
+from grpo_symbolic.theory.algebra import evaluate, is_zero
+from grpo_symbolic.cases.baselines import tau
 from grpo_symbolic.theory.penalty import kl
 from grpo_symbolic.preference.engine import pairwise_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
 from paper_checks.registry import agreement, check, combine, disagreement, symbolic
@@ -190,16 +192,16 @@ def _expected_rows(matrix, policy):
 def _symbolic_equivalence(rewards, normalisation, label):
     problem = Problem(reference=["0.2", "0.3", "0.5"], rewards=list(rewards), group_size=2, beta=1,
                       normalisation=normalisation)
-    pi = general.derive_nlhf(3).symbols["pi"]
+    pi = baselines.derive_nlhf(3).symbols["pi"]
     policy = (*pi[:-1], 1 - sp.Add(*pi[:-1]))
-    c = general.pairwise_scale(normalisation)
+    c = baselines.pairwise_scale(normalisation)
     split, strict = general.tie_split_preferences(problem), general.strict_preferences(problem)
     P2 = preference_exact(problem, policy)
     mean_split, mean_strict = _expected_rows(split, policy), _expected_rows(strict, policy)
     tie = [sp.Add(*[policy[b] * (1 - strict[a][b] - strict[b][a]) for b in range(3)]) for a in range(3)]
-    derived = general.matching_tau(problem)
+    derived = baselines.matching_tau(problem)
     printed = paper_forms.G2_DIRECT_NLHF_TAU[normalisation]
-    gaps = general.direct_nlhf_gaps(problem)
+    gaps = baselines.direct_nlhf_gaps(problem)
     setting = f"{label}, {normalisation}, c = {c}"
     return [
         symbolic(all(is_zero(P2[o] - c * (2 * mean_split[o] - 1)) and is_zero(P2[o] - pairwise_preference(problem, policy)[o])
@@ -232,14 +234,14 @@ def _numeric_equivalence(rewards, reference, weight, normalisation, contrast, dp
     split = general.tie_split_preferences(problem)
     right = _number(paper_forms.G2_DIRECT_NLHF_TAU[normalisation].subs(beta, problem.beta))
     wrong = _number(WRONG_TAU[normalisation].subs(beta, problem.beta))
-    nlhf, _ = general.nlhf_equilibrium_numeric(split, problem.reference, right)
+    nlhf, _ = baselines.nlhf_equilibrium_numeric(split, problem.reference, right)
     setting = f"beta={weight}, {normalisation}, pi_ref={reference}"
     outcomes = [agreement(point.policy, nlhf, dps, what=f"direct G=2 pi* vs NLHF at tau = beta/(2c), {setting}")]
     if contrast is not None:
         outcomes.append(disagreement(_nlhf_map(problem, general.strict_preferences(problem), point.policy, right),
                                       point.policy, dps, what=f"strict-P NLHF map at pi* vs pi*, {setting}"))
     if contrast == "solve":
-        off, _ = general.nlhf_equilibrium_numeric(split, problem.reference, wrong)
+        off, _ = baselines.nlhf_equilibrium_numeric(split, problem.reference, wrong)
         outcomes.append(disagreement(off, point.policy, dps, what=f"NLHF at tau = {WRONG_TAU[normalisation]} vs pi*, {setting}"))
     elif contrast == "map":
         outcomes.append(disagreement(_nlhf_map(problem, split, point.policy, wrong), point.policy, dps,

@@ -16,8 +16,9 @@ import sympy as sp
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary
 from grpo_symbolic.cases.binary import (admissible_root, floor_g2, floor_large_g, margin_rewards, on_unit_interval,
-                                        policy_g2, policy_large_g, q_a, q_b, slope_sign, solver_policy)
-from grpo_symbolic.cases.general import evaluate, is_zero
+                                        policy_g2, policy_large_g, q_a, q_b, slope_sign)
+from paper_checks.fixtures import solver_policy
+from grpo_symbolic.theory.algebra import evaluate, is_zero
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem

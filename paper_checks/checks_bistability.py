@@ -2,7 +2,7 @@
 
 The derivations are in :mod:`grpo_symbolic.cases.bistability` (built on
 :mod:`grpo_symbolic.cases.direct_kl`); the numbers are compared with the general solver
-(:func:`grpo_symbolic.solve.solver.stationary_policies`) and with independent computations.
+(:func:`grpo_symbolic.solve.api.stationary_policies`) and with independent computations.
 """
 
 import mpmath
@@ -10,7 +10,8 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary, bistability, direct_kl
-from grpo_symbolic.solve.solver import stationary_policies
+from paper_checks import fixtures
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
@@ -145,21 +146,21 @@ def _finite_group_sizes(dps):
 
 @check("x-triangulation")
 def check_x_triangulation(dps):
-    slope = bistability.utility_slope()
+    slope = fixtures.utility_slope()
     outcomes = [
         symbolic(sp.expand(slope - 1 / sp.sqrt(p * (1 - p))) == 0, f"dU/dp = {slope} = 1/sqrt(p(1-p)) for U = {paper.ARCSIN_UTILITY}"),
-        symbolic(bistability.regularised_utility_gap() == 0, "d/dp [U(p) - beta KL((p,1-p)||(rho,1-rho))] - beta h(p) reduces to 0"),
-        symbolic(bistability.mroueh_gap() == 0, f"Mroueh's {paper.MROUEH_FIXED_POINT.lhs} = {paper.MROUEH_FIXED_POINT.rhs} is -h(p) = 0: lhs - rhs + h(p) reduces to 0"),
+        symbolic(fixtures.regularised_utility_gap() == 0, "d/dp [U(p) - beta KL((p,1-p)||(rho,1-rho))] - beta h(p) reduces to 0"),
+        symbolic(fixtures.mroueh_gap() == 0, f"Mroueh's {paper.MROUEH_FIXED_POINT.lhs} = {paper.MROUEH_FIXED_POINT.rhs} is -h(p) = 0: lhs - rhs + h(p) reduces to 0"),
     ]
     for ref, weight in TRIANGULATED:
         zeros = direct_kl.h_zeros(ref, weight, dps)
-        fixed = bistability.mroueh_roots(ref, weight, dps)
-        stationary = bistability.utility_stationary_points(ref, weight, dps)
+        fixed = fixtures.mroueh_roots(ref, weight, dps)
+        stationary = fixtures.utility_stationary_points(ref, weight, dps)
         if not len(zeros) == len(fixed) == len(stationary) == 2:
             outcomes.append(symbolic(False, f"rho={ref}, beta={weight}: {len(zeros)} zeros of h, {len(fixed)} Mroueh roots, {len(stationary)} stationary points"))
             continue
         outcomes.append(agreement(zeros + zeros, fixed + stationary, dps,
                                   what=f"zeros of h vs Mroueh's roots and U - beta KL's stationary points, rho={ref}, beta={weight}"))
-    empty = [len(f("0.5", "1", dps)) for f in (direct_kl.h_zeros, bistability.mroueh_roots, bistability.utility_stationary_points)]
+    empty = [len(f("0.5", "1", dps)) for f in (direct_kl.h_zeros, fixtures.mroueh_roots, fixtures.utility_stationary_points)]
     outcomes.append(symbolic(empty == [0, 0, 0], f"control rho=1/2, beta=1 < beta_c: no zero of h, Mroueh root or stationary point ({empty})"))
     return combine(outcomes)

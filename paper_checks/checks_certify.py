@@ -16,7 +16,7 @@ from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, gamma, lam, p, rho, x
 from paper_checks.registry import MARGIN, Outcome, Registry
 

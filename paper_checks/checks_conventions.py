@@ -8,12 +8,13 @@ import sympy as sp
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import conventions
+from paper_checks import fixtures
 from grpo_symbolic.theory import estimators
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
 from paper_checks.registry import agreement, check, combine, symbolic
 
@@ -63,7 +64,7 @@ def _eps_outcomes(base_policy, dps):
     outcomes.append(symbolic(spread > mpmath.mpf("1e-3"),
                              f"TRL eps, G=8, reward gap 1e-3: matching beta' at pi(a)=0.8 vs 0.95: "
                              f"{mpmath.nstr(weights[0], 8)} vs {mpmath.nstr(weights[1], 8)}"))
-    effects = conventions.eps_effect(BASE, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps, base=base_policy)
+    effects = fixtures.eps_effect(BASE, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps, base=base_policy)
     shown = ", ".join(f"eps={e.eps}: {mpmath.nstr(e.shift, 3)}" for e in effects)
     decreasing = all(a.shift > b.shift > 0 for a, b in zip(effects, effects[1:]))
     outcomes.append(symbolic(decreasing and effects[0].shift > mpmath.mpf("1e-3"),

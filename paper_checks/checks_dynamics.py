@@ -27,7 +27,7 @@ import numpy as np
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.dynamics.simulate import expected_flow, simulate
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, pi_ref_o, r_o
 
 from paper_checks.registry import agreement, check, combine, symbolic

@@ -11,11 +11,12 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary, direct_kl, shift_only
+from paper_checks import fixtures
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import direct_penalty, kl, kl0
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
 from paper_checks.registry import agreement, check, combine, symbolic
 
@@ -67,7 +68,7 @@ def check_direct_kl_penalty(dps):
 def check_direct_kl_log_pooling(dps):
     outcomes = []
     for size in (2,):  # K = 3 in tests/test_cases_direct_kl.py (the derivation takes ~1 s)
-        ratios, multiplier = direct_kl.log_pooling(size)
+        ratios, multiplier = fixtures.log_pooling(size)
         st = derive_stationarity("direct", size)
         same = all(sp.simplify(r - ratios[0]) == 0 for r in ratios)
         free = not (ratios[0].free_symbols & set(st.preference + st.pi_ref))
@@ -145,7 +146,7 @@ def check_direct_kl_large_g_h(dps):
     for ref, weight in SMALL_BETA:
         at = {rho: _rational(ref), beta: _rational(weight)}
         positive = _value(minimum, at, dps) > 0
-        vertex = direct_kl.runs_to_vertex(ref, weight, dps)
+        vertex = fixtures.runs_to_vertex(ref, weight, dps)
         path = direct_kl.iterate_best_response(ref, weight, ref, dps=dps)
         outcomes.append(symbolic(positive and vertex and 1 - path[-1] < mpmath.mpf(10) ** (-dps + 5),
                                  f"rho={ref}, beta={weight}: h(x*) > 0, the solver finds no interior point, best response from pi_ref runs to pi(a)=1"))
@@ -164,7 +165,7 @@ def check_direct_kl_large_g_h(dps):
 
 @check("shift-only-reward-term")
 def check_shift_only_reward_term(dps):
-    derived, printed = shift_only.reward_term()
+    derived, printed = fixtures.shift_only_reward_terms()
     outcomes = [
         symbolic(all(shift_only.rule_is_affine(size) for size in range(2, 9)), "the shift rule is affine in the rewards (G = 2..8)"),
         symbolic(sp.expand(derived - printed) == 0,
@@ -201,7 +202,7 @@ def check_shift_only_reward_term(dps):
 def check_shift_only_direct_kl_rlhf(dps):
     outcomes = []
     for size in (2,):  # K = 3 in tests/test_cases_direct_kl.py (the derivation takes ~1 s)
-        ratios = shift_only.direct_policy_ratios(size)
+        ratios = fixtures.shift_only_direct_ratios(size)
         st = derive_stationarity("direct", size)
         same = all(sp.simplify(r - ratios[0]) == 0 for r in ratios)
         outcomes.append(symbolic(same and not (ratios[0].free_symbols & set(st.pi_ref)),
@@ -210,7 +211,7 @@ def check_shift_only_direct_kl_rlhf(dps):
     for size, weight, reference in ((2, "0.05", ["0.000001", "0.5", "0.499999"]), (4, "0.5", ["0.2", "0.5", "0.3"]),
                                     (16, "3", ["0.999998", "0.000001", "0.000001"])):
         problem = Problem(reference=reference, rewards=laws, group_size=size, beta=weight, normalisation="shift", penalty="direct")
-        outcomes.append(agreement(list(stationary_policy(problem, dps)), list(shift_only.rlhf_policy(problem, dps)), dps,
+        outcomes.append(agreement(list(stationary_policy(problem, dps)), list(fixtures.rlhf_policy(problem, dps)), dps,
                                   what=f"solver vs RLHF (4) at beta'=beta G/(G-1), G={size}, beta={weight}, pi_ref={reference}"))
     return combine(outcomes)
 

@@ -16,7 +16,7 @@ from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import binary
 from grpo_symbolic.export.figures import curves
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import beta, gamma
 from paper_checks.registry import agreement, check, combine, symbolic
 

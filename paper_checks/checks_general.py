@@ -18,7 +18,9 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
-from grpo_symbolic.cases.general import evaluate, expectation, is_zero
+from grpo_symbolic.cases import baselines
+from grpo_symbolic.theory import algebra
+from grpo_symbolic.theory.algebra import evaluate, expectation, is_zero
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import kl, kl0
 from grpo_symbolic.preference.engine import large_group_preference, preference_exact, preference_numeric
@@ -105,11 +107,11 @@ RLHF_POINTS = (  # (rewards, reference, beta)
 
 @check("rlhf-log-pooling")
 def check_rlhf_log_pooling(dps):
-    d = general.derive_rlhf(3)
+    d = baselines.derive_rlhf(3)
     r, ref, pi = d.symbols["rewards"], d.symbols["reference"], d.symbols["pi"]
     unnormalised = [paper_forms.RLHF_POLICY_EQ4.subs({pi_ref_o: ref[i], r_o: r[i]}) for i in range(3)]
     printed = [v / sp.Add(*unnormalised) for v in unnormalised]
-    pooled = paper_forms.log_opinion_pool([ref, general.luce(r)], [1, 1 / beta])
+    pooled = paper_forms.log_opinion_pool([ref, baselines.luce(r)], [1, 1 / beta])
     outcomes = [symbolic(all(is_zero(a - b) for a, b in zip(d.policy, printed)), "derived maximiser - (4)/Z == 0"),
                 symbolic(all(is_zero(a - b) for a, b in zip(d.policy, pooled)),
                          "derived maximiser == log pool of pi_ref and Luce(r), weights 1 and 1/beta"),
@@ -154,7 +156,7 @@ NLHF_POINTS = (  # (P(1>2), P(1>3), P(2>3)), reference, beta
 
 @check("nlhf-fixed-point")
 def check_nlhf_fixed_point(dps):
-    d = general.derive_nlhf(3)
+    d = baselines.derive_nlhf(3)
     pi, ref, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
     on_simplex = (*pi[:-1], 1 - sp.Add(*pi[:-1]))
     mean_pref = [sp.Add(*[on_simplex[b] * prefers[a][b] for b in range(3)]) for a in range(3)]
@@ -166,7 +168,7 @@ def check_nlhf_fixed_point(dps):
     entries = sorted({q for row in prefers for q in row if isinstance(q, sp.Symbol)}, key=str)
     data_symbols = (beta, *ref, *entries)
     printed_at = _mpmath(printed, (*pi, *data_symbols))
-    payoff_at = _mpmath(general.nlhf_payoff(pi, indexed("s", 3), ref, prefers), (*pi, *indexed("s", 3), *data_symbols))
+    payoff_at = _mpmath(baselines.nlhf_payoff(pi, indexed("s", 3), ref, prefers), (*pi, *indexed("s", 3), *data_symbols))
     return combine(outcomes + _nlhf_equilibria(printed_at, payoff_at, dps))
 
 
@@ -176,7 +178,7 @@ def _nlhf_equilibria(printed_at, payoff_at, dps):
     rng = random.Random(5)
     for (q12, q13, q23), reference, weight in NLHF_POINTS:
         matrix = ((R(1, 2), q12, q13), (1 - q12, R(1, 2), q23), (1 - q13, 1 - q23, R(1, 2)))
-        policy, _ = general.nlhf_equilibrium_numeric(matrix, reference, weight)
+        policy, _ = baselines.nlhf_equilibrium_numeric(matrix, reference, weight)
         data = [_number(v) for v in (weight, *reference, q12, q13, q23)]
         unnormalised = printed_at(*policy, *data)
         paper = [u / mpmath.fsum(unnormalised) for u in unnormalised]
@@ -410,4 +412,4 @@ def check_reverse_kl_gradient(dps):
 def _reverse_kl_policy():
     st = derive_stationarity("grpo", 2)
     lagrangian = expectation(st.pi, st.preference) - beta * kl(st.pi_ref, st.pi) - lam * (sp.Add(*st.pi) - 1)
-    return general.only_solution(sp.diff(lagrangian, st.pi[0]), st.pi[0])
+    return algebra.only_solution(sp.diff(lagrangian, st.pi[0]), st.pi[0])

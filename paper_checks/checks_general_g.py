@@ -48,7 +48,7 @@ def check_x_general_g_binary(dps):
 
 
 def _stationary(size, weight, ref, dps):
-    from grpo_symbolic.solve.solver import stationary_policy
+    from grpo_symbolic.solve.api import stationary_policy
 
     r = sp.Rational(ref)
     return stationary_policy(general_g.binary_problem(size, weight, (r, 1 - r)), dps)[0]

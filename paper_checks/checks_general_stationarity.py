@@ -15,12 +15,14 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import general
-from grpo_symbolic.cases.general import expectation, is_zero
+from grpo_symbolic.theory import algebra
+from grpo_symbolic.theory.algebra import expectation, is_zero
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference, pairwise_preference, preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_ref_o, r_mean, r_o, sigma, win
 
+from paper_checks import fixtures
 from paper_checks.checks_general import G2_CASE, R, TINY, _lhs_minus_rhs, _mpmath, _number
 from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
@@ -36,7 +38,7 @@ def _paper_symbols(st, o):
 
 def _eq11_residuals(name, dps):
     """(lhs, rhs) of the printed (11) at the solved example, P_mean = E_pi P_G."""
-    problem, point, P = general.solved_example(name, dps)
+    problem, point, P = fixtures.solved_example(name, dps)
     lhs = _mpmath(paper_forms.STATIONARITY_EQ11.lhs, (pi_o, P_o, P_mean, beta))
     rhs = _mpmath(paper_forms.STATIONARITY_EQ11.rhs, (pi_ref_o,))
     mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
@@ -66,7 +68,7 @@ def check_eq11_g_form(dps):
     P1 = st.preference[0]
     curvature_grpo = sp.cancel(sp.diff(sp.log(st.policy[0]), P1, 2))
     curvature_direct = sp.cancel(sp.diff(sp.expand_log(sp.log(direct.policy[0]), force=True), P1, 2))
-    problem, point, P = general.solved_example("three-values-G3", dps)
+    problem, point, P = fixtures.solved_example("three-values-G3", dps)
     mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
     g_form = _mpmath(paper_forms.STATIONARITY_G_FORM, (P_o, P_mean, beta, pi_ref_o))
     b = _number(problem.beta)
@@ -87,7 +89,7 @@ def _bound_margins(names, dps):
     """Per example and output: P_o - E_pi P - beta and the derived value -beta pi_ref/pi."""
     rows = []
     for name in names:
-        problem, point, P = general.solved_example(name, dps)
+        problem, point, P = fixtures.solved_example(name, dps)
         mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
         b = _number(problem.beta)
         for x, q, r in zip(point.policy, P, problem.reference):
@@ -99,7 +101,7 @@ def _bound_margins(names, dps):
 def check_eq11_bound(dps):
     st = derive_stationarity("grpo", 3)
     P1 = st.preference[0]
-    solved = general.solve_linear(general.stationarity_form(3)[0], P1)
+    solved = algebra.solve_linear(general.stationarity_form(3)[0], P1)
     excess = sp.factor(solved - lam - beta)  # P_1 - lambda - beta at a stationary point
     printed = paper_forms.BOUND_AFTER_EQ11
     rows = _bound_margins(STATIONARY_EXAMPLES, dps)
@@ -179,7 +181,7 @@ def check_eq12_g2(dps):
         symbolic(all(is_zero(a - b) for a, b in zip(derived, printed)), "derived (11) with P_2 substituted == (12)"),
     ]
     for name in ("small-beta-rare-G2", "noisy-ties-G2"):
-        problem, point, _ = general.solved_example(name, dps)
+        problem, point, _ = fixtures.solved_example(name, dps)
         strict = general.strict_preferences(problem)
         K = problem.size
         ws = [mpmath.fsum(point.policy[b] * _number(strict[a][b]) for b in range(K)) for a in range(K)]
@@ -211,7 +213,7 @@ def check_eq13_large_g(dps):
                  f"beta_eff = beta sigma(pi) -> 0 as the policy concentrates (binary: sigma = {binary_std})"),
     ]
     for name in ("noisy-large-G", "three-values-large-G"):
-        problem, point, _ = general.solved_example(name, dps)
+        problem, point, _ = fixtures.solved_example(name, dps)
         laws = problem.rewards
         means = [_number(law.mean) for law in laws]
         mean_ = mpmath.fsum(x * m for x, m in zip(point.policy, means))
@@ -260,7 +262,7 @@ def check_slip_2(dps):
                                  f"E_pi P_G == 0, so (11) == (1 - P_G/beta) pi = pi_ref, G={prob.group_size}"))
     multipliers, policies, corrected = [], [], []
     for name in STATIONARY_EXAMPLES:
-        problem, point, P = general.solved_example(name, dps)
+        problem, point, P = fixtures.solved_example(name, dps)
         b = _number(problem.beta)
         multipliers.append(point.multiplier)
         policies.extend(point.policy)
@@ -286,7 +288,7 @@ def check_slip_4(dps):
                  f"vertex delta_a: lambda = {kkt['multiplier']} != E_pi P_2 = {kkt['expected_preference']}"),
         symbolic(is_zero(support_sum - rho),
                  "summing (11) over the support gives sum_supp pi_ref = rho, not 1: lambda = E_pi P - beta(1 - rho)"),
-        symbolic(is_zero(general.solve_linear(kkt["slack"], beta) - 1 / (1 - rho))
+        symbolic(is_zero(algebra.solve_linear(kkt["slack"], beta) - 1 / (1 - rho))
                  and is_zero(sp.diff(kkt["slack"], beta) - (rho - 1)),
                  f"delta_a satisfies KKT (slack gamma_b = {kkt['slack']} >= 0) iff beta <= 1/(1 - rho)"),
         symbolic(all(_number(along[0]) >= _number(v) for v in along[1:]),

@@ -134,7 +134,7 @@ def solved_rows(out):
 
 
 def test_solve_binary_g8(capsys):
-    """Needs the solver (grpo_symbolic.solve.solver)."""
+    """Needs the solver (grpo_symbolic.solve.api)."""
     import mpmath
 
     code = cli.main(["solve", "--reference", "0.3,0.7", "--rewards", "1,0", "--group-size", "8", "--beta", "0.5",
@@ -152,7 +152,7 @@ def test_solve_binary_g8(capsys):
 
 
 def test_solve_all_prints_stability(capsys):
-    """Needs the solver (grpo_symbolic.solve.solver)."""
+    """Needs the solver (grpo_symbolic.solve.api)."""
     code = cli.main(["solve", "--reference", "0.5,0.5", "--rewards", "1,0", "--group-size", "inf", "--beta", "3",
                      "--penalty", "direct", "--dps", "20", "--all"])
     captured = capsys.readouterr()

@@ -23,7 +23,7 @@ from grpo_symbolic.cases import general_g
 from grpo_symbolic.preference.moments import MomentTable, _binomial_row, composition_array, supports
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import NumericTable, compositions, preference_numeric
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 
 DPS = 50

@@ -167,7 +167,7 @@ def test_binary_general_g_matches_binomial_sum():
 
 
 def test_solver_output_is_accepted_back_at_the_same_precision():
-    from grpo_symbolic.solve.solver import stationary_policy
+    from grpo_symbolic.solve.api import stationary_policy
 
     prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
     policy = stationary_policy(prob, 50)

@@ -7,6 +7,7 @@ import sympy as sp
 from grpo_symbolic import ParameterError, Problem, stationary_policy
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import conventions
+from paper_checks import fixtures
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.paper.forms import BESSEL_BETA_EFF
 from grpo_symbolic.model.presets import OPENRLHF_EPS, PRESETS, TRL_EPS, VERL_EPS, preset, preset_options, preset_settings
@@ -141,7 +142,7 @@ def test_eps_factor_depends_on_the_group():
 
 def test_eps_effect_close_rewards():
     base = Problem(["0.5", "0.5"], ["0.001", 0], 8, "0.5", normalisation="sample")
-    effects = conventions.eps_effect(base, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps=30)
+    effects = fixtures.eps_effect(base, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps=30)
     shifts = [e.shift for e in effects]
     assert shifts[0] > mpmath.mpf("0.01") and shifts[1] > mpmath.mpf("1e-4") and shifts[2] > mpmath.mpf("1e-7")
     assert 50 < shifts[0] / shifts[1] < 150 and 500 < shifts[1] / shifts[2] < 1500  # about linear in eps
@@ -151,7 +152,7 @@ def test_eps_effect_close_rewards():
 def test_eps_effect_several_close_values():
     d = sp.Rational(1, 1000)
     prob = Problem(["0.3", "0.7"], [{2 * d: "0.5", d: "0.5"}, {d: "0.5", 0: "0.5"}], 4, "0.5", normalisation="sample")
-    trl, openrlhf = conventions.eps_effect(prob, [TRL_EPS, OPENRLHF_EPS], dps=25)
+    trl, openrlhf = fixtures.eps_effect(prob, [TRL_EPS, OPENRLHF_EPS], dps=25)
     assert trl.shift > mpmath.mpf("0.01") and openrlhf.shift < mpmath.mpf("1e-5")
 
 

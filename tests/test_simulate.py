@@ -9,7 +9,7 @@ import sympy as sp
 from grpo_symbolic import ParameterError, Problem
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.dynamics.simulate import expected_flow, simulate
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import p
 from paper_checks.checks_dynamics import BIAS_PER_LR, BINARY, BISTABLE, SETTINGS, STOCHASTIC, compare
 

@@ -9,7 +9,7 @@ import sympy as sp
 
 from grpo_symbolic import Problem, SolverError, ParameterError
 from grpo_symbolic.paper import forms as paper
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, gamma, rho, x
 
 DPS = 50
@@ -128,7 +128,7 @@ def test_simplex_curvature_test_matches_eigenvalues():
     """The exact second-order test agrees with eigenvalues of the reduced Hessian where floats suffice."""
     import numpy as np
 
-    from grpo_symbolic.solve.solver import _negative_definite_on_simplex
+    from grpo_symbolic.solve.stability import negative_definite_on_simplex
 
     rng = np.random.default_rng(5)
     for _ in range(400):
@@ -138,7 +138,7 @@ def test_simplex_curvature_test_matches_eigenvalues():
         reduced = np.diag(a[:-1]) + a[-1]
         eigen = np.linalg.eigvalsh(reduced)
         if np.min(np.abs(eigen)) > 1e-9:
-            assert _negative_definite_on_simplex(list(a)) == bool(np.all(eigen < 0))
+            assert negative_definite_on_simplex(list(a)) == bool(np.all(eigen < 0))
 
 
 def test_stability_survives_a_policy_near_a_vertex():

@@ -27,20 +27,18 @@ Reward models (the ``rewards`` argument):
 group size such as :data:`~grpo_symbolic.cases.shift_only.SYMBOLIC_GROUP_SIZE` (G = n + 2, so
 G ≥ 2 is known to SymPy): P_G is then :func:`~grpo_symbolic.cases.shift_only.expected_advantage`.
 
-:func:`solver_policy` gives the second, independent derivation: the numeric solver
-:func:`~grpo_symbolic.solve.solver.stationary_policy` on the corresponding numeric Problem.
+:func:`paper_checks.fixtures.solver_policy` gives the second, independent derivation: the numeric
+solver on the corresponding numeric Problem.
 """
 
 from functools import lru_cache
 import itertools
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.theory.objective import objective
 from grpo_symbolic.preference.engine import beats, large_group_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, p_old, r_o, r_old_mean, rho, sigma
 from grpo_symbolic.cases import shift_only
 
@@ -524,7 +522,7 @@ def large_g_equation(rewards="spread"):
     return sp.Eq(sp.factor(-penalty_part * sigma), numerator), variance
 
 
-# --- the second derivation: the numeric solver ----------------------------------------------------
+# --- numeric reward laws with a given margin -------------------------------------------------------
 
 
 def margin_rewards(margin_value):
@@ -535,21 +533,3 @@ def margin_rewards(margin_value):
     """
     g = sp.Rational(margin_value)
     return (((1, (1 + g) / 2), (0, (1 - g) / 2)), ((1, (1 - g) / 2), (0, (1 + g) / 2)))
-
-
-@lru_cache(maxsize=None)
-def solver_policy(group_size, rho_value, beta_value, rewards=(1, 0), dps=50, normalisation="population"):
-    """π(a) from :func:`stationary_policy` on the numeric binary Problem (the independent route).
-
-    ``rewards``: per answer a number or a tuple of (value, probability) pairs (hashable for the cache).
-
-    >>> mpmath.nstr(solver_policy(2, sp.Rational(1, 4), sp.Rational(1, 1)), 15)
-    '0.5'
-    >>> mpmath.nstr(solver_policy(4, sp.Rational(1, 4), sp.Rational(3, 2), (3, 1), 30, "shift"), 15)
-    '0.5'
-    """
-    laws = [dict(r) if isinstance(r, tuple) else r for r in rewards]
-    rho_value = sp.Rational(rho_value)
-    problem = Problem(reference=(rho_value, 1 - rho_value), rewards=laws, group_size=group_size, beta=beta_value,
-                      normalisation=normalisation)
-    return stationary_policy(problem, dps)[0]

@@ -11,22 +11,24 @@ This module adds, from those derivations:
   |sinh(t/2)| < β.  T' = 1 at x* and T' = −1 at 1 − x*, so the larger zero always repels and the
   smaller one attracts iff h(1 − x*) > 0; that fails for some β iff ρ < ρ_min, and then for a window
   of β around β = 1;
-* the same zeros as Mroueh's fixed point (logit p = logit ρ + 1/(β sqrt(p(1 − p)))) and as the
-  stationary points of U(p) − β·KL((p, 1 − p)‖(ρ, 1 − ρ)) with U(p) = 2 arcsin sqrt(p).
+* :func:`logit_roots`, a sign-change scan in logit p, with which :mod:`paper_checks.fixtures` finds
+  the same zeros as Mroueh's printed fixed point (logit p = logit ρ + 1/(β sqrt(p(1 − p)))) and as
+  the stationary points of U(p) − β·KL((p, 1 − p)‖(ρ, 1 − ρ)) with U(p) = 2 arcsin sqrt(p).
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import to_mpf
-from grpo_symbolic.theory.penalty import kl
-from grpo_symbolic.model.symbols import beta, p, rho, x
+from grpo_symbolic.numerics.precision import at_working_precision, rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, newton, scan_brackets, widen_bracket
+from grpo_symbolic.model.symbols import beta, rho
 from grpo_symbolic.cases import direct_kl
 
 
@@ -133,47 +135,6 @@ def oscillation_onset():
     return turning, 1 / (1 + sp.exp(sp.radsimp(free.subs(beta, turning))))
 
 
-# --- Symbolic: three views of the zeros ----------------------------------------------------------
-
-
-def utility_slope():
-    """dU/dp for the printed utility U(p) = 2 arcsin sqrt(p).
-
-    >>> utility_slope()
-    1/(sqrt(p)*sqrt(1 - p))
-    """
-    return sp.diff(paper_forms.ARCSIN_UTILITY, p)
-
-
-def regularised_utility():
-    """U(p) − β KL((p, 1 − p)‖(ρ, 1 − ρ)).
-
-    >>> regularised_utility().has(sp.asin)
-    True
-    """
-    return paper_forms.ARCSIN_UTILITY - beta * kl((p, 1 - p), (rho, 1 - rho))
-
-
-def regularised_utility_gap():
-    """d/dp [U − β KL] − β h(p), reduced: 0 (the stationary points are the zeros of h).
-
-    >>> regularised_utility_gap()
-    0
-    """
-    slope = sp.diff(regularised_utility(), p)
-    return sp.expand(sp.expand_log(slope - beta * direct_kl.h().subs(x, p), force=True))
-
-
-def mroueh_gap():
-    """(lhs − rhs of Mroueh's fixed-point equation) + h(p), reduced: 0 (it is h(p) = 0 rearranged).
-
-    >>> mroueh_gap()
-    0
-    """
-    equation = paper_forms.MROUEH_FIXED_POINT
-    return sp.expand(sp.expand_log(equation.lhs - equation.rhs + direct_kl.h().subs(x, p), force=True))
-
-
 # --- Numeric -------------------------------------------------------------------------------------
 
 
@@ -181,40 +142,40 @@ def mroueh_gap():
 def _numeric_forms():
     u = direct_kl.odds_root
     h_u = direct_kl.h_in_odds_root()
-    equation = paper_forms.MROUEH_FIXED_POINT
     return dict(
         minimum=sp.lambdify((rho, beta), direct_kl.h_minimum(), "mpmath"),
         mirror=sp.lambdify((rho, beta), h_at_mirror(), "mpmath"),
         slope=sp.lambdify((direct_kl.logit_old, beta), best_response_slope(), "mpmath"),
         h_u=sp.lambdify((u, rho, beta), h_u, "mpmath"),
         h_s=sp.lambdify((u, rho, beta), u * sp.diff(h_u, u), "mpmath"),  # dh/d(log u)
-        mroueh=sp.lambdify((p, rho, beta), equation.lhs - equation.rhs, "mpmath"),
-        utility=sp.lambdify((p, rho, beta), regularised_utility(), "mpmath"),
     )
 
 
-def _numbers(reference, weight=None):
+def parameter_numbers(reference: Any, weight: Any = None) -> list:
+    """[π_ref(a)] or [π_ref(a), β] read exactly and evaluated at the current precision.
+
+    >>> parameter_numbers("0.5", 3)
+    [mpf('0.5'), mpf('3.0')]
+    """
     values = [to_mpf(exact(reference, "reference"))]
     if weight is not None:
         values.append(to_mpf(exact(weight, "beta")))
     return values
 
 
-def _root_beside(f, start, direction, dps, what):
-    """The root of ``f`` met first when stepping from ``start`` in ``direction`` (doubling steps)."""
-    width = mpmath.mpf(1)
+def _root_beside(f: Callable, start: Any, direction: int, dps: int, what: str) -> Any:
+    """The root of ``f`` met first when stepping from ``start`` in ``direction`` (doubling steps, at most 2^12)."""
     sign = f(start) > 0
-    while (f(start + direction * width) > 0) == sign:
-        width *= 2
-        if width > 2**12:
-            raise SolverError(f"{what}: no sign change within {2**12} of {mpmath.nstr(start, 6)}")
-    root = mpmath.findroot(f, tuple(sorted((start, start + direction * width))), solver="anderson", verify=False)
-    if abs(f(root)) > mpmath.mpf(10) ** (-dps - 3) * (1 + abs(start)):
-        raise SolverError(f"{what}: the root near {mpmath.nstr(root, 8)} did not converge to {dps} digits")
+    inner, outer = widen_bracket(lambda v: (f(v) > 0) == sign, start, direction * mpmath.mpf(1), maxsteps=13, what=what)
+    root = bracketed_newton(f, *sorted((inner, outer)), what=what)
+    if abs(f(root)) > tolerance(dps, slack=3) * (1 + abs(start)):
+        raise SolverError(f"{what}: the root near {mpmath.nstr(root, 8)} did not converge to {dps} digits",
+                          reason=SolverError.UNVERIFIED)
     return root
 
 
-def critical_beta(reference, dps=50):
+@at_working_precision
+def critical_beta(reference: Any, dps: int = 50) -> Any:
     """β_c(ρ), the root of h(x*) = 0: h has two zeros iff β > β_c(ρ), none iff β < β_c(ρ).
 
     Solved in log β, where h(x*) decreases strictly (:func:`minimum_slope_in_beta`).
@@ -223,16 +184,13 @@ def critical_beta(reference, dps=50):
     '1.508879562'
     """
     minimum = _numeric_forms()["minimum"]
-    with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
-        f = lambda b: minimum(r, mpmath.exp(b))  # noqa: E731
-        b = _root_beside(f, mpmath.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta")
-        value = mpmath.exp(b)
-    with mpmath.workdps(dps):
-        return +value
+    (r,) = parameter_numbers(reference)
+    f = lambda b: minimum(r, mpmath.exp(b))  # noqa: E731
+    return mpmath.exp(_root_beside(f, mpmath.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta"))
 
 
-def double_root(reference, start=(1, 1), dps=50):
+@at_working_precision
+def double_root(reference: Any, start: tuple = (1, 1), dps: int = 50) -> tuple:
     """(x, β) solving h(x) = h'(x) = 0 jointly (Newton in log u and log β from ``start`` = (u, β)).
 
     Independent of h(x*): the tangency where two zeros of h are born, so β = β_c(ρ) and x = x*.
@@ -241,35 +199,34 @@ def double_root(reference, start=(1, 1), dps=50):
     ['0.9167782798', '1.508879562']
     """
     forms = _numeric_forms()
-    with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
-        system = [lambda s, b: forms["h_u"](mpmath.exp(s), r, mpmath.exp(b)),
-                  lambda s, b: forms["h_s"](mpmath.exp(s), r, mpmath.exp(b))]
-        s, b = mpmath.findroot(system, tuple(mpmath.log(to_mpf(exact(v, "start"))) for v in start), verify=False)
-        if max(abs(f(s, b)) for f in system) > mpmath.mpf(10) ** (-dps - 3):
-            raise SolverError(f"double root: Newton from {start} did not converge to {dps} digits")
-        u2 = mpmath.exp(2 * s)
-        point = (u2 / (1 + u2), mpmath.exp(b))
-    with mpmath.workdps(dps):
-        return tuple(+v for v in point)
+    (r,) = parameter_numbers(reference)
+
+    def system(v: list) -> list:
+        u, b = mpmath.exp(v[0]), mpmath.exp(v[1])
+        return [forms["h_u"](u, r, b), forms["h_s"](u, r, b)]
+
+    s, b = newton(system, [mpmath.log(to_mpf(exact(v, "start"))) for v in start], tol=tolerance(dps, slack=3),
+                  what=f"double root: Newton from {start}")
+    u2 = mpmath.exp(2 * s)
+    return (u2 / (1 + u2), mpmath.exp(b))
 
 
-def classify_zeros(reference, weight, dps=50):
+def classify_zeros(reference: Any, weight: Any, dps: int = 50) -> list[ZeroStability]:
     """Each zero of h with T' = sinh(t/2)/β there (t its logit) and whether it attracts (|T'| < 1).
 
     >>> [(mpmath.nstr(z.policy, 6), mpmath.nstr(z.slope, 5), z.attracting) for z in classify_zeros("0.5", 3, dps=30)]
     [('0.670179', '0.12066', True), ('0.996514', '2.808', False)]
     """
     slope = _numeric_forms()["slope"]
-    zeros = direct_kl.h_zeros(reference, weight, dps + 10)
-    with mpmath.workdps(dps + 10):
-        (b,) = _numbers(weight)
+    with working_precision(dps) as working:
+        zeros = direct_kl.h_zeros(reference, weight, working)
+        (b,) = parameter_numbers(weight)
         rates = [slope(mpmath.log(z / (1 - z)), b) for z in zeros]
-    with mpmath.workdps(dps):
-        return [ZeroStability(+z, +rate, bool(abs(rate) < 1)) for z, rate in zip(zeros, rates)]
+    return [ZeroStability(*rounded((z, rate), dps), bool(abs(rate) < 1)) for z, rate in zip(zeros, rates)]
 
 
-def oscillation_window(reference, dps=50):
+@at_working_precision
+def oscillation_window(reference: Any, dps: int = 50) -> tuple | None:
     """(β_lo, β_hi) where h(1 − x*) < 0, i.e. both zeros repel; None when ρ ≥ ρ_min (no such β).
 
     >>> [mpmath.nstr(v, 8) for v in oscillation_window("0.01", dps=30)]
@@ -278,20 +235,17 @@ def oscillation_window(reference, dps=50):
     True
     """
     mirror = _numeric_forms()["mirror"]
-    with mpmath.workdps(dps + 15):
-        (r,) = _numbers(reference)
-        f = lambda b: mirror(r, mpmath.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
-        if f(mpmath.mpf(0)) >= 0:
-            return None
-        ends = [mpmath.exp(_root_beside(f, mpmath.mpf(0), d, dps, "oscillation window")) for d in (-1, 1)]
-    with mpmath.workdps(dps):
-        return tuple(+v for v in ends)
+    (r,) = parameter_numbers(reference)
+    f = lambda b: mirror(r, mpmath.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
+    if f(mpmath.mpf(0)) >= 0:
+        return None
+    return tuple(mpmath.exp(_root_beside(f, mpmath.mpf(0), d, dps, "oscillation window")) for d in (-1, 1))
 
 
-def logit_roots(function, dps=50, span=30, step=mpmath.mpf(1) / 2):
+def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = mpmath.mpf(1) / 2) -> list:
     """Zeros of ``function``(p) in (0, 1), found by sign changes on a grid of logit p over [−span, span].
 
-    The grid is scanned at 20 digits and each bracketed root refined at ``dps`` + 20 digits, so two
+    The grid is scanned at 20 digits and each bracketed root refined at ``dps`` + guard digits, so two
     zeros closer than ``step`` in logit p are missed.
 
     >>> [mpmath.nstr(v, 8) for v in logit_roots(lambda q: q - mpmath.mpf(1) / 3, dps=20)]
@@ -299,38 +253,8 @@ def logit_roots(function, dps=50, span=30, step=mpmath.mpf(1) / 2):
     """
     policy = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
     g = lambda t: function(policy(t))  # noqa: E731
-    with mpmath.workdps(20):
-        grid = [-span + k * step for k in range(int(2 * span / step) + 1)]
-        signs = [g(t) > 0 for t in grid]
-    brackets = [(a, b) for a, b, sa, sb in zip(grid, grid[1:], signs, signs[1:]) if sa != sb]
-    roots = []
-    with mpmath.workdps(dps + 20):
-        for a, b in brackets:
-            t = mpmath.findroot(g, (mpmath.mpf(a), mpmath.mpf(b)), solver="anderson", verify=False)
-            roots.append(policy(t))
-    with mpmath.workdps(dps):
-        return [+v for v in roots]
-
-
-def mroueh_roots(reference, weight, dps=50):
-    """Solutions p of Mroueh's printed fixed-point equation, by :func:`logit_roots`.
-
-    >>> [mpmath.nstr(v, 6) for v in mroueh_roots("0.5", 3, dps=30)]
-    ['0.670179', '0.996514']
-    """
-    mroueh = _numeric_forms()["mroueh"]
-    with mpmath.workdps(dps + 20):
-        r, b = _numbers(reference, weight)
-    return logit_roots(lambda q: mroueh(q, r, b), dps)
-
-
-def utility_stationary_points(reference, weight, dps=50):
-    """Stationary points of U(p) − β KL, from its numerical derivative (mpmath.diff), by :func:`logit_roots`.
-
-    >>> [mpmath.nstr(v, 6) for v in utility_stationary_points("0.5", 3, dps=30)]
-    ['0.670179', '0.996514']
-    """
-    utility = _numeric_forms()["utility"]
-    with mpmath.workdps(dps + 20):
-        r, b = _numbers(reference, weight)
-    return logit_roots(lambda q: mpmath.diff(lambda v: utility(v, r, b), q), dps)
+    with working_precision(20, guard=0):
+        brackets = scan_brackets(g, [-span + k * step for k in range(int(2 * span / step) + 1)])
+    with working_precision(dps):
+        roots = [policy(bracketed_newton(g, mpmath.mpf(a), mpmath.mpf(b), what="a zero in logit p")) for a, b in brackets]
+    return rounded(roots, dps)

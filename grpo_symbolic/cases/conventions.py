@@ -13,7 +13,8 @@ conditions:
 * With eps > 0 the per-group factor std/(std + eps) depends on the group's spread, so P_G^eps is
   not a multiple of P_G^0 and no single β_eff reproduces the eps model.  For two outputs the
   weight β' that puts the eps = 0 stationary point where the eps one is depends on ρ:
-  :func:`matching_weight` computes it and :func:`eps_effect` measures |π*(eps) − π*(0)|.
+  :func:`matching_weight` computes it (:func:`paper_checks.fixtures.eps_effect` measures
+  |π*(eps) − π*(0)| with the solver).
 
 >>> bessel_factor()
 sqrt(G - 1)/sqrt(G)
@@ -31,7 +32,6 @@ from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_numeric
-from grpo_symbolic.solve.solver import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, indexed, lam
 
 
@@ -158,34 +158,3 @@ def matching_weight(problem, p, dps=50):
         weight = weight_of(*pi, *without, multiplier_of(*pi, *without), rho)
     with mpmath.workdps(dps):
         return MatchedWeight(+pa, +rho, +weight)
-
-
-@dataclass(frozen=True)
-class EpsEffect:
-    """The stationary policy with ``eps`` and its largest deviation from the eps = 0 policy."""
-
-    eps: object
-    policy: tuple
-    shift: object
-
-
-def eps_effect(problem, eps_values, dps=50, base=None):
-    """|π*(eps) − π*(0)| (max over outputs) for each eps, with the problem's other settings.
-
-    ``base`` is π*(0) when already known (it is solved for otherwise).
-
-    >>> from grpo_symbolic import Problem
-    >>> prob = Problem(reference=["0.5", "0.5"], rewards=["0.001", 0], group_size=8, beta="0.5",
-    ...                normalisation="sample")
-    >>> [mpmath.nstr(e.shift, 3) for e in eps_effect(prob, ["1e-4", "1e-9"], dps=30)]
-    ['0.024', '2.52e-7']
-    """
-    if base is None:
-        base = stationary_policy(problem.replace(eps=0), dps)
-    effects = []
-    for eps in eps_values:
-        policy = stationary_policy(problem.replace(eps=eps), dps)
-        with mpmath.workdps(dps):
-            shift = max(abs(a - b) for a, b in zip(policy, base))
-        effects.append(EpsEffect(eps, policy, shift))
-    return effects

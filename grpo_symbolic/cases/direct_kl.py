@@ -15,20 +15,22 @@ is decided in the coordinate u = sqrt(x/(1 − x)) (u > 0 ⇔ 0 < x < 1, increas
 question becomes one SymPy can decide.
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import direct_penalty, kl
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
-from grpo_symbolic.model.symbols import P_o, beta, indexed, lam, p, p_old, pi_ref_o, rho, x
+from grpo_symbolic.model.symbols import beta, indexed, lam, p, p_old, rho, x
 from grpo_symbolic.cases.binary import preference_values
 
 #: u = sqrt(x/(1 − x)): an increasing bijection (0, 1) → (0, ∞).
@@ -80,7 +82,7 @@ def numeric_binary_problem(reference, weight, group_size, rewards=(1, 0)):
     'direct'
     """
     reference = exact(reference, "reference")
-    return Problem(reference=[reference, 1 - reference], rewards=list(rewards), group_size=group_size,
+    return Problem(reference=(reference, 1 - reference), rewards=tuple(rewards), group_size=group_size,
                    beta=weight, penalty="direct")
 
 
@@ -107,25 +109,18 @@ def penalty_gap(size=3):
 
 
 @lru_cache(maxsize=None)
-def log_pooling(size=3):
-    """(ratios, normaliser): derived π(o) over the printed π_ref(o)·e^{P_o/β}, and λ from Σπ = 1.
+def log_pool_multiplier(size: int = 3) -> sp.Expr:
+    """λ from Σπ = 1 for the derived direct-penalty stationary form: β·log Σ_o π_ref(o) e^{P_o/β}.
 
-    Every ratio is e^{−λ/β}, the same for all outputs, and λ = β·log Σ_o π_ref(o) e^{P_o/β}, so
-    π = π_ref e^{P/β} / Z with Z = e^{λ/β}.
+    So π = π_ref e^{P/β} / Z with Z = e^{λ/β} (:func:`paper_checks.fixtures.log_pooling` holds the
+    derived form against the printed one).
 
-    >>> ratios, multiplier = log_pooling(2)
-    >>> ratios
-    (exp(-lambda/beta), exp(-lambda/beta))
-    >>> multiplier
+    >>> log_pool_multiplier(2)
     beta*log(rho_1*exp(P_1/beta) + rho_2*exp(P_2/beta))
     """
     st = derive_stationarity("direct", size)
-    ratios = tuple(
-        sp.powsimp(sp.expand(policy / paper_forms.DIRECT_KL_POLICY.subs({pi_ref_o: ref, P_o: pref})))
-        for policy, ref, pref in zip(st.policy, st.pi_ref, st.preference)
-    )
     (multiplier,) = sp.solve(sp.expand(sum(st.policy)) - 1, lam)
-    return ratios, sp.expand(sp.expand_log(multiplier, force=True))
+    return sp.expand(sp.expand_log(multiplier, force=True))
 
 
 # --- Binary, G = 2 ---------------------------------------------------------------------------
@@ -283,25 +278,25 @@ def h_zeros(reference, weight, dps=50):
     []
     """
     forms = _numeric_forms()
-    with mpmath.workdps(dps + 15):
+    with working_precision(dps):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         f = lambda s: forms["h_u"](mpmath.exp(s), r, b)  # noqa: E731
         s_star = mpmath.log(forms["u_star"](b))
         if f(s_star) >= 0:
             return []
-        zeros = []
-        for direction in (-1, 1):
-            width = mpmath.mpf(1)
-            while f(s_star + direction * width) <= 0:
-                width *= 2
-            bracket = sorted((s_star, s_star + direction * width))
-            s = mpmath.findroot(f, tuple(bracket), solver="anderson", verify=False)
-            if abs(f(s)) > mpmath.mpf(10) ** (-dps - 5) * (1 + abs(mpmath.log(r / (1 - r)))):
-                raise SolverError(f"the zero of h near u = {mpmath.nstr(mpmath.exp(s), 8)} did not converge to {dps} digits")
-            u2 = mpmath.exp(2 * s)
-            zeros.append(u2 / (1 + u2))
-    with mpmath.workdps(dps):
-        return [+z for z in zeros]
+        zeros = [_zero_beside(f, s_star, direction, dps, r) for direction in (-1, 1)]
+    return rounded(zeros, dps)
+
+
+def _zero_beside(f: Callable, s_star: Any, direction: int, dps: int, reference: Any) -> Any:
+    """The zero x of h on one monotone piece: h(u) = f(log u) < 0 at s*, → +∞ away from it."""
+    inner, outer = widen_bracket(lambda s: f(s) <= 0, s_star, direction * mpmath.mpf(1), what="the zero of h")
+    s = bracketed_newton(f, *sorted((inner, outer)), what="the zero of h")
+    if abs(f(s)) > tolerance(dps, slack=5) * (1 + abs(mpmath.log(reference / (1 - reference)))):
+        raise SolverError(f"the zero of h near u = {mpmath.nstr(mpmath.exp(s), 8)} did not converge to {dps} digits",
+                          reason=SolverError.UNVERIFIED)
+    u2 = mpmath.exp(2 * s)
+    return u2 / (1 + u2)
 
 
 def iterate_best_response(reference, weight, start, steps=200, dps=50):
@@ -331,19 +326,3 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
             t = t_new
     with mpmath.workdps(dps):
         return [+v for v in path]
-
-
-def runs_to_vertex(reference, weight, dps=50):
-    """True when the numeric solver finds no interior stationary policy (large G, direct penalty).
-
-    >>> runs_to_vertex("0.5", "0.5", dps=20)
-    True
-    """
-    problem = numeric_binary_problem(reference, weight, "inf")
-    try:
-        stationary_policies(problem, dps=dps, stability=False)
-    except SolverError as exc:
-        if "no interior" in str(exc):
-            return True
-        raise
-    return False

@@ -12,6 +12,9 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, newton
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
@@ -23,7 +26,7 @@ _eps = sp.Symbol("epsilon", positive=True)  # 1/n, the expansion parameter
 
 def binary_problem(group_size, weight=1, reference=(sp.Rational(1, 2), sp.Rational(1, 2)), normalisation="population"):
     """The binary question with rewards (1, 0): output a is the better answer."""
-    return Problem(reference=list(reference), rewards=[1, 0], group_size=group_size, beta=weight,
+    return Problem(reference=tuple(reference), rewards=(1, 0), group_size=group_size, beta=weight,
                    normalisation=normalisation)
 
 
@@ -44,15 +47,14 @@ def floor(weight, group_size, dps=50):
     '0.693904'
     """
     prob = binary_problem(group_size)
-    with mpmath.workdps(dps + 10):
-        b = mpmath.mpf(sp.Rational(weight).p) / sp.Rational(weight).q
-        f = lambda t: preference_numeric(prob, (t, 1 - t), dps)[0] - b
+    with working_precision(dps):
+        b = to_mpf(exact(weight, "weight"))
+        f = lambda t: preference_numeric(prob, (t, 1 - t), dps)[0] - b  # noqa: E731
         lo, hi = mpmath.mpf(10) ** (-dps), 1 - mpmath.mpf(10) ** (-dps)
         if f(lo) <= 0:
             return mpmath.mpf(0)  # P_G(a|0) = sqrt(G − 1) ≤ β: no floor above 0
-        root = mpmath.findroot(f, (lo, hi), solver="anderson", verify=False)
-    with mpmath.workdps(dps):
-        return +root
+        root = bracketed_newton(f, lo, hi, what="the floor p_G(beta)")
+    return rounded(root, dps)
 
 
 @lru_cache(maxsize=None)
@@ -101,10 +103,8 @@ def stationary_near(group_size, weight, reference_a, guess, dps=50):
     st = derive_stationarity("grpo")
     equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta), st.equations[0], "mpmath")
     prob = binary_problem(group_size)
-    b, r = sp.Rational(weight), sp.Rational(reference_a)
-    with mpmath.workdps(dps + 10):
-        b, r = mpmath.mpf(b.p) / b.q, mpmath.mpf(r.p) / r.q
-        f = lambda t: equation(preference_numeric(prob, (t, 1 - t), dps)[0], t, r, 0, b)
-        root = mpmath.findroot(f, mpmath.mpf(guess), solver="secant", tol=mpmath.mpf(10) ** (-2 * dps))
-    with mpmath.workdps(dps):
-        return +root
+    with working_precision(dps) as working:
+        b, r = to_mpf(exact(weight, "weight")), to_mpf(exact(reference_a, "reference_a"))
+        f = lambda t: equation(preference_numeric(prob, (t, 1 - t), working)[0], t, r, 0, b)  # noqa: E731
+        (root,) = newton(lambda v: [f(v[0])], [mpmath.mpf(guess)], what="the stationary pi(a) near the guess")
+    return rounded(root, dps)

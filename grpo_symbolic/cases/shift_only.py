@@ -6,21 +6,25 @@ gives P_G(o|π_old) = (1 − 1/G)(r(o) − E_{π_old} r) for symbolic G, and the
 E_{o~π}[P_G(o|π_old)] = (1 − 1/G)(E_π r − E_{π_old} r).  :func:`engine_preference_gap` holds the
 pattern against the engine's exact P_G at concrete G.  With the direct penalty the stationary
 policy is the log pool π ∝ π_ref·exp((1 − 1/G) r/β), i.e. RLHF's (4) with β' = βG/(G − 1); with
-GRPO's own penalty it keeps the paper's g(x) = 1/(1 − x) (:func:`grpo_policy_gaps`).
+GRPO's own penalty it keeps the paper's g(x) = 1/(1 − x) (:func:`grpo_stationary_form`).
+The comparisons with the printed forms are in :mod:`paper_checks.fixtures`.
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.theory.advantage import RULES, Group
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.model.symbols import G, beta, indexed, lam, pi_ref_o, r_mean, r_o, r_old_mean
+from grpo_symbolic.model.symbols import G, beta, indexed, lam, r_mean, r_o, r_old_mean
 
 #: The number of outputs of the generic derivations.
 OUTPUTS = 3
@@ -28,7 +32,6 @@ OUTPUTS = 3
 #: A symbolic group size that SymPy knows to be ≥ 2: G = n + 2, n a non-negative integer.
 group_excess = sp.Symbol("n", integer=True, nonnegative=True)
 SYMBOLIC_GROUP_SIZE = group_excess + 2
-
 
 
 @lru_cache(maxsize=None)
@@ -56,20 +59,17 @@ def rule_is_affine(group_size):
 
 
 @lru_cache(maxsize=None)
-def reward_term(size=OUTPUTS):
-    """(derived, printed) E_{o~π}[P_G(o|π_old)] over ``size`` outputs, on the simplex, expanded.
+def reward_term(size: int = OUTPUTS) -> sp.Expr:
+    """E_{o~π}[P_G(o|π_old)] over ``size`` outputs from the shift pattern, on the simplex, expanded.
 
-    >>> derived, printed = reward_term(2)
-    >>> sp.expand(derived - printed)
-    0
+    >>> sp.factor(reward_term(2))
+    (G - 1)*(pi_1 - pi_old_1)*(r_1 - r_2)/G
     """
     pi, pi_old, rewards = (indexed(stem, size, positive=True) for stem in ("pi", "pi_old", "r"))
     old_mean = sum(q * r for q, r in zip(pi_old, rewards))
     derived = sum(x * expected_advantage().subs({r_o: r, r_old_mean: old_mean}) for x, r in zip(pi, rewards))
-    printed = paper_forms.SHIFT_ONLY_REWARD_TERM.subs(
-        {r_mean: sum(x * r for x, r in zip(pi, rewards)), r_old_mean: old_mean})
     simplex = {pi[-1]: 1 - sum(pi[:-1]), pi_old[-1]: 1 - sum(pi_old[:-1])}
-    return sp.expand(derived.subs(simplex)), sp.expand(printed.subs(simplex))
+    return sp.expand(derived.subs(simplex))
 
 
 def engine_problem(group_size, rewards):
@@ -79,7 +79,7 @@ def engine_problem(group_size, rewards):
     'shift'
     """
     size = len(rewards)
-    return Problem(reference=[sp.Rational(1, size)] * size, rewards=rewards, group_size=group_size,
+    return Problem(reference=(sp.Rational(1, size),) * size, rewards=tuple(rewards), group_size=group_size,
                    beta=1, normalisation="shift")
 
 
@@ -98,101 +98,62 @@ def engine_preference_gap(group_size, rewards, policy):
 
 
 @lru_cache(maxsize=None)
-def direct_policy_ratios(size=OUTPUTS):
-    """Derived direct-penalty π(o) with P_G = shift pattern at π_old = π, over RLHF's (4) at β'.
+def grpo_stationary_form(size: int = OUTPUTS) -> tuple[sp.Expr, tuple, dict]:
+    """(λ, π(o) per output, symbols): the derived GRPO stationary form with P_G = the shift pattern.
 
-    All ratios are the same expression (the normaliser), so π ∝ π_ref·e^{r/β'}, β' = βG/(G − 1).
+    :func:`~grpo_symbolic.theory.objective.derive_stationarity` with P_G(o|π) the shift pattern at
+    π_old = π: λ = E_π[P_G] on the simplex comes out 0 (zero-mean identity), and each π(o) is given
+    in π_ref(o), r(o), β, G and the on-policy mean reward ``r_mean`` (E_π r).  ``symbols``: the
+    generic ``pi``, ``reference`` and ``rewards``.
 
-    >>> ratios = direct_policy_ratios(2)
-    >>> sp.simplify(ratios[0] - ratios[1])
-    0
-    """
-    st = derive_stationarity("direct", size)
-    rewards = indexed("r", size, real=True)
-    on_policy_mean = sum(x * r for x, r in zip(st.pi, rewards))
-    effective = {beta: paper_forms.SHIFT_ONLY_DIRECT_BETA}
-    ratios = []
-    for policy, ref, pref, r in zip(st.policy, st.pi_ref, st.preference, rewards):
-        shift = expected_advantage().subs({r_o: r, r_old_mean: on_policy_mean})
-        rlhf = paper_forms.RLHF_POLICY_EQ4.subs(effective).subs({pi_ref_o: ref, r_o: r})
-        ratios.append(sp.powsimp(sp.expand(policy.subs(pref, shift) / rlhf)))
-    return tuple(ratios)
-
-
-def rlhf_policy(problem, dps=50):
-    """RLHF's (4) at β' = βG/(G − 1) for a numeric shift-only Problem: π ∝ π_ref·e^{r̄/β'}.
-
-    >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=1,
-    ...                normalisation="shift", penalty="direct")
-    >>> [mpmath.nstr(v, 10) for v in rlhf_policy(prob, dps=20)]
-    ['0.6224593312', '0.3775406688']
-    """
-    form = sp.lambdify((pi_ref_o, r_o, beta), paper_forms.RLHF_POLICY_EQ4, "mpmath")
-    with mpmath.workdps(dps + 10):
-        weight = to_mpf(paper_forms.SHIFT_ONLY_DIRECT_BETA.subs({beta: problem.beta, G: problem.group_size}))
-        pooled = [form(to_mpf(ref), to_mpf(law.mean), weight) for ref, law in zip(problem.reference, problem.rewards)]
-        total = mpmath.fsum(pooled)
-        result = [v / total for v in pooled]
-    with mpmath.workdps(dps):
-        return tuple(+v for v in result)
-
-
-@lru_cache(maxsize=None)
-def grpo_policy_gaps(size=OUTPUTS):
-    """(λ, per output: derived π(o) − :data:`~grpo_symbolic.paper.forms.SHIFT_ONLY_GRPO_POLICY`), GRPO penalty, symbolic G.
-
-    The derived stationary form of :func:`~grpo_symbolic.theory.objective.derive_stationarity` with P_G =
-    the shift pattern at π_old = π, on the simplex; λ = E_π[P_G] comes out 0 (zero-mean identity).
-
-    >>> grpo_policy_gaps(2)
-    (0, (0, 0))
+    >>> multiplier, policies, _ = grpo_stationary_form(2)
+    >>> multiplier, policies[0]
+    (0, beta*rho_1/(beta - (G - 1)*(r_1 - rbar)/G))
     """
     st = derive_stationarity("grpo", size)
     rewards = indexed("r", size, real=True)
+
+    def shift_at(mean: sp.Expr) -> dict:
+        return {P: expected_advantage().subs({r_o: r, r_old_mean: mean}) for P, r in zip(st.preference, rewards)}
+
     on_policy_mean = sum(x * r for x, r in zip(st.pi, rewards))
-    shift = {P: expected_advantage().subs({r_o: r, r_old_mean: on_policy_mean}) for P, r in zip(st.preference, rewards)}
     simplex = {st.pi[-1]: 1 - sum(st.pi[:-1])}
-    multiplier = sp.factor(sp.expand(st.multiplier.subs(shift).subs(simplex)))
-    gaps = []
-    for policy, ref, r in zip(st.policy, st.pi_ref, rewards):
-        printed = paper_forms.SHIFT_ONLY_GRPO_POLICY.subs({pi_ref_o: ref, r_o: r, r_mean: on_policy_mean})
-        gaps.append(sp.cancel(sp.together(policy.subs(shift).subs(lam, multiplier) - printed).subs(simplex)))
-    return multiplier, tuple(gaps)
+    multiplier = sp.factor(sp.expand(st.multiplier.subs(shift_at(on_policy_mean)).subs(simplex)))
+    policies = tuple(policy.subs(shift_at(r_mean)).subs(lam, multiplier) for policy in st.policy)
+    return multiplier, policies, dict(pi=st.pi, reference=st.pi_ref, rewards=rewards)
 
 
-def grpo_policy(problem, dps=50):
-    """The fixed point of :data:`~grpo_symbolic.paper.forms.SHIFT_ONLY_GRPO_POLICY` for a numeric shift-only Problem.
-
-    With t = E_π r the form gives π(o; t) = π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in
-    t where every denominator is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found
-    by bisection, and then E_π r = t holds by summing the form.
+def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
+    """The fixed point of the derived GRPO stationary form (:func:`grpo_stationary_form`), numeric Problem.
 
     >>> prob = Problem(reference=["0.25", "0.75"], rewards=[3, 1], group_size=4, beta="1.5",
     ...                normalisation="shift")
     >>> [mpmath.nstr(v, 10) for v in grpo_policy(prob, dps=20)]
     ['0.5', '0.5']
     """
-    form = sp.lambdify((pi_ref_o, r_o, r_mean, beta, G), paper_forms.SHIFT_ONLY_GRPO_POLICY, "mpmath")
-    with mpmath.workdps(dps + 10):
+    _, policies, symbols = grpo_stationary_form(2)
+    form = sp.lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0], "mpmath")
+    return pool_fixed_point(form, problem, dps)
+
+
+def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
+    """The policy π(o) = ``form``(π_ref(o), r̄(o), t, β, G) with t = E_π r, for a numeric Problem.
+
+    ``form`` is π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in t where every denominator
+    is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found by safeguarded Newton
+    (:func:`~grpo_symbolic.numerics.roots.bracketed_newton`), and then
+    E_π r = t holds by summing the form.
+    """
+    with working_precision(dps):
         refs = [to_mpf(ref) for ref in problem.reference]
         means = [to_mpf(law.mean) for law in problem.rewards]
         weight, size = to_mpf(problem.beta), to_mpf(problem.group_size)
 
-        def excess(t):
+        def excess(t: Any) -> Any:
             return mpmath.fsum(form(ref, m, t, weight, size) for ref, m in zip(refs, means)) - 1
 
-        lo = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
-        step = weight
-        hi = lo + step
-        while excess(hi) > 0:
-            step *= 2
-            hi = lo + step
-        lo = lo + step / 2 if step > weight else lo  # excess(lo) > 0 or lo is the pole
-        tolerance = mpmath.mpf(10) ** (-(dps + 8)) * (1 + abs(hi))
-        while hi - lo > tolerance:
-            middle = (lo + hi) / 2
-            lo, hi = (middle, hi) if excess(middle) > 0 else (lo, middle)
-        t = (lo + hi) / 2
-        result = [form(ref, m, t, weight, size) for ref, m in zip(refs, means)]
-    with mpmath.workdps(dps):
-        return tuple(+v for v in result)
+        pole = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
+        lo, hi = widen_bracket(lambda t: excess(t) > 0, pole, weight, what="the mean reward of the fixed point")
+        t = bracketed_newton(excess, lo, hi, increasing=False, what="the mean reward of the fixed point")
+        result = tuple(form(ref, m, t, weight, size) for ref, m in zip(refs, means))
+    return rounded(result, dps)

@@ -20,7 +20,7 @@ One iteration of :func:`simulate` does what a GRPO trainer does:
 :func:`expected_flow` is the same ascent with exact expectations instead of samples: one step per
 iteration along ∇_θ J(π; π_old) at π = π_old, with P_G(o|π_old) from the engine (float64) and
 the expected penalty gradient π_old(o)·∂D/∂π(o).  Its fixed points are the stationary policies
-of :mod:`grpo_symbolic.solve.solver`.
+of :mod:`grpo_symbolic.solve.api`.
 
 Everything numeric here is float64 numpy; runs are seeded and reproducible.
 """

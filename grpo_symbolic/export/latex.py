@@ -258,7 +258,7 @@ def checked(arranged, derived, unknown=None):
     ...
     ArithmeticError: the arranged form p + 1 differs from the derived p
     """
-    from grpo_symbolic.cases.general import is_zero, solve_linear
+    from grpo_symbolic.theory.algebra import is_zero, solve_linear
 
     a, d = evaluated(arranged), evaluated(derived)
     if isinstance(a, sp.Equality):
@@ -397,7 +397,7 @@ def _hyperbolic(expr):
 
 def _rlhf():
     """(4): the maximiser of the RLHF objective (3), normalised by Z."""
-    from grpo_symbolic.cases.general import derive_rlhf
+    from grpo_symbolic.cases.baselines import derive_rlhf
 
     d = derive_rlhf(3)
     return _normalised(d.policy, {d.symbols["reference"][0]: pi_ref_o, d.symbols["rewards"][0]: r_o})
@@ -405,7 +405,8 @@ def _rlhf():
 
 def _nlhf():
     """NLHF's equilibrium: log π(o) − log π_ref(o) − E_π[P(o ≻ ·)]/β is the same for every output."""
-    from grpo_symbolic.cases.general import derive_nlhf, is_zero
+    from grpo_symbolic.cases.baselines import derive_nlhf
+    from grpo_symbolic.theory.algebra import is_zero
 
     d = derive_nlhf(3)
     pi, reference, prefers = d.symbols["pi"], d.symbols["reference"], d.symbols["prefers"]
@@ -449,7 +450,7 @@ def _gradient(name):
 @lru_cache(maxsize=None)
 def _grpo(size=2):
     """The derived stationarity, after confirming that its multiplier is E_π[P_G]."""
-    from grpo_symbolic.cases.general import expectation, is_zero
+    from grpo_symbolic.theory.algebra import expectation, is_zero
     from grpo_symbolic.theory.objective import derive_stationarity
 
     st = derive_stationarity("grpo", size)
@@ -478,7 +479,8 @@ def _multiplier():
 
 def _zero_mean_policy():
     """(11) with E_π[P_G] = 0, the engine's zero-mean identity (checked on a three-output example)."""
-    from grpo_symbolic.cases.general import EXAMPLES, is_zero, zero_mean
+    from grpo_symbolic.cases.general import EXAMPLES, zero_mean
+    from grpo_symbolic.theory.algebra import is_zero
     from grpo_symbolic.model.problem import Problem
 
     st = _grpo(3)
@@ -494,7 +496,8 @@ def _specialised(preference, policy, quantities, definitions):
     SymPy confirms that the engine's P_G(o_1|π) equals it and that E_π[P_G] = 0; the condition
     derived with the engine's P_G must equal the arranged one.
     """
-    from grpo_symbolic.cases.general import expectation, is_zero, stationarity_form, stationarity_with_preference
+    from grpo_symbolic.theory.algebra import expectation, is_zero
+    from grpo_symbolic.cases.general import stationarity_form, stationarity_with_preference
 
     st = _grpo(3)
     if not is_zero(preference[0] - quantities.subs(definitions)):
@@ -524,7 +527,8 @@ def _eq12():
 def _eq13():
     """(13): G → ∞, P_∞(o|π) = (r(o) − E_π r)/σ(π) (three outputs with symbolic rewards)."""
     from grpo_symbolic.paper import forms as paper_forms
-    from grpo_symbolic.cases.general import expectation, reward_std
+    from grpo_symbolic.theory.algebra import expectation
+    from grpo_symbolic.cases.general import reward_std
     from grpo_symbolic.preference.engine import large_group_preference
     from grpo_symbolic.model.problem import Problem
 
@@ -654,7 +658,7 @@ def _shift_only():
     from grpo_symbolic.cases.shift_only import OUTPUTS, reward_term
     from grpo_symbolic.model.symbols import indexed
 
-    derived, _ = reward_term(OUTPUTS)
+    derived = reward_term(OUTPUTS)
     pi, old, rewards = (indexed(stem, OUTPUTS, positive=True) for stem in ("pi", "pi_old", "r"))
     simplex = {pi[-1]: 1 - sum(pi[:-1]), old[-1]: 1 - sum(old[:-1])}
     means = {r_mean: sum(a * r for a, r in zip(pi, rewards)), r_old_mean: sum(a * r for a, r in zip(old, rewards))}

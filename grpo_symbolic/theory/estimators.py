@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from grpo_symbolic.theory.algebra import only_solution
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
 from grpo_symbolic.model.symbols import beta, lam
@@ -155,10 +156,7 @@ def stationarity(name, size=2):
 def _solve_for(equation, unknown):
     if unknown not in equation.free_symbols:
         return None
-    solutions = sp.solve(equation, unknown)
-    if len(solutions) != 1:
-        raise RuntimeError(f"expected one solution for {unknown}, SymPy gave {solutions}")
-    return sp.powsimp(sp.expand(solutions[0]))
+    return sp.powsimp(sp.expand(only_solution(equation, unknown)))
 
 
 @lru_cache(maxsize=None)

@@ -8,6 +8,7 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary
+from paper_checks import fixtures
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
 from paper_checks import checks_binary
@@ -111,7 +112,7 @@ def test_unknown_reward_model_is_refused():
 def test_solver_agrees_with_the_derived_policy(group_size, policy):
     point = (R(3, 10), R(1, 2))
     with mpmath.workdps(40):
-        solved = binary.solver_policy(group_size, *point, (1, 0), 40)
+        solved = fixtures.solver_policy(group_size, *point, (1, 0), 40)
         derived = sp.N(policy().subs({rho: point[0], beta: point[1], gamma: 1}), 50)
         assert abs(solved - mpmath.mpf(str(derived))) < mpmath.mpf(10) ** -38
 

@@ -7,10 +7,11 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, shift_only
-from grpo_symbolic.cases.general import is_zero
+from paper_checks import fixtures
+from grpo_symbolic.theory.algebra import is_zero
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policy
+from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, delta, gamma, p, p_old, rho, sigma
 from paper_checks import checks_beyond_binary
 from paper_checks.registry import REGISTRY
@@ -48,7 +49,7 @@ def test_symbolic_group_size_needs_the_shift_rule():
 
 @pytest.mark.parametrize("size", [2, 3])
 def test_grpo_penalty_keeps_the_reciprocal_form(size):
-    assert shift_only.grpo_policy_gaps(size) == (0, (0,) * size)
+    assert fixtures.shift_only_grpo_gaps(size) == (0, (0,) * size)
 
 
 def test_grpo_policy_solves_the_form_and_agrees_with_the_solver():
@@ -63,7 +64,7 @@ def test_grpo_policy_solves_the_form_and_agrees_with_the_solver():
 
 def test_solver_policy_with_shift_normalisation_is_eq14_with_the_shift_margin():
     with mpmath.workdps(30):
-        solved = binary.solver_policy(3, R(3, 10), R(1, 2), (3, 1), 30, "shift")
+        solved = fixtures.solver_policy(3, R(3, 10), R(1, 2), (3, 1), 30, "shift")
         printed = sp.N(paper_forms.SHIFT_ONLY_GRPO_BINARY.subs({G: 3, delta: 2, rho: R(3, 10), beta: R(1, 2)}), 40)
         assert abs(solved - mpmath.mpf(str(printed))) < mpmath.mpf(10) ** -28
 
@@ -117,11 +118,11 @@ def test_mutation_forgetting_the_shift_factor_fails(monkeypatch):
 def test_mutation_log_pooling_form_fails(monkeypatch):
     wrong = paper_forms.SHIFT_ONLY_GRPO_POLICY.subs(beta, 2 * beta)  # g(x) -> g(x/2)
     monkeypatch.setattr(paper_forms, "SHIFT_ONLY_GRPO_POLICY", wrong)
-    shift_only.grpo_policy_gaps.cache_clear()
+    fixtures.shift_only_grpo_gaps.cache_clear()
     try:
         result = REGISTRY.run("x-shift-only-grpo-penalty", 30)
     finally:
-        shift_only.grpo_policy_gaps.cache_clear()
+        fixtures.shift_only_grpo_gaps.cache_clear()
     assert not result.passed, result.details
 
 

@@ -6,9 +6,10 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, bistability, direct_kl
+from paper_checks import fixtures
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies
+from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
 
 TINY = mpmath.mpf(10) ** -25
@@ -109,9 +110,9 @@ def test_both_zeros_repel_below_rho_min():
 
 
 def test_triangulation_gaps_reduce_to_zero():
-    assert sp.expand(bistability.utility_slope() - 1 / sp.sqrt(p * (1 - p))) == 0
-    assert bistability.regularised_utility_gap() == 0
-    assert bistability.mroueh_gap() == 0
+    assert sp.expand(fixtures.utility_slope() - 1 / sp.sqrt(p * (1 - p))) == 0
+    assert fixtures.regularised_utility_gap() == 0
+    assert fixtures.mroueh_gap() == 0
 
 
 def test_triangulation_gap_would_detect_a_wrong_utility():
@@ -121,9 +122,9 @@ def test_triangulation_gap_would_detect_a_wrong_utility():
 
 def test_three_root_sets_agree():
     zeros = direct_kl.h_zeros("0.3", "4", dps=30)
-    for roots in (bistability.mroueh_roots("0.3", "4", dps=30), bistability.utility_stationary_points("0.3", "4", dps=30)):
+    for roots in (fixtures.mroueh_roots("0.3", "4", dps=30), fixtures.utility_stationary_points("0.3", "4", dps=30)):
         assert len(roots) == 2 and all(abs(a - b) < TINY for a, b in zip(roots, zeros))
-    assert bistability.mroueh_roots("0.5", "1", dps=30) == []
+    assert fixtures.mroueh_roots("0.5", "1", dps=30) == []
 
 
 def test_logit_roots():
@@ -136,4 +137,4 @@ def test_bad_numbers_are_parameter_errors():
     with pytest.raises(ParameterError, match="reference"):
         bistability.critical_beta("abc")
     with pytest.raises(ParameterError, match="beta"):
-        bistability.mroueh_roots("0.5", "x")
+        fixtures.mroueh_roots("0.5", "x")

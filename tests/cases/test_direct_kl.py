@@ -7,10 +7,11 @@ import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.cases import binary, direct_kl, shift_only
+from paper_checks import fixtures
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.solve.solver import stationary_policies, stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, beta, gamma, lam, p, p_old, r_o, r_old_mean, rho, x
 
 
@@ -29,7 +30,7 @@ def test_direct_penalty_is_kl_on_the_simplex(size):
 
 
 def test_log_pooling_three_outputs():
-    ratios, multiplier = direct_kl.log_pooling(3)
+    ratios, multiplier = fixtures.log_pooling(3)
     st = derive_stationarity("direct", 3)
     assert all(sp.simplify(r - ratios[0]) == 0 for r in ratios)
     assert not ratios[0].free_symbols & set(st.preference + st.pi_ref)
@@ -95,7 +96,7 @@ def test_h_decreases_then_increases_around_x_star(weight):
 
 def test_small_beta_has_no_interior_point_and_runs_to_one():
     assert direct_kl.h_zeros("0.5", "0.5") == []
-    assert direct_kl.runs_to_vertex("0.5", "0.5", dps=20)
+    assert fixtures.runs_to_vertex("0.5", "0.5", dps=20)
     path = direct_kl.iterate_best_response("0.5", "0.5", "0.5", dps=30)
     assert 1 - path[-1] < mpmath.mpf(10) ** -25
     assert all(a < b for a, b in zip(path, path[1:]))
@@ -107,7 +108,7 @@ def test_large_beta_zeros_match_the_solver_and_their_stability():
     assert len(zeros) == len(points) == 2
     assert all(abs(z - pt.policy[0]) < mpmath.mpf(10) ** -25 for z, pt in zip(zeros, points))
     assert [pt.stable for pt in points] == [True, False]
-    assert not direct_kl.runs_to_vertex("0.3", "4", dps=20)
+    assert not fixtures.runs_to_vertex("0.3", "4", dps=20)
 
 
 def test_best_response_leaves_the_larger_zero_both_ways():
@@ -145,7 +146,7 @@ def test_bad_numbers_are_parameter_errors():
 
 def test_expected_advantage_and_reward_term():
     assert shift_only.expected_advantage() == sp.factor((1 - 1 / G) * (r_o - r_old_mean))
-    derived, printed = shift_only.reward_term(3)
+    derived, printed = fixtures.shift_only_reward_terms(3)
     assert sp.expand(derived - printed) == 0
 
 
@@ -157,7 +158,7 @@ def test_engine_matches_the_shift_pattern_with_a_symbolic_policy(size):
 
 
 def test_shift_only_direct_is_rlhf_three_outputs():
-    ratios = shift_only.direct_policy_ratios(3)
+    ratios = fixtures.shift_only_direct_ratios(3)
     assert all(sp.simplify(r - ratios[0]) == 0 for r in ratios)
 
 
@@ -165,7 +166,7 @@ def test_rlhf_policy_matches_the_solver_at_g8():
     problem = Problem(reference=["0.1", "0.6", "0.3"], rewards=[{1: "0.8", 0: "0.2"}, {1: "0.4", 0: "0.6"}, 0],
                       group_size=8, beta="0.3", normalisation="shift", penalty="direct")
     solved = stationary_policy(problem, dps=30)
-    expected = shift_only.rlhf_policy(problem, dps=30)
+    expected = fixtures.rlhf_policy(problem, dps=30)
     assert max(abs(a - b) for a, b in zip(solved, expected)) < mpmath.mpf(10) ** -25
 
 
@@ -174,4 +175,4 @@ def test_wrong_effective_beta_is_detected():
     solved = stationary_policy(problem, dps=30)[0]
     plain = mpmath.e ** 1 / (mpmath.e ** 1 + 1)  # RLHF at beta instead of beta' = 2 beta
     assert abs(solved - plain) > 0.05
-    assert abs(solved - shift_only.rlhf_policy(problem, dps=30)[0]) < mpmath.mpf(10) ** -25
+    assert abs(solved - fixtures.rlhf_policy(problem, dps=30)[0]) < mpmath.mpf(10) ** -25

@@ -1,0 +1,254 @@
+"""The one root-finding core of the package; every root finder goes through it.
+
+Four methods, each with a step cap ``maxsteps`` and a :class:`SolverError` with
+``reason=SolverError.NOT_CONVERGED`` naming ``what`` did not converge when the cap is hit:
+
+* :func:`bracketed_newton` — the root inside a bracket (lo, hi): Newton steps (or secant steps
+  when no slope is given), bisection whenever a step would leave the bracket or fails to halve
+  the one before (Numerical Recipes' rtsafe); bisection is geometric on a positive bracket;
+* :func:`newton` — damped Newton for a system, with a finite-difference Jacobian;
+* :func:`scan_brackets` — the sign changes of a function over a grid, as brackets;
+* :func:`widen_bracket` — double a step away from an origin until the function changes side.
+
+One implementation serves float64 and mpmath: the arithmetic is passed as an :class:`Arithmetic`
+(:data:`FLOAT64` or :data:`MPMATH`, the default), as the advantage rules take ``sqrt``.  Tolerances
+follow the precision in force (see :mod:`grpo_symbolic.numerics.precision`).
+
+>>> import mpmath
+>>> from grpo_symbolic.numerics.precision import working_precision
+>>> with working_precision(30, guard=0):
+...     root = bracketed_newton(lambda x: x * x - 2, 1, 2, slope=lambda x: 2 * x)
+...     mpmath.nstr(root, 25)
+'1.414213562373095048801689'
+>>> bracketed_newton(lambda x: x * x - 2, 1.0, 2.0, arithmetic=FLOAT64)  # secant steps
+1.414213562373095
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+import math
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from grpo_symbolic.model.errors import SolverError
+
+Number = Any
+"""A float or an mpf, as the :class:`Arithmetic` in use computes."""
+
+
+def _solve_float(matrix: list[list[Number]], vector: list[Number]) -> list[Number]:
+    return [float(x) for x in np.linalg.solve(np.array(matrix, dtype=float), np.array(vector, dtype=float))]
+
+
+def _solve_mpmath(matrix: list[list[Number]], vector: list[Number]) -> list[Number]:
+    return list(mpmath.lu_solve(mpmath.matrix(matrix), mpmath.matrix(vector)))
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The number type a root finder computes in: conversion, sqrt, finiteness, a linear solver,
+    and ``digits()``, the decimal digits it carries (mpmath: the precision in force)."""
+
+    name: str
+    number: Callable[[Any], Number]
+    sqrt: Callable[[Number], Number]
+    isfinite: Callable[[Number], bool]
+    solve: Callable[[list[list[Number]], list[Number]], list[Number]]
+    digits: Callable[[], int]
+    bits: Callable[[], int]
+
+
+FLOAT64 = Arithmetic("float64", float, math.sqrt, math.isfinite, _solve_float, lambda: 15, lambda: 53)
+MPMATH = Arithmetic("mpmath", mpmath.mpf, mpmath.sqrt, mpmath.isfinite, _solve_mpmath,
+                    lambda: mpmath.mp.dps, lambda: mpmath.mp.prec)
+
+
+def middle(lo: Number, hi: Number, arithmetic: Arithmetic = MPMATH) -> Number:
+    """Bisection point: geometric on a positive interval (it may span many decades), else arithmetic.
+
+    >>> middle(1.0, 100.0, FLOAT64), middle(-1.0, 3.0, FLOAT64)
+    (10.0, 1.0)
+    """
+    return arithmetic.sqrt(lo) * arithmetic.sqrt(hi) if lo > 0 else (lo + hi) / 2  # lo·hi may underflow
+
+
+def _not_converged(what: str, maxsteps: int, where: str) -> SolverError:
+    return SolverError(f"{what} did not converge in {maxsteps} steps ({where}); check the problem's parameters",
+                       reason=SolverError.NOT_CONVERGED)
+
+
+def bracketed_newton(f: Callable[[Number], Number], lo: Number, hi: Number, *,
+                     slope: Callable[[Number], Number] | None = None, start: Number | None = None,
+                     increasing: bool | None = None, close: Number | None = None,
+                     arithmetic: Arithmetic = MPMATH, maxsteps: int = 400, what: str = "the root") -> Number:
+    """The root of ``f`` in (lo, hi), by safeguarded Newton (secant without ``slope``) steps.
+
+    ``increasing``: whether f increases through the root; when None, f(lo) and f(hi) are evaluated
+    and must differ in sign (else :class:`SolverError` NO_INTERIOR_POINT).  Given, the ends are
+    never evaluated (one may be a pole).  Stops once a step is below ``close``·scale, the scale
+    being |x| on a positive bracket and the bracket's width otherwise (default ``close``: 2^(−bits/2 − 8)
+    with a slope, where the error is then about its square; 2^(−2·bits/3) for secant steps).
+
+    >>> root = bracketed_newton(lambda x: 3 - x * x, 0.0, 4.0, slope=lambda x: -2 * x, increasing=False,
+    ...                         arithmetic=FLOAT64)
+    >>> round(root, 14)
+    1.73205080756888
+    """
+    lo, hi = arithmetic.number(lo), arithmetic.number(hi)
+    last = None
+    if increasing is None:
+        f_lo, f_hi = f(lo), f(hi)
+        if f_lo == 0 or f_hi == 0:
+            return lo if f_lo == 0 else hi
+        increasing, last = _orientation(f_lo, f_hi, lo, hi, what), (lo, f_lo)
+    if close is None:
+        close = arithmetic.number(2) ** (-(arithmetic.bits() // 2) - 8 if slope else -(2 * arithmetic.bits()) // 3)
+    x = arithmetic.number(start) if start is not None and lo < start < hi else middle(lo, hi, arithmetic)
+    return _rtsafe(f, slope, (lo, hi), x, last, increasing, close, arithmetic, maxsteps, what)
+
+
+def _rtsafe(f: Callable[[Number], Number], slope: Callable[[Number], Number] | None, bracket: tuple[Number, Number],
+            x: Number, last: tuple[Number, Number] | None, increasing: bool, close: Number,
+            arithmetic: Arithmetic, maxsteps: int, what: str) -> Number:
+    """The iteration of :func:`bracketed_newton` from x in ``bracket``."""
+    lo, hi = bracket
+    floor = 0 if lo > 0 else hi - lo
+    previous = hi - lo
+    for _ in range(maxsteps):
+        value = f(x)
+        if value == 0:
+            return x
+        lo, hi = (lo, x) if (value > 0) == increasing else (x, hi)
+        step = _step(value, x, slope, last, arithmetic)
+        last = (x, value)
+        new = x - step
+        if lo < new < hi and 0 < abs(step) <= previous / 2:  # a zero step: the slope overflowed
+            if abs(step) <= close * (abs(new) + floor):
+                return new
+        else:
+            new = middle(lo, hi, arithmetic)
+            if not lo < new < hi:
+                return x  # the bracket is as narrow as the arithmetic allows
+        previous, x = abs(new - x), new
+    raise _not_converged(what, maxsteps, f"bracket ({lo}, {hi})")
+
+
+def _orientation(f_lo: Number, f_hi: Number, lo: Number, hi: Number, what: str) -> bool:
+    """Whether f increases through its root in (lo, hi), from its values at the ends."""
+    if (f_lo > 0) == (f_hi > 0):
+        raise SolverError(f"{what}: no sign change in the bracket ({lo}, {hi})", reason=SolverError.NO_INTERIOR_POINT)
+    return bool(f_hi > 0)
+
+
+def _step(value: Number, x: Number, slope: Callable[[Number], Number] | None,
+          last: tuple[Number, Number] | None, arithmetic: Arithmetic) -> Number:
+    """value/f'(x), f' from ``slope`` or the secant through ``last``; 0 (bisect) when undefined."""
+    if slope is not None:
+        derivative = slope(x)
+    elif last is not None and last[0] != x:
+        derivative = (value - last[1]) / (x - last[0])
+    else:
+        return 0
+    if derivative == 0 or not arithmetic.isfinite(derivative):
+        return 0
+    return value / derivative
+
+
+def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], *,
+           arithmetic: Arithmetic = MPMATH, maxsteps: int = 60, tol: Number | None = None,
+           what: str = "Newton's method") -> list[Number]:
+    """A zero of the system ``f`` near ``x0`` by damped Newton steps with a finite-difference Jacobian.
+
+    Converged when max |f| < ``tol`` (default 10^(3 − digits)); each step is halved down to 1/1024
+    until max |f| decreases.  A failed line search, a singular Jacobian, an arithmetic error or
+    the step cap raise :class:`SolverError` (NOT_CONVERGED).
+
+    >>> [round(v, 12) for v in newton(lambda v: [v[0] ** 2 - 4, v[0] + v[1]], [1.0, 0.0], arithmetic=FLOAT64)]
+    [2.0, -2.0]
+    """
+    digits = arithmetic.digits()
+    tol = arithmetic.number(10) ** (3 - digits) if tol is None else tol
+    h = arithmetic.number(10) ** (-(digits // 2))
+    x = [arithmetic.number(v) for v in x0]
+    try:
+        fx = list(f(x))
+        for _ in range(maxsteps):
+            if max(abs(v) for v in fx) < tol:
+                return x
+            step = arithmetic.solve(_jacobian(f, x, fx, h), fx)
+            x, fx = _damped(f, x, fx, step, what)
+    except (ZeroDivisionError, ValueError, OverflowError, np.linalg.LinAlgError) as error:
+        if isinstance(error, SolverError):
+            raise
+        raise SolverError(f"{what} failed near {x}: {error}", reason=SolverError.NOT_CONVERGED) from None
+    if max(abs(v) for v in fx) < tol:
+        return x
+    raise _not_converged(what, maxsteps, f"from {list(x0)}")
+
+
+def _jacobian(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number],
+              h: Number) -> list[list[Number]]:
+    n = len(x)
+    columns = []
+    for j in range(n):
+        shifted = list(x)
+        shifted[j] += h
+        fj = f(shifted)
+        columns.append([(fj[i] - fx[i]) / h for i in range(n)])
+    return [[columns[j][i] for j in range(n)] for i in range(n)]
+
+
+def _damped(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number],
+            step: list[Number], what: str) -> tuple[list[Number], list[Number]]:
+    size = max(abs(v) for v in fx)
+    t = 1.0
+    while t > 1 / 1024:
+        trial = [a - t * d for a, d in zip(x, step)]
+        ft = list(f(trial))
+        if max(abs(v) for v in ft) < size:
+            return trial, ft
+        t /= 2
+    raise SolverError(f"{what}: no step down from {x} reduces the residual", reason=SolverError.NOT_CONVERGED)
+
+
+def _sign(value: Number) -> int | None:
+    if value > 0:
+        return 1
+    if value < 0:
+        return -1
+    return 0 if value == 0 else None  # None: NaN
+
+
+def scan_brackets(f: Callable[[Number], Number], grid: Sequence[Number]) -> list[tuple[Number, Number]]:
+    """Adjacent grid points (a, b) with sign f(a)·sign f(b) ≤ 0 (NaN values bracket nothing).
+
+    An exact zero at a grid point makes two brackets (one on each side); two roots within one
+    grid step, or a double root, are missed.  Callers refine each bracket and drop duplicates.
+
+    >>> scan_brackets(lambda x: x * x - 2, [-2.0, -1.0, 0.0, 1.0, 2.0])
+    [(-2.0, -1.0), (1.0, 2.0)]
+    """
+    signs = [_sign(f(x)) for x in grid]
+    return [(a, b) for a, b, sa, sb in zip(grid, grid[1:], signs, signs[1:])
+            if sa is not None and sb is not None and sa * sb <= 0]
+
+
+def widen_bracket(inside: Callable[[Number], bool], origin: Number, width: Number, *,
+                  maxsteps: int = 200, what: str = "the bracket") -> tuple[Number, Number]:
+    """(inner, outer): outer = origin + width·2^k for the first k ≥ 0 with ``inside``(outer) False,
+    inner the point before (origin when k = 0).  ``width`` may be negative (widen downwards).
+
+    >>> widen_bracket(lambda x: x * x < 10, 0.0, 1.0)
+    (2.0, 4.0)
+    """
+    inner, step = origin, width
+    for _ in range(maxsteps):
+        outer = origin + step
+        if not inside(outer):
+            return inner, outer
+        inner, step = outer, step * 2
+    raise _not_converged(what, maxsteps, f"widening from {origin} by {width}")

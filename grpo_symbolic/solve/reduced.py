@@ -1,0 +1,208 @@
+"""The fixed-point problem of a numeric Problem, reduced to the reward mixture, and its residual.
+
+The stationary form derived in :mod:`grpo_symbolic.theory.objective` gives π(o) from P_G(o|π),
+π_ref(o), β and the multiplier λ.  P_G(o|π) depends on π only through the mixture law m of the
+rewards, so the fixed point is sought in m (one unknown per distinct reward value, whatever K):
+m ↦ π(m) ↦ mixture(π(m)), in logit coordinates s (m = softmax(s, 0)).
+
+Per evaluation: one P_G table sum, then λ from Σ π = 1 by :func:`~grpo_symbolic.numerics.roots.bracketed_newton`
+in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny),
+over classes of outputs with equal reward laws (the stationary form is proportional to π_ref, so
+a class acts as one output).  The same code runs in float64 (:attr:`ReducedMap.fast`, for scans
+and starts, never for results) and in mpmath (:attr:`ReducedMap.exact`): only the
+:class:`_Backend` differs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.symbols import beta as beta_symbol, lam
+from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton
+from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
+from grpo_symbolic.theory.objective import derive_stationarity
+
+
+@lru_cache(maxsize=None)
+def stationary_forms(penalty: str) -> dict[str, Any]:
+    """The derived per-output stationary form and best-response condition, lambdified.
+
+    Besides π(o) as a function of (P_o, ρ_o, λ, β), the form is also given in the shifted
+    coordinates gap = P_o − max_o' P_o' and u = λ − max_o' P_o' + β (``policy_u``), in which the
+    multiplier is solved: for the grpo penalty the denominator β + λ − P_o is then u − gap, with
+    no cancellation however small π_ref of the top output is.
+
+    >>> stationary_forms("grpo")["proportional_to_rho"]
+    True
+    """
+    st = derive_stationarity(penalty)
+    P, rho, pi, q = st.preference[0], st.pi_ref[0], st.pi[0], st.pi_old[0]
+    br = st.best_response[0]
+    br_args = (P, pi, q, rho, lam, beta_symbol)
+    top, gap, u = sp.symbols("top gap u", real=True)
+    shifted = st.policy[0].subs({P: top + gap, lam: top - beta_symbol + u})
+    if top in shifted.free_symbols:
+        raise RuntimeError(f"the stationary form {st.policy[0]} does not reduce to the shifted coordinates")
+    u_args = (gap, rho, u, beta_symbol)
+    return dict(
+        policy_u={"mpmath": sp.lambdify(u_args, shifted, "mpmath"), "numpy": sp.lambdify(u_args, shifted, "numpy")},
+        policy_u_slope={"mpmath": sp.lambdify(u_args, sp.diff(shifted, u), "mpmath"),
+                        "numpy": sp.lambdify(u_args, sp.diff(shifted, u), "numpy")},
+        proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
+        equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
+        # cancel() first: unsimplified, the terms in ρ/π² cancel catastrophically when π is tiny
+        br_dpi=sp.lambdify(br_args, sp.cancel(sp.diff(br, pi)), "mpmath"),
+        br_dq=sp.lambdify(br_args, sp.cancel(sp.diff(br, q)), "mpmath"),
+        br_dP=sp.lambdify(br_args, sp.cancel(sp.diff(br, P)), "mpmath"),
+    )
+
+
+class _Backend:
+    """The arithmetic-specific pieces of the reduced map (mpmath: lists and fsum)."""
+
+    arithmetic: Arithmetic = MPMATH
+    module = "mpmath"
+    close: Any = None  # the root core's default: 2^(−bits/2 − 8)
+
+    def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any) -> None:
+        self.problem, self.dps, self.rho, self.laws, self.beta = problem, dps, rho, laws, beta
+
+    def softmax(self, s: Any) -> Any:
+        top = max([0, *s])
+        w = [mpmath.exp(x - top) for x in s] + [mpmath.exp(-top)]
+        total = mpmath.fsum(w)
+        return tuple(x / total for x in w)
+
+    def preferences(self, m: Any) -> Any:
+        q = expected_advantages_numeric(self.problem, m, self.dps)
+        return tuple(mpmath.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
+
+    def gaps(self, P: Any) -> tuple[Any, Any]:
+        top = max(P)
+        return top, [x - top for x in P]
+
+    def each(self, form: Any, gaps: Any, u: Any) -> Any:
+        return tuple(form(g, r, u, self.beta) for g, r in zip(gaps, self.rho))
+
+    def total(self, form: Any, gaps: Any, u: Any) -> Any:
+        return mpmath.fsum(self.each(form, gaps, u))
+
+    def mixture(self, pi: Any) -> Any:
+        return mixture(self.laws, pi)
+
+    def log_ratios(self, m_new: Any, s: Any) -> Any:
+        return [mpmath.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
+
+
+class _FloatBackend(_Backend):
+    """The same pieces in float64 numpy (vectorised over the classes)."""
+
+    arithmetic = FLOAT64
+    module = "numpy"
+    close = 1e-15
+
+    def softmax(self, s: Any) -> Any:
+        s = np.asarray(s, dtype=float)
+        w = np.exp(np.append(s, 0.0) - max(0.0, s.max()))
+        return w / w.sum()
+
+    def preferences(self, m: Any) -> Any:
+        return self.laws @ expected_advantages_float(self.problem, m, self.dps)
+
+    def gaps(self, P: Any) -> tuple[Any, Any]:
+        return P.max(), P - P.max()
+
+    def each(self, form: Any, gaps: Any, u: Any) -> Any:
+        return form(gaps, self.rho, u, self.beta)
+
+    def total(self, form: Any, gaps: Any, u: Any) -> Any:
+        return self.each(form, gaps, u).sum()
+
+    def mixture(self, pi: Any) -> Any:
+        return pi @ self.laws
+
+    def log_ratios(self, m_new: Any, s: Any) -> Any:
+        return np.log(m_new[:-1] / m_new[-1]) - np.asarray(s, dtype=float)
+
+
+class ReducedMap:
+    """The reduced fixed-point map of one numeric Problem, at the precision in force.
+
+    Outputs with the same reward law have the same P_G; when the stationary form is proportional
+    to π_ref (both penalties), they are merged into one class with their summed π_ref, so the
+    cost per evaluation grows with the number of distinct laws, not with K.
+    """
+
+    def __init__(self, problem: Problem, dps: int) -> None:
+        self.problem, self.dps = problem, dps
+        self.forms = stationary_forms(problem.penalty)
+        self.rho = tuple(to_mpf(r) for r in problem.reference)
+        self.beta = to_mpf(problem.beta)
+        self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
+        self.values = len(problem.reward_values)
+        classes: dict[Any, list[int]] = {}
+        for o, row in enumerate(problem.law_matrix):
+            classes.setdefault(row if self.forms["proportional_to_rho"] else o, []).append(o)
+        self.members = list(classes.values())
+        self.class_of = [0] * problem.size
+        for c, outputs in enumerate(self.members):
+            for o in outputs:
+                self.class_of[o] = c
+        class_laws = tuple(self.laws[outputs[0]] for outputs in self.members)
+        class_rho = tuple(mpmath.fsum(self.rho[o] for o in outputs) for outputs in self.members)
+        self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta)
+        self.fast = _FloatBackend(problem, dps, np.array([float(r) for r in class_rho]),
+                                  np.array([[float(x) for x in row] for row in class_laws]), float(self.beta))
+
+    def policy(self, P: Any, backend: _Backend | None = None) -> tuple[Any, Any, Any]:
+        """π per class from the stationary form, with λ fixed by Σ π = 1; returns (π, λ, u)."""
+        backend = backend or self.exact
+        top, gaps = backend.gaps(P)
+        u = self.shift(gaps, backend)
+        return backend.each(self.forms["policy_u"][backend.module], gaps, u), top - backend.beta + u, u
+
+    def shift(self, gaps: Any, backend: _Backend) -> Any:
+        """The u solving Σ_classes π(gap, ρ, u) = 1 (Σ π decreases in u); mpmath starts from float64."""
+        form, slope = self.forms["policy_u"][backend.module], self.forms["policy_u_slope"][backend.module]
+        lo, hi = self._shift_bracket(gaps, backend)
+        if backend is self.exact:
+            start = self.shift(np.array([float(g) for g in gaps]), self.fast)
+        else:
+            start = (lo + hi) / 2
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return bracketed_newton(lambda u: backend.total(form, gaps, u) - 1, lo, hi,
+                                    slope=lambda u: backend.total(slope, gaps, u), start=start,
+                                    increasing=False, close=backend.close, arithmetic=backend.arithmetic,
+                                    what="the multiplier lambda")
+
+    def _shift_bracket(self, gaps: Any, backend: _Backend) -> tuple[Any, Any]:
+        """An interval of u in which Σ π − 1 changes sign."""
+        b = backend.beta
+        if self.problem.penalty == "direct":
+            return b + min(gaps), b
+        return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
+
+    def residual(self, s: Any, backend: _Backend | None = None) -> Any:
+        """log(m'_j / m'_V) − s_j: zero exactly at a fixed point m = softmax(s, 0).
+
+        ``backend``: :attr:`exact` (default) or :attr:`fast` (float64, for scans and starts only).
+        """
+        backend = backend or self.exact
+        pi, _, _ = self.policy(backend.preferences(backend.softmax(s)), backend)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return backend.log_ratios(backend.mixture(pi), s)
+
+    def softmax(self, s: Any) -> Any:
+        """The mixture m = softmax(s, 0) in mpmath."""
+        return self.exact.softmax(s)
+
+    def preferences(self, m: Any) -> Any:
+        """P_G per class of outputs at the reward mixture m, in mpmath."""
+        return self.exact.preferences(m)

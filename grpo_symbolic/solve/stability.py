@@ -1,0 +1,77 @@
+"""Stability of a stationary policy: the linearised best-response map and the second-order test.
+
+The best response is π_old ↦ argmax_π J(π; π_old).  Its Jacobian on the simplex at π* is built at
+the working precision; its spectral radius is computed in **float64** (numpy eigenvalues), enough to
+tell attracting (< 1) from repelling; the second-order test is exact in the curvatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.preference.engine import expected_advantages_numeric, mixture
+from grpo_symbolic.solve.reduced import ReducedMap
+
+
+def stability(reduced: ReducedMap, pi: Sequence[Any], P: Sequence[Any], multiplier: Any) -> tuple[float, bool]:
+    """(spectral radius in float64 of d(best response)/d(π_old) on the simplex, is π a local maximiser)."""
+    K, b, forms = len(pi), reduced.beta, reduced.forms
+    args = [(Po, x, x, r, multiplier, b) for Po, x, r in zip(P, pi, reduced.rho)]
+    a = [forms["br_dpi"](*t) for t in args]
+    dq = [forms["br_dq"](*t) for t in args]
+    dP = [forms["br_dP"](*t) for t in args]
+    JP = _preference_jacobian(reduced, pi)
+    # Linearised best response: a_o dπ_o − dλ = −(dq_o dq_o + dP_o Σ_j JP[o][j] dq_j), Σ dπ = 0.
+    rhs = [[-(dP[o] * JP[o][j] + (dq[o] if o == j else 0)) for j in range(K)] for o in range(K)]
+    inv_a = [1 / x for x in a]
+    norm = mpmath.fsum(inv_a)
+    D = mpmath.matrix(K, K)
+    for j in range(K):
+        dlam = -mpmath.fsum(rhs[o][j] * inv_a[o] for o in range(K)) / norm
+        for o in range(K):
+            D[o, j] = (rhs[o][j] + dlam) * inv_a[o]
+    reduced_jacobian = np.array([[float(D[o, j] - D[o, K - 1]) for j in range(K - 1)] for o in range(K - 1)])
+    radius = float(max(abs(np.linalg.eigvals(reduced_jacobian)))) if K > 1 else 0.0
+    return radius, negative_definite_on_simplex(a)
+
+
+def _preference_jacobian(reduced: ReducedMap, pi: Sequence[Any]) -> list[list[Any]]:
+    """dP_o/dπ_j through the mixture, by central differences at doubled precision."""
+    V, laws, problem, dps = reduced.values, reduced.laws, reduced.problem, reduced.dps
+    with working_precision(mpmath.mp.dps, guard=mpmath.mp.dps):
+        m = mixture(laws, pi)
+        h = mpmath.mpf(10) ** (-dps - 10)
+        dQ = []
+        for u in range(V):
+            up = [x + (h if j == u else 0) for j, x in enumerate(m)]
+            down = [x - (h if j == u else 0) for j, x in enumerate(m)]
+            qu = expected_advantages_numeric(problem, up, dps)
+            qd = expected_advantages_numeric(problem, down, dps)
+            dQ.append([(x - y) / (2 * h) for x, y in zip(qu, qd)])
+    K = len(pi)
+    return [[mpmath.fsum(laws[o][v] * dQ[u][v] * laws[j][u] for v in range(V) for u in range(V))
+             for j in range(K)] for o in range(K)]
+
+
+def negative_definite_on_simplex(curvatures: Sequence[Any]) -> bool:
+    """Is Σ_o a_o v_o² < 0 for every v ≠ 0 with Σ_o v_o = 0?  (J's Hessian is diagonal in π.)
+
+    Exact test, free of rounding: yes iff every a_o < 0, or exactly one a_j > 0 and
+    Σ_o 1/a_o > 0 (with v_j = 1 the best the others can do is −1/Σ_{o≠j} 1/|a_o|).
+
+    >>> negative_definite_on_simplex([-1, -2]), negative_definite_on_simplex([3, -1, -1])
+    (True, False)
+    >>> negative_definite_on_simplex([1, -4, -4])
+    True
+    """
+    positive = [x for x in curvatures if x >= 0]
+    if not positive:
+        return True
+    if len(positive) > 1 or positive[0] == 0:
+        return False
+    return bool(mpmath.fsum(1 / mpmath.mpf(x) for x in curvatures) > 0)

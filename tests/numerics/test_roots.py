@@ -1,0 +1,72 @@
+"""The root-finding core: both arithmetics, caps, brackets."""
+
+import math
+
+import mpmath
+import pytest
+
+from grpo_symbolic.model.errors import SolverError
+from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, bracketed_newton, middle, newton, scan_brackets,
+                                          widen_bracket)
+
+
+@pytest.mark.parametrize("with_slope", [True, False])
+def test_bracketed_newton_reaches_the_working_precision(with_slope):
+    with working_precision(60, guard=0):
+        slope = (lambda x: mpmath.exp(x)) if with_slope else None
+        root = bracketed_newton(lambda x: mpmath.exp(x) - 3, 0, 5, slope=slope)
+        assert abs(root - mpmath.log(3)) < mpmath.mpf(10) ** -58
+
+
+def test_bracketed_newton_float_and_mpf_agree():
+    f = lambda x: x**3 - 2 * x - 5  # noqa: E731
+    as_float = bracketed_newton(f, 2.0, 3.0, arithmetic=FLOAT64)
+    with working_precision(30, guard=0):
+        as_mpf = bracketed_newton(f, 2, 3, arithmetic=MPMATH)
+    assert math.isclose(as_float, float(as_mpf), rel_tol=1e-14)
+
+
+def test_bracketed_newton_positive_bracket_spanning_decades():
+    root = bracketed_newton(lambda u: 1e-30 / u - 1e-10, 1e-40, 1.0, increasing=False, arithmetic=FLOAT64)
+    assert math.isclose(root, 1e-20, rel_tol=1e-12)
+
+
+def test_bracketed_newton_without_sign_change_says_so():
+    with pytest.raises(SolverError) as info:
+        bracketed_newton(lambda x: x * x + 1, -1.0, 1.0, arithmetic=FLOAT64, what="test root")
+    assert info.value.reason == SolverError.NO_INTERIOR_POINT and "test root" in str(info.value)
+
+
+def test_bracketed_newton_cap_raises_not_converged():
+    with pytest.raises(SolverError) as info:
+        with working_precision(50, guard=0):
+            bracketed_newton(lambda x: mpmath.exp(x) - 2, 0, 1, maxsteps=2, what="the third")
+    assert info.value.reason == SolverError.NOT_CONVERGED and "the third" in str(info.value)
+
+
+def test_newton_system_and_failure():
+    with working_precision(40, guard=0):
+        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpmath.mpf("0.5")])
+        assert abs(x - 1) < mpmath.mpf(10) ** -35 and abs(y - 1) < mpmath.mpf(10) ** -35
+    with pytest.raises(SolverError) as info:
+        newton(lambda v: [v[0] ** 2 + 1], [0.5], arithmetic=FLOAT64, what="no real root")
+    assert info.value.reason == SolverError.NOT_CONVERGED and "no real root" in str(info.value)
+
+
+def test_scan_brackets_zero_on_grid_and_nan():
+    assert scan_brackets(lambda x: x, [-1.0, 0.0, 1.0]) == [(-1.0, 0.0), (0.0, 1.0)]
+    assert scan_brackets(lambda x: math.nan if x == 0 else x, [-1.0, 0.0, 1.0]) == []
+
+
+def test_widen_bracket_is_capped():
+    assert widen_bracket(lambda x: x > -5, 0.0, -1.0) == (-4.0, -8.0)
+    with pytest.raises(SolverError) as info:
+        widen_bracket(lambda x: True, 0.0, 1.0, maxsteps=10, what="endless")
+    assert info.value.reason == SolverError.NOT_CONVERGED and "endless" in str(info.value)
+
+
+def test_middle_is_geometric_on_positive_brackets():
+    assert middle(1e-300, 1e300, FLOAT64) == pytest.approx(1.0)
+    with working_precision(20, guard=0):
+        assert middle(mpmath.mpf(-2), mpmath.mpf(4)) == 1
