@@ -102,8 +102,11 @@ def _stability_under_best_response(dps):
                              f"h(1 - x*) = {bistability.h_at_mirror()}; its beta-part is least at beta = {beta_0}: "
                              f"both zeros repel for some beta iff rho < rho_min = {rho_min} = {sp.N(rho_min, 12)} (so rho = 0.01 qualifies)"))
     window = bistability.oscillation_window("0.01", dps)
-    outcomes.append(symbolic(window is not None and window[0] < 1 < window[1],
-                             f"rho = 0.01: both zeros repel for {mpmath.nstr(window[0], 10)} < beta < {mpmath.nstr(window[1], 10)}, which contains beta = 1"))
+    if window is None:
+        outcomes.append(symbolic(False, "rho = 0.01: no beta at which both zeros repel"))
+    else:
+        outcomes.append(symbolic(window[0] < 1 < window[1],
+                                 f"rho = 0.01: both zeros repel for {mpmath.nstr(window[0], 10)} < beta < {mpmath.nstr(window[1], 10)}, which contains beta = 1"))
     for ref, weight in CLASSIFIED:
         zeros = bistability.classify_zeros(ref, weight, dps)
         predicted = [_at(bistability.h_at_mirror(), dps, rho=ref, beta=weight) > 0, False]

@@ -257,10 +257,12 @@ def check_slip_2(dps):
         st = derive_stationarity("grpo", prob.size)
         P = preference_exact(prob, st.pi)
         derived = general.stationarity_with_preference(P, prob.size)
-        corrected = [(1 - P[o] / beta) * st.pi[o] - st.pi_ref[o] for o in range(prob.size)]
-        outcomes.append(symbolic(is_zero(expectation(st.pi, P)) and all(is_zero(a - b) for a, b in zip(derived, corrected)),
+        corrected_form = [(1 - P[o] / beta) * st.pi[o] - st.pi_ref[o] for o in range(prob.size)]
+        outcomes.append(symbolic(is_zero(expectation(st.pi, P)) and all(is_zero(a - b) for a, b in zip(derived, corrected_form)),
                                  f"E_pi P_G == 0, so (11) == (1 - P_G/beta) pi = pi_ref, G={prob.group_size}"))
-    multipliers, policies, corrected = [], [], []
+    multipliers: list = []
+    policies: list = []
+    corrected: list = []
     for name in STATIONARY_EXAMPLES:
         problem, point, P = fixtures.solved_example(name, dps)
         b = _number(problem.beta)
