@@ -6,6 +6,8 @@ engine), decides it symbolically, and confirms it numerically at the run's preci
 points included, with a case where the statement must fail.
 """
 
+from dataclasses import dataclass
+
 import mpmath
 import sympy as sp
 
@@ -20,7 +22,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
 R = sp.Rational
 TINY = R(1, 10**12)
@@ -28,12 +30,6 @@ TINY = R(1, 10**12)
 
 def _number(expr):
     return evaluate(expr, {})
-
-
-def _digits_apart(a, b, dps, what):
-    """Outcome stating that a and b are NOT equal (agree to fewer than 3 digits)."""
-    outcome = agreement(a, b, dps, what=what)
-    return symbolic(outcome.digits < 3, f"{outcome.details} differ ({outcome.digits:.1f} digits)")
 
 
 # --- x-vertex-kkt ------------------------------------------------------------------------------
@@ -66,53 +62,86 @@ def _edge_slope(kkt, problem, vertex, towards, values):
     return slope
 
 
+@dataclass(frozen=True)
+class _Vertex:
+    """One vertex case: its name, problem, vertex, reference points, KKT data, other outputs and binding one."""
+
+    name: str
+    problem: Problem
+    vertex: int
+    points: tuple
+    kkt: dict
+    others: list
+    best: int
+
+
 def _vertex_case(name, problem, vertex, points, dps):
     kkt = general.vertex_kkt(problem, vertex)
-    P, edge, slack = kkt["preference"], kkt["beta_edge"], kkt["slack"]
     others = [o for o in range(problem.size) if o != vertex]
-    unseen = sp.Add(*[problem.reference[o] for o in others])  # 1 - pi_ref(a) > 0
-    best = max(others, key=lambda o: _number(P[o]))
-    outcomes = [
-        symbolic(P[vertex] == 0 and kkt["expected_preference"] == 0 and
+    best = max(others, key=lambda o: _number(kkt["preference"][o]))
+    case = _Vertex(name, problem, vertex, points, kkt, others, best)
+    outcomes = _vertex_exact(case)
+    if _number(kkt["preference"][best]) >= 0:  # the vertex is not the best output: the range is empty
+        return outcomes + [_empty_range(case)]
+    return outcomes + _edge_range(case, dps)
+
+
+def _vertex_exact(case):
+    """P_G at the vertex is 0, the binding slack, and beta_edge = -max_o P_G(o|delta)/(1 - pi_ref(vertex)), exactly."""
+    kkt, name, others = case.kkt, case.name, case.others
+    P, edge, slack = kkt["preference"], kkt["beta_edge"], kkt["slack"]
+    unseen = sp.Add(*[case.problem.reference[o] for o in others])  # 1 - pi_ref(a) > 0
+    return [
+        symbolic(P[case.vertex] == 0 and kkt["expected_preference"] == 0 and
                  all(not (kkt["slacks"][o] - slack).free_symbols and _number(kkt["slacks"][o] - slack) >= 0
                      for o in others),
-                 f"{name}: engine P_G(.|delta) = {P}, lambda = {kkt['multiplier']}, binding slack: output {best + 1}'s"),
-        symbolic(is_zero(slack + unseen * (beta - edge)) and is_zero(edge + P[best] / unseen),
+                 f"{name}: engine P_G(.|delta) = {P}, lambda = {kkt['multiplier']}, binding slack: output {case.best + 1}'s"),
+        symbolic(is_zero(slack + unseen * (beta - edge)) and is_zero(edge + P[case.best] / unseen),
                  f"{name}: binding slack == -(1 - pi_ref(vertex)) (beta - beta_edge), beta_edge = -max_o P_G(o|delta)"
-                 f"/(1 - pi_ref(vertex)) = {-P[best]}/({unseen}): KKT iff beta <= beta_edge"),
+                 f"/(1 - pi_ref(vertex)) = {-P[case.best]}/({unseen}): KKT iff beta <= beta_edge"),
     ]
-    if _number(P[best]) >= 0:  # the vertex is not the best output: the range is empty
-        tiny = _number(TINY)
-        fails = [evaluate(slack, {**_reference_values(problem, point), beta: tiny}) < 0
-                 and _edge_slope(kkt, problem, vertex, best, _reference_values(problem, point))(tiny) > 0
-                 for point in points]
-        outcomes.append(symbolic(all(fails), f"{name}: max P_G(o|delta) = {P[best]} >= 0, so beta_edge < 0: KKT fails for "
-                                             f"every beta > 0 (gamma < 0, d J/dt toward output {best + 1} > 0 at beta = "
-                                             f"1e-12, {len(points)} reference points)"))
-        return outcomes
+
+
+def _empty_range(case):
+    """beta_edge < 0: at beta = 1e-12 the slack is negative and J increases towards the binding output."""
+    tiny = _number(TINY)
+    kkt, best = case.kkt, case.best
+    fails = [evaluate(kkt["slack"], {**_reference_values(case.problem, point), beta: tiny}) < 0
+             and _edge_slope(kkt, case.problem, case.vertex, best, _reference_values(case.problem, point))(tiny) > 0
+             for point in case.points]
+    return symbolic(all(fails), f"{case.name}: max P_G(o|delta) = {kkt['preference'][best]} >= 0, so beta_edge < 0: KKT fails for "
+                                f"every beta > 0 (gamma < 0, d J/dt toward output {best + 1} > 0 at beta = "
+                                f"1e-12, {len(case.points)} reference points)")
+
+
+def _edge_range(case, dps):
+    """beta_edge against the root of the numerical slope along the binding edge, and the KKT verdict either side of it."""
     derived_edges, numeric_edges, verdicts = [], [], []
     step = mpmath.mpf(10) ** (-(dps // 5))
-    for point in points:
-        values = _reference_values(problem, point)
-        derived = evaluate(edge, values)
-        slopes = {o: _edge_slope(kkt, problem, vertex, o, values) for o in others}
+    for point in case.points:
+        values = _reference_values(case.problem, point)
+        derived = evaluate(case.kkt["beta_edge"], values)
+        slopes = {o: _edge_slope(case.kkt, case.problem, case.vertex, o, values) for o in case.others}
         derived_edges.append(derived)
-        numeric_edges.append(mpmath.findroot(slopes[best], (derived / 2, 2 * derived), solver="secant"))
-        inside, outside = derived * (1 - step), derived * (1 + step)
-        slacks_in = [evaluate(kkt["slacks"][o], {**values, beta: inside}) for o in others]
-        verdicts.append(all(g > 0 for g in slacks_in) and all(slopes[o](inside) < 0 for o in others)
-                        and evaluate(slack, {**values, beta: outside}) < 0 and slopes[best](outside) > 0)
+        numeric_edges.append(mpmath.findroot(slopes[case.best], (derived / 2, 2 * derived), solver="secant"))
+        verdicts.append(_strict_maximum_up_to(case, values, slopes, derived * (1 - step), derived * (1 + step)))
     shown = ", ".join(mpmath.nstr(e, 8) for e in derived_edges)
-    outcomes.append(agreement(derived_edges, numeric_edges, dps,
-                              what=f"{name}: beta_edge derived vs root of the numerical d J/dt along the binding edge"))
-    outcomes.append(symbolic(all(verdicts), f"{name}: at beta = beta_edge (1 -+ 1e-{dps // 5}), beta_edge = {shown}: "
-                                            "inside every gamma_o > 0 and J decreases along every edge (strict local "
-                                            "maximum); outside gamma < 0 and J increases along the binding edge"))
-    return outcomes
+    return [agreement(derived_edges, numeric_edges, dps,
+                      what=f"{case.name}: beta_edge derived vs root of the numerical d J/dt along the binding edge"),
+            symbolic(all(verdicts), f"{case.name}: at beta = beta_edge (1 -+ 1e-{dps // 5}), beta_edge = {shown}: "
+                                    "inside every gamma_o > 0 and J decreases along every edge (strict local "
+                                    "maximum); outside gamma < 0 and J increases along the binding edge")]
+
+
+def _strict_maximum_up_to(case, values, slopes, inside, outside):
+    """At beta = inside every slack is > 0 and J decreases along every edge; at outside the binding ones turn."""
+    slacks_in = [evaluate(case.kkt["slacks"][o], {**values, beta: inside}) for o in case.others]
+    return (all(g > 0 for g in slacks_in) and all(slopes[o](inside) < 0 for o in case.others)
+            and evaluate(case.kkt["slack"], {**values, beta: outside}) < 0 and slopes[case.best](outside) > 0)
 
 
 @check("x-vertex-kkt")
-def _(dps):
+def check_x_vertex_kkt(dps):
     outcomes = []
     for name, problem, vertex, points in VERTEX_CASES:
         outcomes.extend(_vertex_case(name, problem, vertex, points, dps))
@@ -209,19 +238,19 @@ def _numeric_equivalence(rewards, reference, weight, normalisation, contrast, dp
     setting = f"beta={weight}, {normalisation}, pi_ref={reference}"
     outcomes = [agreement(point.policy, nlhf, dps, what=f"direct G=2 pi* vs NLHF at tau = beta/(2c), {setting}")]
     if contrast is not None:
-        outcomes.append(_digits_apart(_nlhf_map(problem, general.strict_preferences(problem), point.policy, right),
-                                      point.policy, dps, f"strict-P NLHF map at pi* vs pi*, {setting}"))
+        outcomes.append(disagreement(_nlhf_map(problem, general.strict_preferences(problem), point.policy, right),
+                                      point.policy, dps, what=f"strict-P NLHF map at pi* vs pi*, {setting}"))
     if contrast == "solve":
         off, _ = baselines.nlhf_equilibrium_numeric(split, problem.reference, wrong)
-        outcomes.append(_digits_apart(off, point.policy, dps, f"NLHF at tau = {WRONG_TAU[normalisation]} vs pi*, {setting}"))
+        outcomes.append(disagreement(off, point.policy, dps, what=f"NLHF at tau = {WRONG_TAU[normalisation]} vs pi*, {setting}"))
     elif contrast == "map":
-        outcomes.append(_digits_apart(_nlhf_map(problem, split, point.policy, wrong), point.policy, dps,
-                                      f"NLHF map at tau = {WRONG_TAU[normalisation]} at pi* vs pi*, {setting}"))
+        outcomes.append(disagreement(_nlhf_map(problem, split, point.policy, wrong), point.policy, dps,
+                                     what=f"NLHF map at tau = {WRONG_TAU[normalisation]} at pi* vs pi*, {setting}"))
     return outcomes
 
 
 @check("x-g2-direct-nlhf")
-def _(dps):
+def check_x_g2_direct_nlhf(dps):
     outcomes = []
     outcomes.extend(_symbolic_equivalence(GENERIC_LAWS, "population", "generic laws on {0, 1, 2}"))
     for normalisation in ("population", "sample"):
@@ -231,6 +260,6 @@ def _(dps):
     cycle = (split[0][1], split[1][2], split[2][0])
     outcomes.append(symbolic(all(v > R(1, 2) for v in cycle),
                              f"the triple is intransitive: P(1>2), P(2>3), P(3>1) = {cycle} (ties split), all > 1/2"))
-    for case in NLHF_CASES:
-        outcomes.extend(_numeric_equivalence(*case, dps))
+    for laws, reference, weight, normalisation, contrast in NLHF_CASES:
+        outcomes.extend(_numeric_equivalence(laws, reference, weight, normalisation, contrast, dps))
     return combine(outcomes)

@@ -25,7 +25,7 @@ from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, delta, gamma, p, p_old, rho
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
 R = sp.Rational
 TINY, NEAR_ONE = R(1, 10**6), R(999999, 10**6)
@@ -64,12 +64,6 @@ def _lhs_minus_rhs(equation):
     return equation.lhs - equation.rhs
 
 
-def _differs(derived, paper, dps, what):
-    """Outcome stating that two values are NOT equal (they agree to fewer than 3 digits)."""
-    outcome = agreement(derived, paper, dps, what=what)
-    return symbolic(outcome.digits < 3, f"{outcome.details} differ ({outcome.digits:.1f} digits)")
-
-
 def _grid(expr, symbols, grid):
     """``expr`` on every point of the product ``grid`` (one tuple per symbol), 30 guard digits."""
     function = sp.lambdify(symbols, expr, "mpmath")
@@ -96,7 +90,7 @@ def _solver_large(point):
 
 
 @check("eq16")
-def _(dps):
+def check_eq16(dps):
     derived, paper = binary.reward_term_g2(), paper_forms.REWARD_TERM_EQ16
     points = [{p: a, p_old: b, gamma: g} for (a, b), g in itertools.product(TERM_POINTS, (1, R(1, 20)))]
     numeric = []  # the engine's numeric P_2 on numeric problems, a route without symbols
@@ -110,7 +104,7 @@ def _(dps):
 
 
 @check("eq17")
-def _(dps):
+def check_eq17(dps):
     derived, printed = binary.stationarity_g2(), _lhs_minus_rhs(paper_forms.STATIONARITY_EQ17)
     points = [{p: x, **_g2(pt)} for x, pt in zip((R(1, 3), R(9, 10), TINY, NEAR_ONE, R(1, 2), R(2, 3), R(1, 7)), G2_POINTS)]
     # dJ/dp by mpmath differentiation of J(., p_o) at p = p_o: the derivative step without SymPy
@@ -143,12 +137,12 @@ def eq14_comparison(dps, normalisation="population"):
 
 
 @check("eq14-binary-g2")
-def _(dps):
+def check_eq14_binary_g2(dps):
     return eq14_comparison(dps)
 
 
 @check("eq14-tie")
-def _(dps):
+def check_eq14_tie(dps):
     derived = admissible_root(2, "tie")
     term = binary.reward_term(2, "tie")
     points = (TINY, NEAR_ONE)
@@ -160,7 +154,7 @@ def _(dps):
 
 
 @check("eq14-ratio-only")
-def _(dps):
+def check_eq14_ratio_only(dps):
     derived = binary.tidy(binary.policy_g2().subs(beta, ratio * gamma))
     quadratic = binary.tidy(binary.quadratic_g2().subs(beta, ratio * gamma))
     printed = binary.tidy(paper_forms.POLICY_EQ14.subs(beta, ratio * gamma))
@@ -173,7 +167,7 @@ def _(dps):
 
 
 @check("eq14-monotone")
-def _(dps):
+def check_eq14_monotone(dps):
     derived = binary.policy_g2()
     signs = {v: slope_sign(2, v) for v in (beta, gamma, rho)}
     outcomes = [symbolic(signs == {beta: -1, gamma: 1, rho: 1},
@@ -190,7 +184,7 @@ def _(dps):
 
 
 @check("eq14-limits")
-def _(dps):
+def check_eq14_limits(dps):
     vanishing = _vanishing(dps)
     derived, printed = binary.policy_g2(), paper_forms.POLICY_EQ14
     limits = [sp.limit(e, beta, 0, "+") for e in (derived, printed)] + [sp.limit(e, beta, sp.oo) for e in (derived, printed)]
@@ -202,7 +196,7 @@ def _(dps):
 
 
 @check("eq14-sqrt")
-def _(dps):
+def check_eq14_sqrt(dps):
     derived = binary.policy_g2().subs(beta, gamma)
     printed = paper_forms.POLICY_EQ14.subs(beta, gamma)
     points = [(TINY, 1, 1), (R(3, 10), R(1, 20), R(1, 20)), (NEAR_ONE, R(1, 2), R(1, 2))]
@@ -221,7 +215,7 @@ def _branches(expr):
 
 
 @check("eq14-jump")
-def _(dps):
+def check_eq14_jump(dps):
     vanishing = _vanishing(dps)
     limit = floor_g2()
     (below, above), s = _branches(limit)
@@ -241,7 +235,7 @@ def _(dps):
 
 
 @check("eq14-bound")
-def _(dps):
+def check_eq14_bound(dps):
     quadratic, derived = binary.quadratic_g2(), binary.policy_g2()
     gap = binary.sign_condition(2)
     at_floor = sp.factor(quadratic.subs(p, paper_forms.FLOOR_G2))
@@ -255,7 +249,7 @@ def _(dps):
 
 
 @check("eq14-rank-only")
-def _(dps):
+def check_eq14_rank_only(dps):
     problem = binary.binary_problem(2, "ranked")
     term, derived = binary.reward_term(2, "ranked"), admissible_root(2, "ranked")
     cases = [((R(3, 10), R(1, 2)), (1, 0)), ((R(3, 10), R(1, 2)), (5, -3)), ((R(3, 10), R(1, 2)), (R(7, 2), R(1, 2))),
@@ -272,7 +266,7 @@ def _(dps):
 
 
 @check("eq18")
-def _(dps):
+def check_eq18(dps):
     derived, reversed_, paper = binary.reward_term_large_g(), binary.reward_term_large_g("reversed"), paper_forms.REWARD_TERM_EQ18
     points = [{p: a, p_old: b} for a, b in TERM_POINTS]
     numeric = []  # the engine's numeric large-group P on r = (5, -3)
@@ -290,7 +284,7 @@ def _monic(polynomial):
 
 
 @check("eq19")
-def _(dps):
+def check_eq19(dps):
     cleared = binary.cleared_stationarity(sp.oo, "ranked")
     printed = _lhs_minus_rhs(paper_forms.STATIONARITY_EQ19)
     quadratic = binary.quadratic_large_g()
@@ -304,7 +298,7 @@ def _(dps):
 
 
 @check("eq15-binary-large-g")
-def _(dps):
+def check_eq15_binary_large_g(dps):
     quadratic, derived, paper = binary.quadratic_large_g(), policy_large_g(), paper_forms.POLICY_EQ15
     gap = binary.sign_condition(sp.oo, "ranked")
     at_rho = on_unit_interval(quadratic.subs(p, rho), rho)
@@ -318,7 +312,7 @@ def _(dps):
 
 
 @check("eq15-tie")
-def _(dps):
+def check_eq15_tie(dps):
     term, derived = binary.reward_term(sp.oo, "equal"), admissible_root(sp.oo, "equal")
     points = (TINY, R(3, 10), NEAR_ONE)
     solved = [solver_policy(sp.oo, r, R(1, 2), (1, 1), dps) for r in points]
@@ -327,7 +321,7 @@ def _(dps):
 
 
 @check("eq15-bound")
-def _(dps):
+def check_eq15_bound(dps):
     vanishing = _vanishing(dps)
     derived, limit = policy_large_g(), floor_large_g()
     gap = binary.sign_condition(sp.oo, "ranked")
@@ -356,7 +350,7 @@ def _positive_for_positive_beta(expr):
 
 
 @check("eq15-vs-g2")
-def _(dps):
+def check_eq15_vs_g2(dps):
     derived = floor_large_g() - floor_g2().subs(gamma, 1)
     s = sp.Dummy("s", positive=True)
     small, large = (sp.factor(sp.simplify(derived.subs(beta, b))) for b in (s / (1 + s), 1 + s))
@@ -369,7 +363,7 @@ def _(dps):
 
 
 @check("trl-default-floors")
-def _(dps):
+def check_trl_default_floors(dps):
     vanishing = _vanishing(dps)
     b = paper_forms.TRL_BETA
     floors = (floor_g2().subs({beta: b, gamma: 1}), floor_large_g().subs(beta, b))
@@ -384,7 +378,7 @@ def _(dps):
 
 
 @check("slip-5")
-def _(dps):
+def check_slip_5(dps):
     general = sp.Poly(binary.cleared_stationarity(2, "noisy"), p)
     tie = sp.Poly(binary.cleared_stationarity(2, "tie"), p)
     printed_at_zero = paper_forms.QUADRATIC_EQ17.subs(gamma, 0)
@@ -404,7 +398,7 @@ def _without_square_roots(expr):
 
 
 @check("slip-6")
-def _(dps):
+def check_slip_6(dps):
     point = (R(3, 10), 2)
     values, solved = _large(point), _solver_large(point)
     # variant A: the std without its square root (the variance) in the model
@@ -416,17 +410,17 @@ def _(dps):
         agreement(evaluate(paper_forms.POLICY_EQ15, values), solved, dps, what="with the square root: (15) vs solver"),
         symbolic(sp.Poly(binary.cleared_stationarity(sp.oo, "ranked", "variance"), p).degree() == 1,
                  f"variance-normalised: the condition is linear, root {variance_root}, not (15)"),
-        _differs(evaluate(variance_root.subs(delta, 1), values), solved, dps, "variance-normalised root vs solver"),
+        disagreement(evaluate(variance_root.subs(delta, 1), values), solved, dps, what="variance-normalised root vs solver"),
         symbolic(is_zero(_monic(variant_b) - binary.quadratic_g2().subs(gamma, 1)),
                  "(19) without the root is the G = 2 quadratic (gamma = 1): it gives (14), not (15)"),
-        _differs(evaluate(root_b, values), solved, dps, "root of (19) without the square root vs solver"),
-        _differs(evaluate(_without_square_roots(paper_forms.REWARD_TERM_EQ18), {p: R(9, 10), p_old: R(3, 10)}),
+        disagreement(evaluate(root_b, values), solved, dps, what="root of (19) without the square root vs solver"),
+        disagreement(evaluate(_without_square_roots(paper_forms.REWARD_TERM_EQ18), {p: R(9, 10), p_old: R(3, 10)}),
                  evaluate(binary.reward_term_large_g(), {p: R(9, 10), p_old: R(3, 10)}), dps,
-                 "(18) without the root vs derived reward term"))
+                 what="(18) without the root vs derived reward term"))
 
 
 @check("slip-7")
-def _(dps):
+def check_slip_7(dps):
     engine, total = binary.variance_large_g_noisy(), binary.total_variance_noisy()
     printed = paper_forms.SIGMA_SQUARED_APP_B1.subs(delta, q_a - q_b)
     excess = on_unit_interval(sp.expand(engine - printed), q_a, q_b, p_old)
@@ -441,5 +435,5 @@ def _(dps):
         symbolic(is_zero(engine - total), f"engine sigma^2 = Delta^2 p(1-p) + p v_a + (1-p) v_b: {sp.factor(engine)}"),
         symbolic(excess.is_positive, "it exceeds the printed Delta^2 p_o (1 - p_o) whenever q_a, q_b lie in (0, 1)"),
         symbolic(is_zero((engine - printed).subs({q_a: 1, q_b: 0})), "they agree for deterministic rewards (q_a = 1, q_b = 0)"),
-        _differs(evaluate(paper_forms.POLICY_EQ15, _large(point)), solved, dps, "(15) vs solver, Bernoulli(0.9), Bernoulli(0.2)"),
+        disagreement(evaluate(paper_forms.POLICY_EQ15, _large(point)), solved, dps, what="(15) vs solver, Bernoulli(0.9), Bernoulli(0.2)"),
         agreement(root, solved, dps, what="root of the derived noisy stationarity vs solver"))

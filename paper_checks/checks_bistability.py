@@ -47,10 +47,14 @@ def _logs_cancel(expr):
 
 
 @check("x-direct-kl-bistability")
-def _(dps):
+def check_x_direct_kl_bistability(dps):
+    return combine(_minimum_of_h(dps) + _threshold(dps) + _stability_under_best_response(dps)
+                   + _zeros_against_the_solver(dps) + _finite_group_sizes(dps))
+
+
+def _minimum_of_h(dps):
+    """h at its turning point x*: the printed form, monotone in beta (one threshold per rho), and h at the printed x*."""
     minimum, slope = direct_kl.h_minimum(), bistability.minimum_slope_in_beta()
-    u = direct_kl.odds_root
-    t = direct_kl.logit_old
     outcomes = [
         symbolic(_logs_cancel(minimum - paper.H_AT_X_STAR), f"h at the derived x* (u* = {direct_kl.h_turning_point()[0]}) is {minimum}, "
                  "equal to 2 sqrt(1+beta^2)/beta - 2 arsinh(beta) + logit rho"),
@@ -64,11 +68,15 @@ def _(dps):
         at = dict(rho=point[0], beta=point[1])
         value = _at(direct_kl.h().subs(x, paper.DIRECT_KL_X_STAR), dps, **at)
         outcomes.append(agreement(value, _at(paper.H_AT_X_STAR, dps, **at), dps, what=f"h(x) at the printed x* vs h(x*) form, rho={point[0]}, beta={point[1]}"))
-    # The threshold: h(x*) = 0 against the double root h = h' = 0 solved jointly.
+    return outcomes
+
+
+def _threshold(dps):
+    """The threshold: h(x*) = 0 against the double root h = h' = 0 solved jointly, and zeros counted either side."""
     thresholds = {ref: bistability.critical_beta(ref, dps) for ref in THRESHOLD_REFERENCES}
     x_star = sp.lambdify((beta,), paper.DIRECT_KL_X_STAR, "mpmath")
     half = thresholds["0.5"]
-    outcomes.append(symbolic(mpmath.nstr(half, 4) == "1.509", f"beta_c(1/2) = {mpmath.nstr(half, 20)}, printed (notes.md) 1.509: agrees to the 4 digits printed"))
+    outcomes = [symbolic(mpmath.nstr(half, 4) == "1.509", f"beta_c(1/2) = {mpmath.nstr(half, 20)}, printed (notes.md) 1.509: agrees to the 4 digits printed")]
     for ref, value in thresholds.items():
         x_double, beta_double = bistability.double_root(ref, dps=dps)
         outcomes.append(agreement([value, x_star(value)], [beta_double, x_double], dps,
@@ -76,10 +84,15 @@ def _(dps):
         if ref in COUNTED:
             counts = [len(direct_kl.h_zeros(ref, value * f, dps)) for f in (mpmath.mpf("0.99"), mpmath.mpf("1.01"))]
             outcomes.append(symbolic(counts == [0, 2], f"rho={ref}: beta_c = {mpmath.nstr(value, 10)}, zeros of h at 0.99 beta_c and 1.01 beta_c: {counts}"))
-    # Stability under best response.
+    return outcomes
+
+
+def _stability_under_best_response(dps):
+    """T'(t) = sinh(t/2)/beta: which zero attracts, the window where both repel, and h-only classifications."""
     tangent = bistability.best_response_slope()
-    outcomes.append(symbolic(sp.expand((tangent - sp.sinh(t / 2) / beta).rewrite(sp.exp)) == 0 and sp.diff(tangent, t).is_positive,
-                             f"T'(t) = {tangent} = sinh(t/2)/beta, increasing in t"))
+    t, u = direct_kl.logit_old, direct_kl.odds_root
+    outcomes = [symbolic(sp.expand((tangent - sp.sinh(t / 2) / beta).rewrite(sp.exp)) == 0 and sp.diff(tangent, t).is_positive,
+                         f"T'(t) = {tangent} = sinh(t/2)/beta, increasing in t")]
     ends = bistability.slopes_at_turning_points()
     outcomes.append(symbolic(ends == (1, -1) and bistability.logit_in_odds_root() == 2 * sp.log(u) and bistability.mirror_in_odds_root() == 0,
                              f"T' = {ends[0]} at x* and {ends[1]} at 1 - x* (t = +-2 log u*; u -> 1/u is x -> 1 - x): the larger zero (> x*) "
@@ -89,14 +102,23 @@ def _(dps):
                              f"h(1 - x*) = {bistability.h_at_mirror()}; its beta-part is least at beta = {beta_0}: "
                              f"both zeros repel for some beta iff rho < rho_min = {rho_min} = {sp.N(rho_min, 12)} (so rho = 0.01 qualifies)"))
     window = bistability.oscillation_window("0.01", dps)
-    outcomes.append(symbolic(window is not None and window[0] < 1 < window[1],
-                             f"rho = 0.01: both zeros repel for {mpmath.nstr(window[0], 10)} < beta < {mpmath.nstr(window[1], 10)}, which contains beta = 1"))
+    if window is None:
+        outcomes.append(symbolic(False, "rho = 0.01: no beta at which both zeros repel"))
+    else:
+        outcomes.append(symbolic(window[0] < 1 < window[1],
+                                 f"rho = 0.01: both zeros repel for {mpmath.nstr(window[0], 10)} < beta < {mpmath.nstr(window[1], 10)}, which contains beta = 1"))
     for ref, weight in CLASSIFIED:
         zeros = bistability.classify_zeros(ref, weight, dps)
         predicted = [_at(bistability.h_at_mirror(), dps, rho=ref, beta=weight) > 0, False]
         outcomes.append(symbolic(len(zeros) == 2 and [z.attracting for z in zeros] == predicted,
                                  f"rho={ref}, beta={weight}: T' = {[mpmath.nstr(z.slope, 6) for z in zeros]}, attracting {[z.attracting for z in zeros]}, "
                                  f"sign of h(1 - x*) predicts {predicted}"))
+    return outcomes
+
+
+def _zeros_against_the_solver(dps):
+    """At SOLVED: zeros of h, their stability and |T'| against the general solver's points, stability and spectral radius."""
+    outcomes = []
     for ref, weight in SOLVED:
         zeros = bistability.classify_zeros(ref, weight, dps)
         points = stationary_policies(direct_kl.numeric_binary_problem(ref, weight, "inf"), dps)
@@ -109,19 +131,24 @@ def _(dps):
         digits = min(digits_of_agreement(abs(z.slope), pt.spectral_radius, dps) for z, pt in zip(zeros, points))
         outcomes.append(symbolic(digits >= 10, f"rho={ref}, beta={weight}: |T'| = {[mpmath.nstr(abs(z.slope), 8) for z in zeros]} and the solver's "
                                                f"spectral radius agree to {digits:.1f} digits (float eigenvalues: >= 10 required)"))
-    # Finite G: the two-zero picture is the G -> oo limit.
+    return outcomes
+
+
+def _finite_group_sizes(dps):
+    """Finite G: the solver's stationary policies as reported (FINITE_G); the two-zero picture is the G -> oo limit."""
     limit = [(mpmath.nstr(z.policy, 10), z.attracting) for z in bistability.classify_zeros("0.5", 3, dps)]
+    outcomes = []
     for size, expected in FINITE_G.items():
         points = stationary_policies(direct_kl.numeric_binary_problem("0.5", 3, size), dps)
         found = [(mpmath.nstr(pt.policy[0], 10), pt.stable) for pt in points]
         holds = len(points) == len(expected) and all(_rounds_to(pt.policy[0], v) and pt.stable == s for pt, (v, s) in zip(points, expected))
         outcomes.append(symbolic(holds, f"finite G={size}, rho=1/2, beta=3: solver's stationary policies (pi(a), stable) {found}, reported {list(expected)}, while "
                                         f"the two zeros of h {limit} are the G -> oo limit"))
-    return combine(outcomes)
+    return outcomes
 
 
 @check("x-triangulation")
-def _(dps):
+def check_x_triangulation(dps):
     slope = fixtures.utility_slope()
     outcomes = [
         symbolic(sp.expand(slope - 1 / sp.sqrt(p * (1 - p))) == 0, f"dU/dp = {slope} = 1/sqrt(p(1-p)) for U = {paper.ARCSIN_UTILITY}"),

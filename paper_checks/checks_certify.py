@@ -88,7 +88,7 @@ EQ15_POINTS = [("0.3", "0.5"), ("1e-6", "0.04"), ("0.999", "2"), ("0.5", "10")]
 
 
 @certification("eq14-binary-g2")
-def _(dps):
+def certify_eq14_binary_g2(dps):
     quadratic = _cleared(paper.STATIONARITY_EQ17)
     cases = []
     for r, b, g in EQ14_POINTS:
@@ -99,7 +99,7 @@ def _(dps):
 
 
 @certification("eq15-binary-large-g")
-def _(dps):
+def certify_eq15_binary_large_g(dps):
     squared = sp.expand(paper.STATIONARITY_EQ19.lhs**2 - paper.STATIONARITY_EQ19.rhs**2)
     cases = []
     for r, b in EQ15_POINTS:
@@ -110,7 +110,7 @@ def _(dps):
 
 
 @certification("direct-kl-g2-binary")
-def _(dps):
+def certify_direct_kl_g2_binary(dps):
     cases = []
     for r, b in [("1e-6", "0.1"), ("0.3", "1"), ("0.99", "5")]:
         ref = _exact(r)
@@ -122,7 +122,7 @@ def _(dps):
 
 
 @certification("direct-kl-large-g-h")
-def _(dps):
+def certify_direct_kl_large_g_h(dps):
     ref, weight = sp.Rational(1, 2), sp.Integer(3)  # bistable: two zeros of h
     problem = Problem(reference=[ref, 1 - ref], rewards=[1, 0], group_size="inf", beta=weight, penalty="direct")
     zeros = [pt.policy[0] for pt in stationary_policies(problem, dps, stability=False)]
@@ -137,7 +137,7 @@ def _(dps):
 
 
 @certification("x-general-g-binary")
-def _(dps):
+def certify_x_general_g_binary(dps):
     cases = []
     for size, r, b in [(2, "0.3", "0.5"), (8, "1e-6", "0.04"), ("inf", "0.9", "2")]:
         ref = _exact(r)

@@ -19,7 +19,7 @@ from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
 from paper_checks.registry import agreement, check, combine, symbolic
 
 @check("x-bessel-beta-eff")
-def _(dps):
+def check_x_bessel_beta_eff(dps):
     outcomes = []
     factor = conventions.bessel_factor()
     outcomes.append(symbolic(factor.free_symbols == {G},
@@ -100,7 +100,7 @@ def _numeric_gradient(name, x, r, dps):
 
 
 @check("x-kl-estimators")
-def _(dps):
+def check_x_kl_estimators(dps):
     outcomes = []
     s = estimators.generic(3)
     for name, (target, constant) in EXPECTED.items():

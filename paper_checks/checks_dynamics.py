@@ -30,7 +30,7 @@ from grpo_symbolic.dynamics.simulate import expected_flow, simulate
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, pi_ref_o, r_o
 
-from .registry import agreement, check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, symbolic
 
 BINARY = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
 STOCHASTIC = Problem(reference=["0.2", "0.3", "0.5"], rewards=[{1: "0.8", 0: "0.2"}, {1: "0.5", 0: "0.5"}, 0],
@@ -151,7 +151,7 @@ def _bistable_basins(dps):
 
 
 @check("x-grpo-dynamics")
-def _(dps):
+def check_x_grpo_dynamics(dps):
     outcomes = []
     for name, problem in (("binary G=8", BINARY), ("3 outputs, stochastic, G=4", STOCHASTIC)):
         outcomes.append(_flow_reaches_prediction(problem, dps, name))

@@ -43,7 +43,7 @@ def _rational(text):
 
 
 @check("direct-kl-penalty")
-def _(dps):
+def check_direct_kl_penalty(dps):
     outcomes = [symbolic(direct_kl.penalty_gap(size) == 0, f"K={size}: E[(pi/pi_old) k3] - KL(pi||pi_ref) reduces to 0 on the simplex, whatever pi_old")
                 for size in (2, 3, 4)]
     pi, ref, old = (indexed(stem, 3, positive=True) for stem in ("pi", "rho", "pi_old"))
@@ -65,7 +65,7 @@ def _(dps):
 
 
 @check("direct-kl-log-pooling")
-def _(dps):
+def check_direct_kl_log_pooling(dps):
     outcomes = []
     for size in (2,):  # K = 3 in tests/test_cases_direct_kl.py (the derivation takes ~1 s)
         ratios, multiplier = fixtures.log_pooling(size)
@@ -94,7 +94,7 @@ def _rational_mpf(value):
 
 
 @check("direct-kl-g2-binary")
-def _(dps):
+def check_direct_kl_g2_binary(dps):
     derived, printed = direct_kl.g2_policy(), paper.DIRECT_KL_POLICY_G2
     slope = direct_kl.g2_slope()
     outcomes = [
@@ -119,7 +119,7 @@ def _(dps):
 
 
 @check("direct-kl-large-g-h")
-def _(dps):
+def check_direct_kl_large_g_h(dps):
     derived = direct_kl.h()
     gap = sp.expand(sp.expand_log(derived - paper.DIRECT_KL_H, force=True))
     u = direct_kl.odds_root
@@ -164,7 +164,7 @@ def _(dps):
 
 
 @check("shift-only-reward-term")
-def _(dps):
+def check_shift_only_reward_term(dps):
     derived, printed = fixtures.shift_only_reward_terms()
     outcomes = [
         symbolic(all(shift_only.rule_is_affine(size) for size in range(2, 9)), "the shift rule is affine in the rewards (G = 2..8)"),
@@ -199,7 +199,7 @@ def _(dps):
 
 
 @check("shift-only-direct-kl-rlhf")
-def _(dps):
+def check_shift_only_direct_kl_rlhf(dps):
     outcomes = []
     for size in (2,):  # K = 3 in tests/test_cases_direct_kl.py (the derivation takes ~1 s)
         ratios = fixtures.shift_only_direct_ratios(size)
@@ -220,7 +220,7 @@ def _(dps):
 
 
 @check("slip-8")
-def _(dps):
+def check_slip_8(dps):
     outcomes = []
     root = 1 / (sp.sqrt(p_old) * sp.sqrt(1 - p_old))
     for rewards in ("ranked", "reversed"):
@@ -246,7 +246,7 @@ def _(dps):
 
 
 @check("slip-10")
-def _(dps):
+def check_slip_10(dps):
     t = direct_kl.logit_old
     mapped = direct_kl.best_response_logit()
     in_t = direct_kl.h_in_odds_root().subs(direct_kl.odds_root, sp.exp(t / 2))

@@ -77,15 +77,15 @@ def _jumps(figure, parameter):
 
 
 @check("fig1")
-def _(dps):
+def check_fig1(dps):
     return _figure_check(1, dps)
 
 
 @check("fig2")
-def _(dps):
+def check_fig2(dps):
     return _figure_check(2, dps)
 
 
 @check("fig3")
-def _(dps):
+def check_fig3(dps):
     return _figure_check(3, dps)

@@ -18,7 +18,7 @@ def _value(expr, values, dps):
 
 
 @check("x-general-g-binary")
-def _(dps):
+def check_x_general_g_binary(dps):
     outcomes = []
     for size in range(2, 9):  # the engine's composition sum is the binomial sum of notes.md
         a, b = general_g.binomial_preference(size)
@@ -62,7 +62,7 @@ def _large_floor(weight, dps):
 
 
 @check("x-large-g-rate")
-def _(dps):
+def check_x_large_g_rate(dps):
     ref, weight = "0.3", "2"
     at = {beta: sp.Rational(weight), rho: sp.Rational(ref)}
     limit = _value(paper.POLICY_EQ15, at, dps)

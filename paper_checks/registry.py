@@ -7,7 +7,7 @@ under a claim ID of :mod:`paper_checks.claims` with the :func:`check` decorator,
     from paper_checks.registry import agreement, check, symbolic
 
     @check("eq14-sqrt")
-    def _(dps):
+    def check_eq14_sqrt(dps):
         derived = ...   # derived from the model with SymPy / mpmath
         paper = ...     # the paper's printed form, evaluated at the same point
         return agreement(derived, paper, dps)
@@ -17,18 +17,23 @@ The runner calls it inside ``mpmath.workdps(dps)``.  A check may also return a l
 statement are taken from :mod:`paper_checks.claims`; registering an unknown ID is an error.
 """
 
+from __future__ import annotations
+
 from dataclasses import asdict, dataclass, field
 import importlib
 import pkgutil
 import time
 import traceback
+from typing import Any, Callable, Sequence
 
 import mpmath
 
-from .claims import CLAIMS
+from paper_checks.claims import CLAIMS, Claim
 
 #: A check passes when its digits of agreement reach ``dps - MARGIN``.
 MARGIN = 5
+#: Two values count as different (:func:`disagreement`) when they agree to fewer digits than this.
+DIFFERENT_BELOW = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class Outcome:
     digits: float | None = None
     verdict: str | None = None
     details: str = ""
+
+
+#: A check: the run's precision ``dps`` to an outcome (or a list of outcomes, combined).
+CheckFunction = Callable[[int], "Outcome | Sequence[Outcome]"]
 
 
 @dataclass
@@ -54,7 +63,7 @@ class CheckResult:
     details: str = ""
     seconds: float = 0.0
 
-    def as_json(self):
+    def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict (digits rounded to 0.1)."""
         data = asdict(self)
         if self.digits is not None:
@@ -67,7 +76,7 @@ class CheckResult:
 # Helpers for check functions
 
 
-def _mpf(value):
+def _mpf(value: Any) -> Any:
     """``value`` (int, str, Fraction, float, mpf/mpc, or a SymPy number) as an mpmath number."""
     try:
         return mpmath.mpmathify(value)
@@ -79,7 +88,7 @@ def _mpf(value):
     raise TypeError(f"cannot compare {value!r} numerically")
 
 
-def digits_of_agreement(derived, paper, dps, scale=None):
+def digits_of_agreement(derived: Any, paper: Any, dps: int, scale: Any = None) -> float:
     """Decimal digits to which ``derived`` agrees with ``paper``: −log10(|a − b| / max(|b|, scale)).
 
     Capped at ``dps`` and floored at 0; computed at ``dps + 10`` digits, so decimal strings are read
@@ -103,7 +112,8 @@ def digits_of_agreement(derived, paper, dps, scale=None):
         return float(min(max(digits, 0), dps))
 
 
-def agreement(derived, paper, dps, *, scale=None, margin=MARGIN, what=""):
+def agreement(derived: Any, paper: Any, dps: int, *, scale: Any = None, margin: float = MARGIN,
+              what: str = "") -> Outcome:
     """Outcome of comparing a derived value with the paper's (numbers, or equal-length sequences).
 
     Passes iff the digits of agreement (the minimum over a sequence) are at least ``dps − margin``.
@@ -116,31 +126,53 @@ def agreement(derived, paper, dps, *, scale=None, margin=MARGIN, what=""):
     >>> outcome.passed, round(outcome.digits, 2), outcome.details
     (False, 0.48, 'two points: 2 values; worst at index 1: 2.0 vs 3.0')
     """
+    digits, details = _compare(derived, paper, dps, scale, what)
+    return Outcome(passed=digits >= dps - margin, digits=digits, details=details)
+
+
+def disagreement(derived: Any, paper: Any, dps: int, *, what: str = "") -> Outcome:
+    """Outcome stating that ``derived`` and ``paper`` are NOT equal: they agree to fewer than 3 digits.
+
+    >>> with mpmath.workdps(30):
+    ...     disagreement(mpmath.mpf(1) / 3, "0.34", 30).passed
+    True
+    >>> disagreement(1, 1, 30, what="equal").details
+    'equal: 1.0 vs 1.0 differ (30.0 digits)'
+    """
+    digits, details = _compare(derived, paper, dps, None, what)
+    return symbolic(digits < DIFFERENT_BELOW, f"{details} differ ({digits:.1f} digits)")
+
+
+def _compare(derived: Any, paper: Any, dps: int, scale: Any, what: str) -> tuple[float, str]:
+    """Digits of agreement (the worst over sequences) and the details that say what was compared."""
     if isinstance(derived, (list, tuple)) or isinstance(paper, (list, tuple)):
-        if not (isinstance(derived, (list, tuple)) and isinstance(paper, (list, tuple))) or len(derived) != len(paper):
-            raise ValueError("agreement: compare two numbers, or two sequences of the same length")
-        if not derived:
-            raise ValueError("agreement: nothing to compare (empty sequences)")
-        all_digits = [digits_of_agreement(a, b, dps, scale) for a, b in zip(derived, paper)]
-        worst = min(range(len(all_digits)), key=all_digits.__getitem__)
-        digits = all_digits[worst]
-        where = f"{len(all_digits)} values; worst at index {worst}: "
-        shown = f"{_show(derived[worst])} vs {_show(paper[worst])}"
+        digits, where = _worst_of_sequences(derived, paper, dps, scale)
     else:
         digits = digits_of_agreement(derived, paper, dps, scale)
-        where, shown = "", f"{_show(derived)} vs {_show(paper)}"
-    details = f"{what}: " if what else ""
-    return Outcome(passed=digits >= dps - margin, digits=digits, details=details + where + shown)
+        where = f"{_show(derived)} vs {_show(paper)}"
+    return digits, (f"{what}: " if what else "") + where
 
 
-def _show(value):
+def _worst_of_sequences(derived: Any, paper: Any, dps: int, scale: Any) -> tuple[float, str]:
+    """The fewest digits of agreement over two equal-length sequences, and where that is."""
+    if not (isinstance(derived, (list, tuple)) and isinstance(paper, (list, tuple))) or len(derived) != len(paper):
+        raise ValueError("agreement: compare two numbers, or two sequences of the same length")
+    if not derived:
+        raise ValueError("agreement: nothing to compare (empty sequences)")
+    all_digits = [digits_of_agreement(a, b, dps, scale) for a, b in zip(derived, paper)]
+    worst = min(range(len(all_digits)), key=all_digits.__getitem__)
+    where = f"{len(all_digits)} values; worst at index {worst}: {_show(derived[worst])} vs {_show(paper[worst])}"
+    return all_digits[worst], where
+
+
+def _show(value: Any) -> str:
     try:
         return mpmath.nstr(_mpf(value), 12)
     except TypeError:
         return repr(value)
 
 
-def symbolic(verdict, text):
+def symbolic(verdict: Any, text: str) -> Outcome:
     """Outcome of an exact (symbolic) decision: ``verdict`` true means the claim holds.
 
     >>> symbolic(True, "simplify((14) - root) == 0")
@@ -150,27 +182,36 @@ def symbolic(verdict, text):
     return Outcome(passed=holds, verdict="holds" if holds else "does not hold", details=text)
 
 
-def combine(*outcomes):
+def combine(*outcomes: Outcome | Sequence[Outcome]) -> Outcome:
     """One outcome from several: passes iff all pass; the worst digits; verdicts and details joined.
 
     >>> combine(symbolic(True, "exact"), agreement(1, 1, 30, what="at beta=1/2"))
     Outcome(passed=True, digits=30.0, verdict='holds', details='exact; at beta=1/2: 1.0 vs 1.0')
     """
-    if len(outcomes) == 1 and isinstance(outcomes[0], (list, tuple)):
-        outcomes = tuple(outcomes[0])
-    if not outcomes or not all(isinstance(o, Outcome) for o in outcomes):
-        raise TypeError("combine: give one or more Outcome values (from agreement() or symbolic())")
-    digits = [o.digits for o in outcomes if o.digits is not None]
-    verdicts = [o.verdict for o in outcomes if o.verdict is not None]
-    verdict = None
-    if verdicts:
-        verdict = "holds" if all(v == "holds" for v in verdicts) else "does not hold"
+    parts = _outcomes(outcomes)
+    digits = [o.digits for o in parts if o.digits is not None]
     return Outcome(
-        passed=all(o.passed for o in outcomes),
+        passed=all(o.passed for o in parts),
         digits=min(digits) if digits else None,
-        verdict=verdict,
-        details="; ".join(o.details for o in outcomes if o.details),
+        verdict=_joint_verdict([o.verdict for o in parts if o.verdict is not None]),
+        details="; ".join(o.details for o in parts if o.details),
     )
+
+
+def _outcomes(given: tuple[Any, ...]) -> tuple[Outcome, ...]:
+    """The outcomes of ``combine(a, b, ...)`` or ``combine([a, b, ...])``; TypeError for anything else."""
+    if len(given) == 1 and isinstance(given[0], (list, tuple)):
+        given = tuple(given[0])
+    if not given or not all(isinstance(o, Outcome) for o in given):
+        raise TypeError("combine: give one or more Outcome values (from agreement() or symbolic())")
+    return given
+
+
+def _joint_verdict(verdicts: list[str]) -> str | None:
+    """"holds" if every verdict holds, None if there are none."""
+    if not verdicts:
+        return None
+    return "holds" if all(v == "holds" for v in verdicts) else "does not hold"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,24 +226,24 @@ class Registry:
     package whose ``checks_*`` modules :meth:`discover` imports (``None``: nothing to discover).
     """
 
-    claims: tuple = CLAIMS
+    claims: tuple[Claim, ...] = CLAIMS
     package: str | None = "paper_checks"
-    functions: dict = field(default_factory=dict)
-    import_errors: list = field(default_factory=list)
+    functions: dict[str, CheckFunction] = field(default_factory=dict)
+    import_errors: list[tuple[str, str]] = field(default_factory=list)
     _discovered: bool = False
 
-    def claim(self, claim_id):
+    def claim(self, claim_id: str) -> Claim:
         """The :class:`~paper_checks.claims.Claim` with this ID (ValueError if there is none)."""
         for claim in self.claims:
             if claim.id == claim_id:
                 return claim
         raise ValueError(f"unknown claim ID {claim_id!r}: add it to paper_checks/claims.py (and claims.md) first")
 
-    def check(self, claim_id):
+    def check(self, claim_id: str) -> Callable[[CheckFunction], CheckFunction]:
         """Decorator: register ``f(dps) -> Outcome`` as the check of ``claim_id``."""
         self.claim(claim_id)
 
-        def register(function):
+        def register(function: CheckFunction) -> CheckFunction:
             known = self.functions.get(claim_id)
             if known is not None and _name(known) != _name(function):
                 raise ValueError(f"claim {claim_id!r} already has a check ({_name(known)}); one check per claim")
@@ -211,7 +252,7 @@ class Registry:
 
         return register
 
-    def discover(self):
+    def discover(self) -> None:
         """Import every ``<package>.checks_*`` module once; import failures go to ``import_errors``."""
         if self._discovered or self.package is None:
             return
@@ -226,7 +267,7 @@ class Registry:
             except Exception as exc:  # noqa: BLE001 - reported as a failed row by the runner
                 self.import_errors.append((name, _describe(exc)))
 
-    def run(self, claim_id, dps):
+    def run(self, claim_id: str, dps: int) -> CheckResult:
         """Run the check of ``claim_id`` at ``dps`` digits; never raises for a failing check."""
         claim = self.claim(claim_id)
         result = CheckResult(claim.id, claim.location, claim.statement, passed=False)
@@ -255,11 +296,11 @@ class Registry:
         return result
 
 
-def _name(function):
+def _name(function: Callable[..., Any]) -> str:
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     """``Type: message (at file:line)`` for the innermost frame of ``exc``."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     frames = traceback.extract_tb(exc.__traceback__)
@@ -273,10 +314,10 @@ def _describe(exc):
 REGISTRY = Registry()
 
 
-def check(claim_id):
+def check(claim_id: str) -> Callable[[CheckFunction], CheckFunction]:
     """Decorator registering ``f(dps) -> Outcome`` as the check of ``claim_id`` in :data:`REGISTRY`."""
     return REGISTRY.check(claim_id)
 
 
 __all__ = ["MARGIN", "Outcome", "CheckResult", "Registry", "REGISTRY", "check", "agreement",
-           "symbolic", "combine", "digits_of_agreement"]
+           "symbolic", "combine", "digits_of_agreement", "disagreement", "DIFFERENT_BELOW"]

@@ -13,12 +13,16 @@ report ends with the single line ``N passed, N failed``.  Exit code: 0 when noth
 something failed, 2 for a usage error (reported as one line on stderr).
 """
 
+from __future__ import annotations
+
 import argparse
 import fnmatch
 import json
 import sys
+from typing import Iterable, NoReturn, Sequence, TextIO
 
-from .registry import REGISTRY, CheckResult
+from paper_checks.claims import Claim
+from paper_checks.registry import REGISTRY, CheckResult, Registry
 
 PROG = "python -m paper_checks"
 MIN_DPS = 10
@@ -29,11 +33,11 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
 
 
-def make_parser(prog=PROG):
+def make_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The runner's argument parser."""
     parser = _Parser(prog=prog, description="Verify the paper's claims (one check per claim in claims.md).")
     parser.add_argument("--dps", type=int, default=50, metavar="N",
@@ -50,34 +54,42 @@ def make_parser(prog=PROG):
 CERTIFIED = ":certified"
 
 
-def flint_available():
+def flint_available() -> bool:
     """True when python-flint, which the certification checks need, is installed."""
     from grpo_symbolic.numerics.certify import available
 
     return available()
 
 
-def _default_certifications():
-    from .checks_certify import CERTIFICATIONS
+def _default_certifications() -> Registry:
+    from paper_checks.checks_certify import CERTIFICATIONS
 
     return CERTIFICATIONS
 
 
-def selected(claims, patterns):
-    """The claims whose ID matches one of ``patterns`` (all claims when there are none)."""
+def selected(claims: Iterable[Claim], patterns: Sequence[str]) -> list[Claim]:
+    """The claims whose ID matches one of ``patterns`` (all claims when there are none).
+
+    >>> claims = [Claim(i, "Sec. 9", "") for i in ("eq14-sqrt", "eq14-binary-g2", "slip-1", "slip-10")]
+    >>> [c.id for c in selected(claims, ["eq14", "slip-1"])]
+    ['eq14-sqrt', 'eq14-binary-g2', 'slip-1']
+    >>> [c.id for c in selected(claims, ["*-g2"])]
+    ['eq14-binary-g2']
+    """
     if not patterns:
         return list(claims)
     return [c for c in claims if any(_matches(c.id, p) for p in patterns)]
 
 
-def _matches(claim_id, pattern):
+def _matches(claim_id: str, pattern: str) -> bool:
     """A glob (``eq14*``), an exact ID (``slip-1``, not slip-10), or an ID prefix ending at a hyphen (``eq14``)."""
     if any(ch in pattern for ch in "*?["):
         return fnmatch.fnmatchcase(claim_id, pattern)
     return claim_id == pattern or claim_id.startswith(pattern + "-")
 
 
-def main(argv=None, *, registry=None, prog=PROG, out=None, certifications=None):
+def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None, prog: str = PROG,
+         out: TextIO | None = None, certifications: Registry | None = None) -> int:
     """Run the checks selected by ``argv`` and return the exit code (0 iff nothing failed).
 
     ``certifications`` is the registry of certification checks used by ``--certify`` (default:
@@ -86,67 +98,121 @@ def main(argv=None, *, registry=None, prog=PROG, out=None, certifications=None):
     registry = REGISTRY if registry is None else registry
     out = sys.stdout if out is None else out
     try:
-        try:
-            args = make_parser(prog).parse_args(sys.argv[1:] if argv is None else list(argv))
-        except SystemExit as exc:  # --help
-            return exc.code if isinstance(exc.code, int) else 0
-        if args.dps < MIN_DPS:
-            raise _UsageError(f"--dps: got {args.dps}; use at least {MIN_DPS} digits (a check passes at dps - 5)")
-        claims = selected(registry.claims, args.only)
-        if not claims:
-            raise _UsageError(f"--only {' '.join(args.only)}: no claim ID matches; see --list")
+        args, claims = _parse(argv, prog, registry)
     except _UsageError as exc:
-        print(f"{prog.split()[0]}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        _error(prog, " ".join(str(exc).split()))
         return 2
+    except _HelpShown as shown:
+        return shown.code
 
     registry.discover()
-    certified = []
-    if args.certify:
-        certifications = _default_certifications() if certifications is None else certifications
-        certified = [c for c in claims if c.id in certifications.functions]
+    certifications, certified = _certified_claims(args.certify, certifications, claims)
     if args.list:
         return _list(registry, claims, out, certified)
-
-    results = []
     table = _Table(claims, out, suffix=CERTIFIED if certified else "")
     table.header()
-    for module, error in registry.import_errors:
-        result = CheckResult(f"<{module}>", "import", "a checks module must import", passed=False,
-                             verdict="error: import failed", details=error)
-        results.append(result)
-        table.row(result)
-    for claim in claims:
-        result = registry.run(claim.id, args.dps)
-        results.append(result)
-        table.row(result)
-    if certified and not flint_available():
-        print(f"python-flint is not installed: {len(certified)} certification check(s) skipped "
-              "(pip install 'grpo_symbolic[rigorous]')", file=out)
-    elif certified:
-        for claim in certified:
-            result = certifications.run(claim.id, args.dps)
-            result.id += CERTIFIED
-            results.append(result)
-            table.row(result)
+    results = _run_checks(registry, claims, args.dps, table)
+    results += _run_certifications(certifications, certified, args.dps, table, out)
+    return _report(results, out, args.json, prog)
 
+
+def _certified_claims(certify: bool, certifications: Registry | None,
+                      claims: list[Claim]) -> tuple[Registry | None, list[Claim]]:
+    """The certification registry and the selected claims it certifies (none without ``--certify``)."""
+    if not certify:
+        return certifications, []
+    certifications = _default_certifications() if certifications is None else certifications
+    return certifications, [c for c in claims if c.id in certifications.functions]
+
+
+def _report(results: list[CheckResult], out: TextIO, json_path: str | None, prog: str) -> int:
+    """Print the failures' details and the summary line, write ``--json``; the exit code."""
     failed = sum(not r.passed for r in results)
-    for r in results:
-        if not r.passed and r.details and r.verdict != "no check registered":
-            print(f"  {r.id}: {r.details}", file=out)
+    _print_failure_details(results, out)
     code = 0 if failed == 0 else 1
-    if args.json:
-        try:
-            with open(args.json, "w", encoding="utf-8") as handle:
-                json.dump([r.as_json() for r in results], handle, indent=2, ensure_ascii=False)
-                handle.write("\n")
-        except OSError as exc:
-            print(f"{prog.split()[0]}: error: --json {args.json}: {exc.strerror or exc}", file=sys.stderr)
-            code = 2
+    if json_path and not _write_json(json_path, results, prog):
+        code = 2
     print(f"{len(results) - failed} passed, {failed} failed", file=out, flush=True)
     return code
 
 
-def _list(registry, claims, out, certified=()):
+class _HelpShown(Exception):
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def _parse(argv: Sequence[str] | None, prog: str, registry: Registry) -> tuple[argparse.Namespace, list[Claim]]:
+    """The parsed options and the selected claims; ``_UsageError`` for a bad command line."""
+    try:
+        args = make_parser(prog).parse_args(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as exc:  # --help
+        raise _HelpShown(exc.code if isinstance(exc.code, int) else 0) from None
+    if args.dps < MIN_DPS:
+        raise _UsageError(f"--dps: got {args.dps}; use at least {MIN_DPS} digits (a check passes at dps - 5)")
+    claims = selected(registry.claims, args.only)
+    if not claims:
+        raise _UsageError(f"--only {' '.join(args.only)}: no claim ID matches; see --list")
+    return args, claims
+
+
+def _error(prog: str, message: str) -> None:
+    print(f"{prog.split()[0]}: error: {message}", file=sys.stderr)
+
+
+def _run_checks(registry: Registry, claims: list[Claim], dps: int, table: _Table) -> list[CheckResult]:
+    """Rows for the modules that failed to import, then one per selected claim, each printed as it is run."""
+    results = [_import_failure(module, error) for module, error in registry.import_errors]
+    for result in results:
+        table.row(result)
+    for claim in claims:
+        results.append(registry.run(claim.id, dps))
+        table.row(results[-1])
+    return results
+
+
+def _run_certifications(certifications: Registry | None, certified: list[Claim], dps: int, table: _Table,
+                        out: TextIO) -> list[CheckResult]:
+    """The ``<ID>:certified`` rows (none, after one line saying so, without python-flint)."""
+    if not certified or certifications is None:
+        return []
+    if not flint_available():
+        print(f"python-flint is not installed: {len(certified)} certification check(s) skipped "
+              "(pip install 'grpo_symbolic[rigorous]')", file=out)
+        return []
+    results = []
+    for claim in certified:
+        result = certifications.run(claim.id, dps)
+        result.id += CERTIFIED
+        results.append(result)
+        table.row(result)
+    return results
+
+
+def _import_failure(module: str, error: str) -> CheckResult:
+    return CheckResult(f"<{module}>", "import", "a checks module must import", passed=False,
+                       verdict="error: import failed", details=error)
+
+
+def _print_failure_details(results: list[CheckResult], out: TextIO) -> None:
+    for r in results:
+        if not r.passed and r.details and r.verdict != "no check registered":
+            print(f"  {r.id}: {r.details}", file=out)
+
+
+def _write_json(path: str, results: list[CheckResult], prog: str) -> bool:
+    """Write the rows as a JSON list to ``path``; False (after one line on stderr) if that fails."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump([r.as_json() for r in results], handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+    except OSError as exc:
+        _error(prog, f"--json {path}: {exc.strerror or exc}")
+        return False
+    return True
+
+
+def _list(registry: Registry, claims: list[Claim], out: TextIO, certified: Sequence[Claim] = ()) -> int:
     width = max(len(c.id) for c in claims) + (len(CERTIFIED) if certified else 0)
     for claim in claims:
         status = "check" if claim.id in registry.functions else "MISSING"
@@ -159,19 +225,19 @@ def _list(registry, claims, out, certified=()):
 
 
 class _Table:
-    def __init__(self, claims, out, suffix=""):
+    def __init__(self, claims: list[Claim], out: TextIO, suffix: str = ""):
         self.out = out
         self.id_width = max([len(c.id) + len(suffix) for c in claims] + [2])
         self.location_width = max([len(c.location) for c in claims] + [8])
 
-    def _line(self, ident, location, result, shown, seconds):
+    def _line(self, ident: str, location: str, result: str, shown: str, seconds: str) -> None:
         print(f"{ident:<{self.id_width}}  {location:<{self.location_width}}  {result:<6}  {shown:<24}  {seconds:>8}",
               file=self.out, flush=True)
 
-    def header(self):
+    def header(self) -> None:
         self._line("ID", "LOCATION", "RESULT", "DIGITS/VERDICT", "SECONDS")
 
-    def row(self, r):
+    def row(self, r: CheckResult) -> None:
         if r.digits is not None:
             shown = f"{r.digits:.1f} digits"
             if r.verdict is not None:
