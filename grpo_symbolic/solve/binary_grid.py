@@ -43,7 +43,7 @@ def _problem(group_size, normalisation):
 
 
 @lru_cache(maxsize=32)
-def bernstein_coefficients(group_size, normalisation="population"):
+def bernstein_coefficients(group_size: int, normalisation: str = "population") -> tuple[tuple[sp.Expr, ...], ...]:
     """Exact (b_k for a, b_k for b), k = 0 … G − 1: P_G(o|p) = Σ_k b_k p^k (1 − p)^(G−1−k).
 
     >>> bernstein_coefficients(3)
@@ -59,7 +59,7 @@ def bernstein_coefficients(group_size, normalisation="population"):
     return tuple(coefficients)
 
 
-def zero_mean_holds(group_size, normalisation="population"):
+def zero_mean_holds(group_size: int, normalisation: str = "population") -> bool:
     """True when p·P_G(a|p) + (1 − p)·P_G(b|p) expands to 0 (so the multiplier λ is 0), by SymPy.
 
     >>> zero_mean_holds(5)
@@ -96,7 +96,7 @@ POWER_BASIS_MAX = 16
 """Up to this G the power basis loses < 4 digits (|coefficients| < 1.2e3); above, the Bernstein form."""
 
 
-def preference_a(group_size, p, normalisation="population"):
+def preference_a(group_size: int, p: ArrayLike, normalisation: str = "population") -> tuple[np.ndarray, np.ndarray]:
     """(P_G(a|p), dP_G(a|p)/dp) in float64 for a numpy array p in [0, 1].
 
     >>> [round(float(x), 12) for x in preference_a(8, np.array([0.3]))[0]]
