@@ -30,6 +30,7 @@ import mpmath
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.numerics.precision import working_bits, working_precision
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
 
@@ -186,7 +187,7 @@ def ball_of(value: Any) -> Any:
     0.750000000000000
     """
     if not isinstance(value, mpmath.mpf):
-        with mpmath.workdps(max(mpmath.mp.dps, 30)):
+        with working_precision(max(mpmath.mp.dps, 30), guard=0):
             value = mpmath.mpf(value)
     if not mpmath.isfinite(value):
         raise ParameterError(f"value: got {value}; give a finite number")
@@ -198,7 +199,7 @@ def mpf_of(ball_value: Any) -> mpmath.mpf:
     """The exact value of an exact ball (e.g. a midpoint or an endpoint) as an mpf."""
     man, exp = ball_value.mid().man_exp()
     man = int(man)
-    with mpmath.workprec(max(mpmath.mp.prec, man.bit_length() + 8)):
+    with working_bits(max(mpmath.mp.prec, man.bit_length() + 8)):
         return mpmath.ldexp(mpmath.mpf(man), int(exp))
 
 
@@ -250,13 +251,13 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
     if isinstance(approximation, mpmath.mpf):
         x0 = approximation  # exactly as given: rounding it to the working precision would move it
     else:
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps + 10, guard=0):
             x0 = mpmath.mpf(approximation)
     derivative = sp.diff(expr, variable)
     f = compile_arb(expr, (variable,))
     df = compile_arb(derivative, (variable,))
     if radius is None:
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps + 10, guard=0):
             radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0))
     with flint.ctx.workprec(precision_bits(dps)):
         center = ball_of(x0)
@@ -277,7 +278,7 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
                 break
             enclosure = refined.intersection(enclosure)
         bound = mpf_of(abs(enclosure - center).upper())  # ≥ |x0 − root|: the root is in the enclosure
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps + 10, guard=0):
         digits = float(min(-mpmath.log10(bound / abs(x0)), 10 * dps)) if bound > 0 and x0 != 0 else float(10 * dps)
     return CertifiedRoot(ball, enclosure, x0, bound, digits)
 
