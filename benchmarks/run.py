@@ -18,7 +18,6 @@ from contextlib import contextmanager
 import math
 import os
 import platform
-import random
 import subprocess
 import sys
 import time
@@ -33,11 +32,13 @@ from grpo_symbolic.solve import binary_grid
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import binary as binary_cases
 from grpo_symbolic.numerics.certify import available as flint_available
+from grpo_symbolic.numerics.precision import working_precision
 from grpo_symbolic.preference.moments import moment_table
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
                                       preference_numeric)
 from grpo_symbolic.solve.api import stationary_policy
+from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,7 +83,7 @@ def clock(function):
 
 def digits(a, b, cap=60):
     """Decimal digits of agreement (relative to max(1, |b|)), capped at ``cap``."""
-    with mpmath.workdps(cap + 30):
+    with working_precision(cap + 30, guard=0):
         err = abs(mpmath.mpf(a) - mpmath.mpf(b))
         return float(cap) if err == 0 else float(min(cap, -mpmath.log10(err / max(1, abs(mpmath.mpf(b))))))
 
@@ -123,7 +124,7 @@ def plain_terms(values, group_size, normalisation, m, focal_values, limit=None):
 
 def plain_preference(values, group_size, normalisation, m, dps, limit=None):
     """(seconds for the whole sum — extrapolated when limited —, extrapolated?, sums or None)."""
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps + 10, guard=0):
         mp_values = tuple(mpmath.mpf(int(sp.Rational(v).p)) / int(sp.Rational(v).q) for v in values)
         mp_m = [mpmath.mpf(Fraction(x).numerator) / Fraction(x).denominator for x in m]
         t, (sums, done, total) = clock(lambda: plain_terms(mp_values, group_size, normalisation, mp_m,
@@ -182,24 +183,12 @@ def several_values(args):
             row("", ours_t, "Monte Carlo to 1e-6", mc, True, f"from {samples} samples, s.e. {se:.2g}")
 
 
-def k_output_problem(K, seed=3):
-    """K outputs with distinct random reward laws over {0, 1, 2} (worst case: no two alike), G = 16."""
-    rng = random.Random(seed)
-    weights = [rng.randint(1, 9) for _ in range(K)]
-    reference = [Fraction(w, sum(weights)) for w in weights]
-    rewards = []
-    for _ in range(K):
-        w = [rng.randint(1, 9) for _ in range(3)]
-        rewards.append({str(v): Fraction(x, sum(w)) for v, x in zip((0, 1, 2), w)})
-    return Problem(reference=reference, rewards=rewards, group_size=16, beta="1/2")
-
-
 def newton_in_policy(problem, start, dps, iterations):
     """The alternative: Newton on the K − 1 stationarity equations in π itself (π_K = 1 − Σ),
     finite-difference Jacobian (K − 1 extra evaluations of every P_G) and mpmath's LU solve."""
     st = derive_stationarity("grpo")
     equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0], "mpmath")
-    with mpmath.workdps(dps + 30):  # beyond the evaluator's dps + 25, so the policy sums to 1 for it
+    with working_precision(dps + 30, guard=0):  # beyond the evaluator's dps + 25, so the policy sums to 1 for it
         rho = [mpmath.mpf(int(r.p)) / int(r.q) for r in problem.reference]
         b = mpmath.mpf(1) / 2
 
@@ -229,11 +218,11 @@ def solves(args):
     header(f"3. Stationary policies at {args.dps} digits (stationary_policy, fresh tables)")
     stationary_policy(Problem(reference=["1/2", "1/2"], rewards=[1, 0], group_size=2, beta=1), args.dps)  # derivations
     for K in (2, 10, 50, 200):
-        prob = k_output_problem(K)
+        prob = many_outputs(K, seed=3, group_size=16)  # distinct random laws: no two alike
         clear_caches()
         ours_t, ours = clock(lambda: stationary_policy(prob, args.dps))
         MEASURED[("solve-K", K)] = ours_t
-        with mpmath.workdps(15):
+        with working_precision(15, guard=0):
             start = [+x for x in ours]  # a float-accurate start: Newton needs 2 steps to reach 50 digits
         if args.quick and K == 200:
             t1, _ = clock(lambda: newton_in_policy(prob, start, args.dps, 1))
@@ -258,12 +247,12 @@ def solves(args):
         evaluations = []
 
         def alternative():
-            with mpmath.workdps(args.dps + 10):
+            with working_precision(args.dps + 10, guard=0):
                 half, r = mpmath.mpf(1) / 2, mpmath.mpf(3) / 10
 
                 def f(p):
                     evaluations.append(p)
-                    with mpmath.workdps(args.dps + 10):
+                    with working_precision(args.dps + 10, guard=0):
                         (a, _), _, _ = plain_terms_binary(G, p, args.dps)
                     return equation(a, p, r, 0, half)
                 return mpmath.findroot(f, (r, 1 - mpmath.mpf(10) ** -30), solver="anderson")
@@ -330,7 +319,7 @@ def flint_rows(args):
         say("  python-flint is not installed (pip install 'grpo_symbolic[rigorous]'): row skipped")
         return
     for dps in (50, 200):
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps + 10, guard=0):
             mp_t, ((a, b), _, _) = clock(lambda: plain_terms_binary(G, mpmath.mpf(3) / 10, dps))
         with flint_precision(dps) as flint:
             def arb_sum():
@@ -346,7 +335,7 @@ def flint_rows(args):
                 return sums
             fl_t, balls = clock(arb_sum)
             radius = max(float(x.rad()) for x in balls)
-            with mpmath.workdps(dps + 20):
+            with working_precision(dps + 20, guard=0):
                 middles = [mpmath.mpf(x.mid().str(dps + 15, radius=False)) for x in balls]
         agree = min(digits(x, y, dps + 10) for x, y in zip(middles, (a, b)))
         prob = Problem(reference=["3/10", "7/10"], rewards=[1, 0], group_size=G, beta=1)

@@ -13,7 +13,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from grpo_symbolic import Problem
-from grpo_symbolic.model.problem import NORMALISATIONS
+from grpo_symbolic.model.settings import Normalisation
+
+NORMALISATIONS = tuple(n.value for n in Normalisation)
 
 MAX_DENOMINATOR = 12
 

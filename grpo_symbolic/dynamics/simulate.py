@@ -25,11 +25,15 @@ of :mod:`grpo_symbolic.solve.api`.
 Everything numeric here is float64 numpy; runs are seeded and reproducible.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 import math
 import numbers
 import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -41,10 +45,13 @@ from grpo_symbolic.preference.engine import expected_advantages_float
 
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
 
+if TYPE_CHECKING:
+    from grpo_symbolic.model.problem import Problem
+
 _pi, _rho, _pi_old = sp.symbols("pi rho pi_old", positive=True)
 
 
-def estimator_gradient(name):
+def estimator_gradient(name: str) -> sp.Expr:
     """∂D/∂π(o) of one sample's penalty D under estimator ``name``, in (pi, rho, pi_old).
 
     D is the per-sample loss of :func:`grpo_symbolic.theory.estimators.sampled_loss`
@@ -77,7 +84,7 @@ class Trajectory:
     policies: np.ndarray
     clipped_fraction: np.ndarray
 
-    def tail_average(self, fraction=0.5):
+    def tail_average(self, fraction: float = 0.5) -> np.ndarray:
         """Per chain, the time average of π over the last ``fraction`` of the iterations."""
         if not 0 < fraction <= 1:
             raise ParameterError(f"fraction: got {fraction!r}; give a number in (0, 1]")
@@ -85,7 +92,7 @@ class Trajectory:
         start = iterations - max(1, int(round(fraction * iterations))) + 1
         return self.policies[start:].mean(axis=0)
 
-    def estimate(self, fraction=0.5):
+    def estimate(self, fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
         """(mean over chains, standard error) of the tail averages; needs at least 2 chains.
 
         The standard error is the spread of the chains' tail averages / sqrt(chains): the
@@ -97,8 +104,9 @@ class Trajectory:
         return tails.mean(axis=0), tails.std(axis=0, ddof=1) / math.sqrt(tails.shape[0])
 
 
-def simulate(problem, iterations, lr, *, groups=16, steps_per_batch=1, clip=0.2, estimator=None,
-             seed=0, chains=1, start=None, progress=False):
+def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, steps_per_batch: int = 1,
+             clip: float = 0.2, estimator: str | None = None, seed: int = 0, chains: int = 1,
+             start: Sequence[Any] | None = None, progress: bool = False) -> Trajectory:
     """Run GRPO on a tabular softmax policy: the :class:`Trajectory` of π over ``iterations``.
 
     ``groups`` is B (groups per batch), ``steps_per_batch`` is μ (gradient steps per batch),
@@ -153,7 +161,8 @@ def simulate(problem, iterations, lr, *, groups=16, steps_per_batch=1, clip=0.2,
     return Trajectory(policies, clipped / np.maximum(terms, 1))
 
 
-def expected_flow(problem, steps, lr, *, estimator=None, start=None, progress=False):
+def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | None = None,
+                  start: Sequence[Any] | None = None, progress: bool = False) -> np.ndarray:
     """Ascend the expected objective: θ ← θ + lr·∇_θ J(π; π_old) at π = π_old, ``steps`` times.
 
     Returns the policies visited, an array of shape (steps + 1, K).  No sampling: P_G(o|π_old)

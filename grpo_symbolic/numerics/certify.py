@@ -19,6 +19,9 @@ certificate then bounds |x0 − root| rigorously.
 (16.2, True, False)
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import importlib.util
 from typing import Any
@@ -27,11 +30,12 @@ import mpmath
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.numerics.precision import working_bits, working_precision
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
 
 
-def available():
+def available() -> bool:
     """True when python-flint (the ``rigorous`` extra) is installed.
 
     >>> isinstance(available(), bool)
@@ -48,7 +52,7 @@ def _flint():
     return flint
 
 
-def precision_bits(dps):
+def precision_bits(dps: int) -> int:
     """Working precision in bits for certifying ``dps``-digit values (with 20 guard digits).
 
     >>> precision_bits(50)
@@ -61,7 +65,7 @@ def precision_bits(dps):
 # SymPy -> ball arithmetic
 
 
-def compile_arb(expr, variables):
+def compile_arb(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> Callable[..., Any]:
     """A function of balls evaluating the SymPy expression ``expr`` in ``variables`` (a tuple).
 
     Constants are turned into balls when the function is called, at the precision in force then.
@@ -169,21 +173,21 @@ def _fold(op, values):
 # Crossing between mpmath and arb
 
 
-def exact_ball(man, exp):
+def exact_ball(man: int, exp: int) -> Any:
     """The exact ball man·2^exp (no rounding: the precision is raised to hold the mantissa)."""
     flint = _flint()
     with flint.ctx.workprec(max(flint.ctx.prec, abs(int(man)).bit_length() + 8)):
         return flint.arb((int(man), int(exp)))
 
 
-def ball_of(value):
+def ball_of(value: Any) -> Any:
     """An mpmath number (kept exactly as it is, whatever the working precision) as an exact ball.
 
     >>> print(ball_of(mpmath.mpf("0.75")))
     0.750000000000000
     """
     if not isinstance(value, mpmath.mpf):
-        with mpmath.workdps(max(mpmath.mp.dps, 30)):
+        with working_precision(max(mpmath.mp.dps, 30), guard=0):
             value = mpmath.mpf(value)
     if not mpmath.isfinite(value):
         raise ParameterError(f"value: got {value}; give a finite number")
@@ -191,11 +195,11 @@ def ball_of(value):
     return exact_ball(man, exp)
 
 
-def mpf_of(ball_value):
+def mpf_of(ball_value: Any) -> mpmath.mpf:
     """The exact value of an exact ball (e.g. a midpoint or an endpoint) as an mpf."""
     man, exp = ball_value.mid().man_exp()
     man = int(man)
-    with mpmath.workprec(max(mpmath.mp.prec, man.bit_length() + 8)):
+    with working_bits(max(mpmath.mp.prec, man.bit_length() + 8)):
         return mpmath.ldexp(mpmath.mpf(man), int(exp))
 
 
@@ -220,16 +224,17 @@ class CertifiedRoot:
     digits: float
 
     @property
-    def radius(self):
+    def radius(self) -> mpmath.mpf:
         """The radius of :attr:`enclosure` as an mpf."""
         return mpf_of(self.enclosure.rad())
 
-    def contains(self, value):
+    def contains(self, value: Any) -> bool:
         """True when ``value`` (an mpmath number) lies in :attr:`enclosure`."""
         return bool(self.enclosure.contains(ball_of(value)))
 
 
-def certify_root(expr, variable, approximation, dps=50, radius=None, steps=6):
+def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: int = 50, radius: Any = None,
+                 steps: int = 6) -> CertifiedRoot:
     """Certify that f = ``expr`` has exactly one root in a ball around ``approximation``.
 
     ``radius`` (default 10^(−dps/2)·max(1, |x0|)) is the radius of the ball X; if N(X) is not
@@ -246,13 +251,13 @@ def certify_root(expr, variable, approximation, dps=50, radius=None, steps=6):
     if isinstance(approximation, mpmath.mpf):
         x0 = approximation  # exactly as given: rounding it to the working precision would move it
     else:
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps + 10, guard=0):
             x0 = mpmath.mpf(approximation)
     derivative = sp.diff(expr, variable)
     f = compile_arb(expr, (variable,))
     df = compile_arb(derivative, (variable,))
     if radius is None:
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps + 10, guard=0):
             radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0))
     with flint.ctx.workprec(precision_bits(dps)):
         center = ball_of(x0)
@@ -273,7 +278,7 @@ def certify_root(expr, variable, approximation, dps=50, radius=None, steps=6):
                 break
             enclosure = refined.intersection(enclosure)
         bound = mpf_of(abs(enclosure - center).upper())  # ≥ |x0 − root|: the root is in the enclosure
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps + 10, guard=0):
         digits = float(min(-mpmath.log10(bound / abs(x0)), 10 * dps)) if bound > 0 and x0 != 0 else float(10 * dps)
     return CertifiedRoot(ball, enclosure, x0, bound, digits)
 

@@ -1,12 +1,14 @@
 """The one root-finding core of the package; every root finder goes through it.
 
-Four methods, each with a step cap ``maxsteps`` and a :class:`SolverError` with
+Five methods, each with a step cap ``maxsteps`` and a :class:`SolverError` with
 ``reason=SolverError.NOT_CONVERGED`` naming ``what`` did not converge when the cap is hit:
 
 * :func:`bracketed_newton` — the root inside a bracket (lo, hi): Newton steps (or secant steps
   when no slope is given), bisection whenever a step would leave the bracket or fails to halve
   the one before (Numerical Recipes' rtsafe); bisection is geometric on a positive bracket;
 * :func:`newton` — damped Newton for a system, with a finite-difference Jacobian;
+* :func:`array_newton` — Newton on many independent scalar equations at once, elementwise in numpy
+  float64 (grids of parameters), each entry clipped to its bounds;
 * :func:`scan_brackets` — the sign changes of a function over a grid, as brackets;
 * :func:`widen_bracket` — double a step away from an origin until the function changes side.
 
@@ -33,6 +35,7 @@ from typing import Any
 
 import mpmath
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grpo_symbolic.model.errors import SolverError
 
@@ -213,6 +216,57 @@ def _damped(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: 
             return trial, ft
         t /= 2
     raise SolverError(f"{what}: no step down from {x} reduces the residual", reason=SolverError.NOT_CONVERGED)
+
+
+def array_newton(f: Callable[..., tuple[np.ndarray, np.ndarray]], start: ArrayLike, *, args: Sequence[ArrayLike] = (),
+                 lower: ArrayLike = -np.inf, upper: ArrayLike = np.inf, maxsteps: int = 100, rtol: float = 1e-13,
+                 what: str = "Newton's method", flags: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Roots of independent scalar equations, one per entry of ``start``, by Newton steps in float64.
+
+    ``f(x, *args)`` returns (values, slopes) elementwise; ``args`` and the bounds are broadcast to
+    ``start`` and passed entry by entry with x.  Each new iterate is clipped to [lower, upper].
+    An entry has converged once its step is finite and at most ``rtol``·|x|, or at most
+    sqrt(``rtol``)·|x| and no smaller than the step before (Newton has reached the noise of the
+    arithmetic, as at a near-double root); once fewer than half of the entries iterated are still
+    moving, only those are iterated on.  When entries have not
+    converged after ``maxsteps`` steps: :class:`SolverError` (NOT_CONVERGED) naming the first of them
+    (flat positions), or, with ``flags=True``, (roots, converged), ``converged`` a boolean array.
+
+    >>> array_newton(lambda x, c: (x * x - c, 2 * x), [2.0, 4.0], args=([2.0, 9.0],))
+    array([1.41421356, 3.        ])
+    >>> array_newton(lambda x: (x * x + 1, 2 * x), [1.0, 2.0], maxsteps=50, flags=True)[1]  # no real root
+    array([False, False])
+    """
+    x = np.array(start, dtype=float)
+    shape, x = x.shape, x.ravel()
+    params = [np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for v in (lower, upper, *args)]
+    roots, converged = x.copy(), np.zeros(x.size, dtype=bool)
+    index, previous = np.arange(x.size), np.full(x.size, np.inf)
+    for _ in range(maxsteps):
+        value, slope = f(x, *params[2:])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            signed = value / slope
+        step = np.abs(signed)
+        x = np.clip(x - signed, params[0], params[1])
+        roots[index] = x
+        scale = np.where(np.isfinite(x), np.abs(x), np.nan)
+        # a NaN step is moving; a step that stopped shrinking near the root is the arithmetic's noise
+        moving = ~((step <= rtol * scale) | ((step <= math.sqrt(rtol) * scale) & (step >= previous)))
+        converged[index], previous = ~moving, step
+        if not moving.any():
+            break
+        if moving.sum() < moving.size // 2:  # iterate on the entries still moving only
+            index, x, previous = index[moving], x[moving], previous[moving]
+            params = [v[moving] for v in params]
+    if not flags and not converged.all():
+        raise _not_converged_entries(what, maxsteps, np.flatnonzero(~converged), roots)
+    return (roots.reshape(shape), converged.reshape(shape)) if flags else roots.reshape(shape)
+
+
+def _not_converged_entries(what: str, maxsteps: int, entries: np.ndarray, roots: np.ndarray) -> SolverError:
+    shown = ", ".join(f"{i} (at {roots[i]:.17g})" for i in entries[:5])
+    more = f" and {entries.size - 5} more" if entries.size > 5 else ""
+    return _not_converged(what, maxsteps, f"{entries.size} entries: {shown}{more}")
 
 
 def _sign(value: Number) -> int | None:

@@ -18,8 +18,12 @@ G → ∞ form (r̄(o) − E_π r)/σ(π) (:func:`large_group_preference`); and 
 estimate for cross-checks (:func:`monte_carlo_preference`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 import math
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import mpmath
 import numpy as np
@@ -30,8 +34,15 @@ from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.preference.moments import moment_table, supports
 from grpo_symbolic.numerics.precision import policy_mpf, rounded, to_mpf, working_precision
 
+if TYPE_CHECKING:
+    from grpo_symbolic.model.problem import Problem, RewardLaw
+    from grpo_symbolic.preference.moments import MomentTable
 
-def compositions(total, parts):
+Row = tuple[tuple[int, ...], Any]
+"""One row of a table: counts of the other G − 1 rewards per reward value, and its weight."""
+
+
+def compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
     """All tuples of ``parts`` non-negative ints summing to ``total``, in lexicographic order.
 
     >>> list(compositions(2, 2))
@@ -45,7 +56,7 @@ def compositions(total, parts):
             yield (first, *rest)
 
 
-def mixture(law_matrix, policy):
+def mixture(law_matrix: Sequence[Sequence[Any]], policy: Sequence[Any]) -> tuple[Any, ...]:
     """The reward law of an output drawn from ``policy``, over the distinct reward values.
 
     ``law_matrix[o][j]`` is the probability that output o has the j-th reward value.
@@ -79,7 +90,7 @@ def _table(values, group_size, normalisation, eps, sqrt, factorial):
     return table
 
 
-def exact_table(problem):
+def exact_table(problem: Problem) -> list[list[Row]]:
     """Per focal reward value, the exact rows (counts of the other G − 1 rewards, multinomial × advantage).
 
     Q_v(m) = Σ_rows weight · Π_j m_j^{counts_j}; rows with advantage 0 are left out.
@@ -122,7 +133,7 @@ class NumericTable:
     float64 copy (log coefficients) for fast vectorised scans.
     """
 
-    def __init__(self, values, group_size, normalisation, eps, dps):
+    def __init__(self, values: Sequence[Any], group_size: int, normalisation: str, eps: Any, dps: int) -> None:
         with working_precision(dps):
             mp_values = tuple(to_mpf(v) for v in values)
             table = _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
@@ -134,11 +145,11 @@ class NumericTable:
             log_coef = log_factorial[group_size - 1] - log_factorial[counts].sum(axis=1)
             self.float_rows.append((counts, log_coef, np.array([float(a) for _, _, a in rows])))
 
-    def evaluate(self, m):
+    def evaluate(self, m: Sequence[Any]) -> list[Any]:
         """Q_v(m) for every focal value, in mpmath at the current precision."""
         return _expected_advantages(self.rows, m, mpmath.mpf(1))
 
-    def evaluate_float(self, m):
+    def evaluate_float(self, m: np.ndarray) -> np.ndarray:
         """Q_v(m) in float64 (m a numpy array); for scans, never for reported values."""
         result = []
         with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf, used only where n > 0
@@ -150,12 +161,12 @@ class NumericTable:
 
 
 @lru_cache(maxsize=64)
-def numeric_table(values, group_size, normalisation, eps, dps):
+def numeric_table(values: Sequence[Any], group_size: int, normalisation: str, eps: Any, dps: int) -> NumericTable:
     """The cached :class:`NumericTable` for these settings."""
     return NumericTable(values, group_size, normalisation, eps, dps)
 
 
-def advantage_table(problem, dps):
+def advantage_table(problem: Problem, dps: int) -> Union[MomentTable, NumericTable]:
     """The table the numeric paths use: the fast :class:`~grpo_symbolic.preference.moments.MomentTable`
     for rational reward values and a built-in rule, else the per-composition :class:`NumericTable`."""
     settings = (problem.reward_values, problem.group_size, problem.normalisation, problem.eps)
@@ -172,7 +183,7 @@ def _numeric_laws(problem):
     return tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
 
 
-def preference_exact(problem, policy):
+def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
     """P_G(o | policy) for every output as exact SymPy expressions (finite G).
 
     ``policy`` may hold symbols; small G keeps the expression small.
@@ -191,7 +202,7 @@ def preference_exact(problem, policy):
     return _combine(problem.law_matrix, q)
 
 
-def preference_numeric(problem, policy, dps=50):
+def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -> tuple[mpmath.mpf, ...]:
     """P_G(o | policy) for every output as mpmath numbers, accurate to ``dps`` digits.
 
     >>> from grpo_symbolic import Problem
@@ -205,7 +216,7 @@ def preference_numeric(problem, policy, dps=50):
     return rounded(tuple(result), dps)
 
 
-def expected_advantages_numeric(problem, m, dps):
+def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int) -> Sequence[mpmath.mpf]:
     """Q_v(m) for every reward value v (finite G), or the G → ∞ analogue, at the current precision."""
     if problem.is_large_group:
         values = tuple(to_mpf(v) for v in problem.reward_values)
@@ -214,16 +225,17 @@ def expected_advantages_numeric(problem, m, dps):
     return advantage_table(problem, dps).evaluate(m)
 
 
-def expected_advantages_float(problem, m, dps):
+def expected_advantages_float(problem: Problem, m: np.ndarray, dps: int) -> np.ndarray:
     """Q_v(m) in float64 for a numpy mixture ``m``: the fast path the solver scans with."""
     if problem.is_large_group:
         values = [float(v) for v in problem.reward_values]
         identity = np.eye(len(values))
-        return np.array(_large_group_formula(problem.normalisation, float(problem.eps), identity, list(m), values, math.sqrt))
+        eps = float(cast(sp.Expr, problem.eps))
+        return np.array(_large_group_formula(problem.normalisation, eps, identity, list(m), values, math.sqrt))
     return advantage_table(problem, dps).evaluate_float(m)
 
 
-def numeric_preference_at(problem, policy, dps):
+def numeric_preference_at(problem: Problem, policy: Sequence[mpmath.mpf], dps: int) -> tuple[mpmath.mpf, ...]:
     """P_G(o|policy) for a checked mpf policy, at the current precision (used by the solver)."""
     laws = _numeric_laws(problem)
     return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps))
@@ -241,7 +253,7 @@ def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
     return tuple((sum(q * v for q, v in zip(row, values)) - mean) * scale for row in laws)
 
 
-def large_group_preference(problem, policy):
+def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
     """The G → ∞ form (r̄(o) − E_π r) / (σ(π) + eps) (shift: r̄(o) − E_π r), as SymPy expressions.
 
     σ(π) is the std of the reward of an output drawn from π, within-output noise included.
@@ -258,7 +270,7 @@ def large_group_preference(problem, policy):
     return _large_group_formula(problem.normalisation, problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
 
 
-def pairwise_preference(problem, policy):
+def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
     """The G = 2 form c·Σ_o' π(o') (P(o ≻ o') − P(o' ≻ o)), c = 1 (population), 1/√2 (sample).
 
     For shift-only advantages it is Σ_o' π(o') (r̄(o) − r̄(o'))/2.  Holds for eps = 0 only.
@@ -286,7 +298,7 @@ def pairwise_preference(problem, policy):
     )
 
 
-def beats(law, other):
+def beats(law: RewardLaw, other: RewardLaw) -> sp.Expr:
     """P(r > r') for independent draws r ~ ``law``, r' ~ ``other``.
 
     Raises ParameterError when SymPy cannot decide the order of two symbolic reward values.
@@ -309,7 +321,8 @@ def beats(law, other):
     return total
 
 
-def monte_carlo_preference(problem, policy, samples=20000, seed=0):
+def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int = 20000,
+                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Seeded Monte Carlo estimate of P_G(o|policy): (estimates, standard errors), numpy arrays.
 
     For cross-checks only; finite G.
@@ -333,8 +346,8 @@ def monte_carlo_preference(problem, policy, samples=20000, seed=0):
     m = np.array([float(v) for v in pol]) @ laws
     m = m / m.sum()
     rule = RULES[problem.normalisation]
-    eps = float(problem.eps)
-    V, G = len(values), problem.group_size
+    eps = float(cast(sp.Expr, problem.eps))
+    V, G = len(values), cast(int, problem.group_size)  # finite: checked above
     estimates, errors = [], []
     for o in range(problem.size):
         focal = rng.choice(V, size=samples, p=laws[o] / laws[o].sum())

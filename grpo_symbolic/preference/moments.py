@@ -24,9 +24,13 @@ cover the rounding of every term, the recurrences and the dropped tails (see :fu
 tests hold this path against the plain per-composition sum at 50 digits.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from functools import lru_cache
 import math
 import operator
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -39,7 +43,7 @@ SCALES = tuple(Normalisation)
 """Rules with a moment form A = N·h(D); other rules use the per-composition table."""
 
 
-def supports(values, normalisation):
+def supports(values: Sequence[Any], normalisation: str) -> bool:
     """True when :class:`MomentTable` applies: rational reward values and a rule in :data:`SCALES`.
 
     >>> supports((sp.Integer(0), sp.Rational(1, 2)), "population"), supports((sp.sqrt(2), sp.Integer(0)), "sample")
@@ -48,7 +52,7 @@ def supports(values, normalisation):
     return normalisation in SCALES and all(sp.sympify(v).is_Rational for v in values)
 
 
-def composition_array(total, parts):
+def composition_array(total: int, parts: int) -> np.ndarray:
     """All compositions of ``total`` into ``parts`` non-negative parts, as rows of an int64 array.
 
     Lexicographic order, the order of :func:`grpo_symbolic.preference.engine.compositions`.
@@ -79,7 +83,7 @@ class MomentTable:
     ['-0.588816477075', '1.37390511318']
     """
 
-    def __init__(self, values, group_size, normalisation, eps):
+    def __init__(self, values: Sequence[Any], group_size: int, normalisation: str, eps: Any) -> None:
         if not supports(values, normalisation):
             raise ValueError("MomentTable needs rational reward values and a rule in SCALES")
         values = [sp.Rational(v) for v in values]
@@ -88,13 +92,14 @@ class MomentTable:
         self.group_size = group_size
         self.normalisation = normalisation
         self.eps = eps
-        self._scales = {}  # precision in bits -> {D: fixed-point h(D), "eps": fixed-point G·d·eps}
+        # precision in bits -> {D: fixed-point h(D), "eps": fixed-point G·d·eps}
+        self._scales: dict[int, dict[Any, int]] = {}
         largest = (group_size * max(abs(x) for x in self.w)) ** 2
         self._dtype = np.int64 if 4 * largest < 2**62 else object  # exact D either way
-        self._float = None
+        self._float: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # --- full precision ------------------------------------------------------------------
-    def evaluate(self, m):
+    def evaluate(self, m: Sequence[Any]) -> list[mpmath.mpf]:
         """Q_v(m) for every focal value, as mpf at the current precision (m: mpf, summing to 1)."""
         G, V = self.group_size, len(self.w)
         active = [u for u in range(V) if m[u] != 0]
@@ -141,7 +146,7 @@ class MomentTable:
         return (one << bits) // (root + self._scales[bits]["eps"])
 
     # --- float64 (scans) ----------------------------------------------------------------
-    def evaluate_float(self, m):
+    def evaluate_float(self, m: np.ndarray) -> np.ndarray:
         """Q_v(m) in float64 (m a numpy array); for scans, never for reported values."""
         counts, log_coef, adv = self._float_table()
         m = np.asarray(m, dtype=float)
@@ -185,7 +190,7 @@ class MomentTable:
 
 
 @lru_cache(maxsize=64)
-def moment_table(values, group_size, normalisation, eps):
+def moment_table(values: Sequence[Any], group_size: int, normalisation: str, eps: Any) -> MomentTable:
     """The cached :class:`MomentTable` for these settings."""
     return MomentTable(values, group_size, normalisation, eps)
 

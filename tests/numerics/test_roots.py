@@ -3,12 +3,13 @@
 import math
 
 import mpmath
+import numpy as np
 import pytest
 
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.numerics.precision import working_precision
-from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, bracketed_newton, middle, newton, scan_brackets,
-                                          widen_bracket)
+from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, array_newton, bracketed_newton, middle, newton,
+                                          scan_brackets, widen_bracket)
 
 
 @pytest.mark.parametrize("with_slope", [True, False])
@@ -70,3 +71,54 @@ def test_middle_is_geometric_on_positive_brackets():
     assert middle(1e-300, 1e300, FLOAT64) == pytest.approx(1.0)
     with working_precision(20, guard=0):
         assert middle(mpmath.mpf(-2), mpmath.mpf(4)) == 1
+
+
+# --- array Newton ------------------------------------------------------------------------------
+
+def cube_roots(x, c):
+    return x**3 - c, 3 * x * x
+
+
+def test_array_newton_solves_every_entry_and_keeps_the_shape():
+    c = np.array([[1.0, 8.0], [27.0, 1e-9]])
+    roots = array_newton(cube_roots, np.full(c.shape, 5.0), args=(c,))
+    assert roots.shape == (2, 2)
+    assert np.allclose(roots, np.cbrt(c), rtol=1e-14, atol=0)
+
+
+def test_array_newton_clips_to_the_bounds():
+    """x² − 4 from 10 with the lower bound 3: the iterate is held at 3 and never converges."""
+    roots, converged = array_newton(lambda x: (x * x - 4, 2 * x), [10.0, 10.0], lower=[3.0, 0.0], maxsteps=30,
+                                    flags=True)
+    assert roots[0] == 3.0 and not converged[0]
+    assert converged[1] and math.isclose(roots[1], 2.0, rel_tol=1e-15)
+
+
+def test_array_newton_at_the_cap_names_the_entries():
+    with pytest.raises(SolverError) as info:
+        array_newton(lambda x: (x * x + 1, 2 * x), [1.0, 2.0, 3.0], args=(), maxsteps=20, what="test roots")
+    message = str(info.value)
+    assert info.value.reason == SolverError.NOT_CONVERGED
+    assert "test roots" in message and "20 steps" in message and "3 entries" in message
+
+
+def test_array_newton_nan_is_never_converged():
+    c = np.array([2.0, np.nan])
+    with pytest.raises(SolverError, match="1 entries: 1 "):
+        array_newton(cube_roots, [1.0, 1.0], args=(c,))
+    roots, converged = array_newton(cube_roots, [1.0, 1.0], args=(c,), flags=True)
+    assert converged.tolist() == [True, False] and math.isclose(roots[0], 2 ** (1 / 3), rel_tol=1e-15)
+
+
+def test_array_newton_stops_at_the_noise_of_a_double_root():
+    """(x − 1)² from 2: linear convergence down to the rounding noise, then accepted (not a cap)."""
+    roots = array_newton(lambda x: ((x - 1) ** 2, 2 * (x - 1)), [2.0, 3.0])
+    assert np.all(np.abs(roots - 1) < 1e-7)
+
+
+def test_array_newton_agrees_with_bracketed_newton():
+    c = np.linspace(0.5, 30, 7)
+    roots = array_newton(cube_roots, np.full(c.shape, 4.0), args=(c,))
+    for value, root in zip(c, roots):
+        assert math.isclose(root, bracketed_newton(lambda x: x**3 - value, 0.0, 4.0, arithmetic=FLOAT64),
+                            rel_tol=1e-13)

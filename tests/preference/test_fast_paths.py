@@ -24,6 +24,7 @@ from grpo_symbolic.preference.moments import MomentTable, _binomial_row, composi
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import NumericTable, compositions, preference_numeric
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
+from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 
 DPS = 50
@@ -213,21 +214,9 @@ def stationarity_residual(problem, policy):
         return max(abs(equation(Po, x, r, multiplier, b)) for Po, x, r in zip(P, policy, rho))
 
 
-def many_outputs(K, seed, penalty="grpo"):
-    rng = random.Random(seed)
-    weights = [rng.randint(1, 9) for _ in range(K)]
-    reference = [Fraction(w, sum(weights)) for w in weights]
-    rewards = []
-    for _ in range(K):
-        w = [rng.randint(0, 4) for _ in range(3)]
-        w[rng.randrange(3)] += 1
-        rewards.append({str(v): Fraction(x, sum(w)) for v, x in zip((0, 1, 2), w) if x})
-    return Problem(reference=reference, rewards=rewards, group_size=9, beta="1/2", penalty=penalty)
-
-
 @pytest.mark.parametrize("penalty", ["grpo", "direct"])
 def test_solution_verifies_with_the_plain_table(penalty):
-    prob = many_outputs(12, seed=1, penalty=penalty)
+    prob = many_outputs(12, seed=1, group_size=9, penalty=penalty, sparse=True)
     policy = stationary_policy(prob, DPS)
     assert stationarity_residual(prob, policy) < mpmath.mpf(10) ** -(DPS - 5)
 

@@ -10,7 +10,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic.model.problem import NORMALISATIONS
+from grpo_symbolic.model.settings import Normalisation
+
+NORMALISATIONS = tuple(n.value for n in Normalisation)
 from grpo_symbolic.theory.advantage import RULES, Group, population, sample, shift
 
 # rewards (1, 0, 0, 0) seen from the member with reward 1: mean 1/4, Σ(r − mean)² = 3/4
