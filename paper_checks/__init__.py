@@ -5,8 +5,8 @@ Checks live in ``paper_checks/checks_*.py`` and register themselves with
 ``grpo-symbolic check`` (see :mod:`paper_checks.runner`).
 """
 
-from .claims import CLAIMS, CLAIMS_BY_ID, Claim
-from .registry import REGISTRY, CheckResult, Outcome, Registry, agreement, check, combine, symbolic
+from paper_checks.claims import CLAIMS, CLAIMS_BY_ID, Claim
+from paper_checks.registry import REGISTRY, CheckResult, Outcome, Registry, agreement, check, combine, symbolic
 
 __all__ = ["CLAIMS", "CLAIMS_BY_ID", "Claim", "REGISTRY", "CheckResult", "Outcome", "Registry",
            "agreement", "check", "combine", "symbolic"]

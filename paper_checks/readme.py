@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from grpo_symbolic.paper.equations import markdown
 
-from .claims import CLAIMS
+from paper_checks.claims import CLAIMS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
