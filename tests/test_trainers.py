@@ -102,16 +102,17 @@ def _short(name, **changes):
     from grpo_symbolic.trainers.__main__ import CASES
 
     case = {c.name: c for c in CASES}[name]
-    burn_in = changes.pop("burn_in")
-    return dataclasses.replace(case, settings=dataclasses.replace(case.settings, **changes), burn_in=burn_in)
+    burn_in, batches = changes.pop("burn_in"), changes.pop("batches")
+    return dataclasses.replace(case, settings=dataclasses.replace(case.settings, **changes), burn_in=burn_in,
+                               batches=batches)
 
 
-SHORT_CASES = [
-    _short("binary k3", steps=500, burn_in=100),
-    _short("binary IS-k3", steps=800, burn_in=300),
-    _short("3 outputs stochastic", steps=500, burn_in=100),
-    _short("Bessel G=2", steps=500, burn_in=100),
-    _short("scale_rewards none", steps=500, burn_in=100),
+SHORT_CASES = [  # a tail of 800 steps in 8 batches of 100 (τ ≈ 20-50 steps)
+    _short("binary k3", steps=1000, burn_in=200, batches=8),
+    _short("binary IS-k3", steps=1100, burn_in=300, batches=8),
+    _short("3 outputs stochastic", steps=1000, burn_in=200, batches=8),
+    _short("Bessel G=2", steps=1000, burn_in=200, batches=8),
+    _short("scale_rewards none", steps=1000, burn_in=200, batches=8),
 ]
 
 

@@ -63,6 +63,34 @@ def batch_means(series, batches=10, burn_in=0):
     return tuple(mean), tuple(se)
 
 
+def correlation_time(values):
+    """Integrated autocorrelation time (in steps) of a scalar series: 1 + 2·Σ ρ(k), summed while ρ(k) > 0.
+
+    Batch means are trustworthy when a batch is many times longer than this.
+
+    >>> correlation_time([0.0, 1.0] * 50)   # anticorrelated: no positive lag
+    1.0
+    >>> round(correlation_time([float(i // 10 % 2) for i in range(400)]), 1)   # ρ(k) ≈ 1 − k/5 up to k = 5
+    5.1
+    """
+    xs = [float(v) for v in values]
+    n = len(xs)
+    if n < 3:
+        raise ParameterError(f"values: got {n} values; the correlation time needs at least 3")
+    mean = math.fsum(xs) / n
+    dev = [x - mean for x in xs]
+    var = math.fsum(d * d for d in dev) / n
+    if var == 0:
+        return 1.0
+    tau = 1.0
+    for lag in range(1, n // 2):
+        rho = math.fsum(dev[i] * dev[i + lag] for i in range(n - lag)) / (n * var)
+        if rho <= 0:
+            break
+        tau += 2 * rho
+    return tau
+
+
 def predicted_problem(settings, **overrides):
     """The package's :class:`~grpo_symbolic.Problem` for a TRL run with these ``settings``.
 
@@ -164,6 +192,7 @@ class Comparison:
     alternative: tuple = ()
     seconds: float = 0.0
     versions: dict = field(default_factory=dict)
+    tau: float = 0.0            # correlation time (steps) of π(first output) over the tail
 
     @property
     def z_prediction(self):
@@ -192,12 +221,13 @@ def compare(case, policies, seconds=0.0, versions=None, dps=50):
     """
     s = case.settings
     mean, se = batch_means(policies, case.batches, case.burn_in)
+    tau = correlation_time([row[0] for row in list(policies)[case.burn_in:]])
     alternative = ()
     if case.alternative:
         alternative = predict(predicted_problem(s, **case.alternative[1]), dps)
     return Comparison(case=case, measured=mean, se=se, prediction=predict(predicted_problem(s), dps),
                       rlhf=tuple(float(p) for p in rlhf_policy(s.reference, s.rewards, s.beta, dps)),
-                      alternative=alternative, seconds=seconds, versions=dict(versions or {}))
+                      alternative=alternative, seconds=seconds, versions=dict(versions or {}), tau=tau)
 
 
 def _vector(values, digits=5):
@@ -208,7 +238,7 @@ def _vector(values, digits=5):
 def format_table(comparisons):
     """A Markdown table of comparisons (policies show π of all outputs but the last)."""
     head = ("| case | trainer | settings | prediction | measured ± s.e. | RLHF | Δ pred / s.e. | Δ RLHF / s.e. "
-            "| alternative: Δ / s.e. | seconds | pass |")
+            "| alternative: Δ / s.e. | τ / batch (steps) | seconds | pass |")
     rows = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for c in comparisons:
         measured = " / ".join(f"{m:.5f} ± {s:.5f}" for m, s in zip(c.measured[:-1], c.se[:-1]))
@@ -218,7 +248,8 @@ def format_table(comparisons):
         trainer = "TRL " + c.versions.get("trl", "?")
         rows.append(
             f"| {c.case.name} | {trainer} | {c.case.describe()} | {_vector(c.prediction)} | {measured} "
-            f"| {_vector(c.rlhf)} | {c.z_prediction:+.1f} | {c.z_rlhf:+.1f} | {alt} | {c.seconds:.0f} "
+            f"| {_vector(c.rlhf)} | {c.z_prediction:+.1f} | {c.z_rlhf:+.1f} | {alt} "
+            f"| {c.tau:.0f} / {(c.case.settings.steps - c.case.burn_in) // c.case.batches} | {c.seconds:.0f} "
             f"| {'yes' if c.passed else 'NO'} |"
         )
     return "\n".join(rows)
