@@ -81,7 +81,8 @@ def test_settings_reject_bad_input(field, value):
 
 
 def test_importing_the_subpackage_imports_no_torch():
-    code = "import sys, grpo_symbolic, grpo_symbolic.trainers; print(sorted({'torch', 'trl', 'transformers'} & set(sys.modules)))"
+    code = ("import sys, grpo_symbolic, grpo_symbolic.trainers; "
+            "print(sorted({'torch', 'trl', 'transformers'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -61,21 +61,22 @@ def require_trainers():
     return torch, transformers, trl
 
 
-def _exact(value, name):
+def exact_number(value, name):
     """An exact Fraction from an int, a Fraction or a decimal/fraction string (never a float)."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ParameterError(f"{name}: got {value!r}; give an exact number (int, Fraction or a string like '0.3')")
+    problem = f"{name}: got {value!r}; give an exact number (int, Fraction or a string like '0.3')"
+    if isinstance(value, (bool, float)):
+        raise ParameterError(problem)
     try:
         return Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError):
-        raise ParameterError(f"{name}: got {value!r}; give an exact number (int, Fraction or a string like '0.3')") from None
+        raise ParameterError(problem) from None
 
 
 def parse_reference(reference):
     """π_ref as a tuple of Fractions: positive entries that sum to 1."""
     if not isinstance(reference, (list, tuple)) or len(reference) < 2:
         raise ParameterError(f"reference: got {reference!r}; give a list of at least 2 probabilities")
-    probs = tuple(_exact(p, f"reference[{i}]") for i, p in enumerate(reference))
+    probs = tuple(exact_number(p, f"reference[{i}]") for i, p in enumerate(reference))
     if any(p <= 0 for p in probs) or sum(probs) != 1:
         raise ParameterError(f"reference: got {reference!r}; entries must be positive and sum to exactly 1")
     return probs
@@ -91,7 +92,7 @@ def parse_rewards(rewards, n_outputs):
         if isinstance(entry, dict):
             law = {}
             for value, prob in entry.items():
-                v, p = _exact(value, f"rewards[{i}] value"), _exact(prob, f"rewards[{i}] probability")
+                v, p = exact_number(value, f"rewards[{i}] value"), exact_number(prob, f"rewards[{i}] probability")
                 if p < 0:
                     raise ParameterError(f"rewards[{i}]: probability {prob!r} is negative")
                 law[v] = law.get(v, 0) + p
@@ -99,7 +100,7 @@ def parse_rewards(rewards, n_outputs):
                 raise ParameterError(f"rewards[{i}]: probabilities {entry!r} must sum to exactly 1")
             laws.append(law)
         else:
-            laws.append({_exact(entry, f"rewards[{i}]"): Fraction(1)})
+            laws.append({exact_number(entry, f"rewards[{i}]"): Fraction(1)})
     return laws
 
 

@@ -23,8 +23,9 @@ import mpmath
 
 from ..errors import ParameterError
 from ..presets import preset
+from ..problem import Problem
 from ..solve import stationary_policy
-from .bandit import _exact, mean_rewards, parse_reference, parse_rewards
+from .bandit import exact_number, mean_rewards, parse_reference, parse_rewards
 from .trl_run import TRLSettings
 
 PASS_PREDICTION_SE = 4    # |measured − prediction| must be below this many standard errors
@@ -109,8 +110,6 @@ def predicted_problem(settings, **overrides):
                   scale_rewards=settings.scale_rewards, use_bias_correction_kl=settings.use_bias_correction_kl)
     if not overrides:
         return prob
-    from ..problem import Problem
-
     fields = dict(reference=list(settings.reference), rewards=list(settings.rewards),
                   group_size=settings.group_size, beta=settings.beta, normalisation=prob.normalisation,
                   penalty=prob.penalty, eps=prob.eps)
@@ -131,7 +130,7 @@ def rlhf_policy(reference, rewards, beta, dps=50):
     """RLHF's optimum π ∝ π_ref·exp(E[r]/β) as mpmath numbers (exact inputs, ``dps`` digits)."""
     probs = parse_reference(list(reference))
     means = mean_rewards(parse_rewards(list(rewards), len(probs)))
-    b = _exact(beta, "beta")
+    b = exact_number(beta, "beta")
     if b <= 0:
         raise ParameterError(f"beta: got {beta!r}; RLHF's policy needs beta > 0")
     with mpmath.workdps(dps):

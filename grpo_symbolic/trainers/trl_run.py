@@ -26,7 +26,7 @@ import time
 import warnings
 
 from ..errors import ParameterError
-from .bandit import BanditReward, PROMPT_TOKEN, _exact, build_bandit, parse_reference, parse_rewards, \
+from .bandit import BanditReward, PROMPT_TOKEN, exact_number, build_bandit, parse_reference, parse_rewards, \
     prompt_distribution, require_trainers, vocabulary
 
 
@@ -52,7 +52,7 @@ class TRLSettings:
 
     def __post_init__(self):
         parse_rewards(list(self.rewards), len(parse_reference(list(self.reference))))
-        if _exact(self.beta, "beta") <= 0:
+        if exact_number(self.beta, "beta") <= 0:
             raise ParameterError(f"beta: got {self.beta!r}; the bandit comparison needs a KL penalty beta > 0")
         for name in ("group_size", "groups", "steps"):
             value = getattr(self, name)
@@ -96,7 +96,7 @@ def grpo_config_kwargs(settings, output_dir):
         # the GRPO conventions compared with the package
         loss_type=settings.loss_type,
         scale_rewards=settings.scale_rewards,
-        beta=float(_exact(settings.beta, "beta")),
+        beta=float(exact_number(settings.beta, "beta")),
         use_bias_correction_kl=settings.use_bias_correction_kl,
         importance_sampling_level="token",
         epsilon=0.2,                      # clip range: inactive on-policy (ratio ≡ 1)
