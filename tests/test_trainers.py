@@ -74,7 +74,7 @@ def test_reward_function_samples_its_law_with_the_seed():
 
 
 @pytest.mark.parametrize("field, value", [("group_size", 1), ("beta", 0), ("scale_rewards", "batch"),
-                                          ("reference", ("0.3", "0.6")), ("rewards", (1,)), ("beta", 0.5)])
+                                          ("reference", ("0.3", "0.6")), ("rewards", (1,))])
 def test_settings_reject_bad_input(field, value):
     with pytest.raises(ParameterError, match=f"^{field}"):
         TRLSettings(**{field: value})

@@ -13,9 +13,9 @@ Modules: :mod:`.bandit` (model, tokenizer, reward), :mod:`.trl_run` (the TRL run
 settings), :mod:`.compare` (batch means, prediction, RLHF, the table), ``__main__`` (the cases).
 """
 
-from .bandit import TrainersNotInstalled, require_trainers
-from .compare import Case, Comparison, batch_means, compare, format_table, predicted_problem, rlhf_policy
-from .trl_run import TRLSettings, run_trl
+from grpo_symbolic.trainers.bandit import TrainersNotInstalled, require_trainers
+from grpo_symbolic.trainers.compare import Case, Comparison, batch_means, compare, format_table, predicted_problem, rlhf_policy
+from grpo_symbolic.trainers.trl_run import TRLSettings, run_trl
 
 __all__ = [
     "TrainersNotInstalled", "require_trainers", "Case", "Comparison", "batch_means", "compare",

@@ -13,11 +13,12 @@ import argparse
 import platform
 import sys
 import time
+from typing import Any
 
-from .compare import PASS_PREDICTION_SE, PASS_RLHF_SE, Case, compare, format_table
-from .trl_run import TRLSettings
+from grpo_symbolic.trainers.compare import PASS_PREDICTION_SE, PASS_RLHF_SE, Case, compare, format_table
+from grpo_symbolic.trainers.trl_run import TRLSettings
 
-BINARY = dict(reference=("0.3", "0.7"), rewards=(1, 0), beta="0.5")
+BINARY: dict[str, Any] = dict(reference=("0.3", "0.7"), rewards=(1, 0), beta="0.5")
 
 #: Issue 13's cases.  Steps, burn-in and learning rates come from trial runs: the s.e. of the tail
 #: average hardly depends on the rate (fluctuations grow as the rate, the correlation time τ
@@ -43,7 +44,7 @@ CASES = (
 
 def run_case(case, progress=None):
     """Run ``case`` on TRL and return its :class:`~grpo_symbolic.trainers.compare.Comparison`."""
-    from .trl_run import run_trl
+    from grpo_symbolic.trainers.trl_run import run_trl
 
     record = run_trl(case.settings, label=case.name, progress=progress)
     return compare(case, record.policies, seconds=record.seconds, versions=record.versions)
@@ -82,7 +83,7 @@ def main(argv=None):
         for case in CASES:
             print(f"{case.name}: {case.describe()}")
         return 0
-    chosen = CASES
+    chosen: tuple[Case, ...] = CASES
     if args.cases:
         known = {case.name: case for case in CASES}
         unknown = [name for name in args.cases if name not in known]
@@ -90,7 +91,7 @@ def main(argv=None):
             parser.error(f"--cases: unknown {', '.join(map(repr, unknown))}; the cases are "
                          f"{', '.join(map(repr, known))}")
         chosen = tuple(known[name] for name in args.cases)
-    from .bandit import require_trainers
+    from grpo_symbolic.trainers.bandit import require_trainers
 
     try:
         require_trainers()

@@ -9,25 +9,25 @@ folder and handed to the trainer as a path, so the trainer's frozen reference co
 initial weights.  Nothing is downloaded: the tokenizer is built from a word-level vocabulary.
 
 Rewards are given per output as in :class:`grpo_symbolic.Problem`: a number, or a dict
-value -> probability (a stochastic law, sampled with a seeded generator).  Parsing needs no torch:
+value -> probability (a stochastic law, sampled with a seeded generator); π_ref, the laws and β
+are validated by the package's own :class:`~grpo_symbolic.model.problem.Problem` (no torch needed):
 
->>> laws = parse_rewards([1, {"1": "1/2", "0": "1/2"}], 2)
->>> [sorted(law.items()) for law in laws]
-[[(Fraction(1, 1), Fraction(1, 1))], [(Fraction(0, 1), Fraction(1, 2)), (Fraction(1, 1), Fraction(1, 2))]]
->>> mean_rewards(laws)
-(Fraction(1, 1), Fraction(1, 2))
->>> parse_rewards([1, 0], 3)
+>>> problem = bandit_problem(["0.5", "0.5"], [1, {"1": "1/2", "0": "1/2"}], beta="0.5")
+>>> [law.mean for law in problem.rewards]
+[1, 1/2]
+>>> bandit_problem(["0.5", "0.5"], [1, 0, 0], beta="0.5")
 Traceback (most recent call last):
 ...
-grpo_symbolic.errors.ParameterError: rewards: got 2 entries for 3 outputs; give one reward (or law) per output
+grpo_symbolic.model.errors.ParameterError: rewards: got 3 reward laws for 2 outputs; give one per output of reference
 """
 
-from fractions import Fraction
+from collections.abc import Sequence
 import math
 import os
 import random
 
-from ..errors import ParameterError
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.problem import Problem, RewardLaw
 
 #: Logit of the tokens that are not outputs (special tokens and the prompt token): mass ~1e-13.
 SPECIAL_LOGIT = -30.0
@@ -61,52 +61,12 @@ def require_trainers():
     return torch, transformers, trl
 
 
-def exact_number(value, name):
-    """An exact Fraction from an int, a Fraction or a decimal/fraction string (never a float)."""
-    problem = f"{name}: got {value!r}; give an exact number (int, Fraction or a string like '0.3')"
-    if isinstance(value, (bool, float)):
-        raise ParameterError(problem)
-    try:
-        return Fraction(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        raise ParameterError(problem) from None
+def bandit_problem(reference: Sequence, rewards: Sequence, beta: object) -> Problem:
+    """π_ref, the reward laws and β of a bandit, validated and kept exact as a :class:`Problem`.
 
-
-def parse_reference(reference):
-    """π_ref as a tuple of Fractions: positive entries that sum to 1."""
-    if not isinstance(reference, (list, tuple)) or len(reference) < 2:
-        raise ParameterError(f"reference: got {reference!r}; give a list of at least 2 probabilities")
-    probs = tuple(exact_number(p, f"reference[{i}]") for i, p in enumerate(reference))
-    if any(p <= 0 for p in probs) or sum(probs) != 1:
-        raise ParameterError(f"reference: got {reference!r}; entries must be positive and sum to exactly 1")
-    return probs
-
-
-def parse_rewards(rewards, n_outputs):
-    """One law per output, each a dict Fraction value -> Fraction probability (probabilities sum to 1)."""
-    if not isinstance(rewards, (list, tuple)) or len(rewards) != n_outputs:
-        got = len(rewards) if isinstance(rewards, (list, tuple)) else repr(rewards)
-        raise ParameterError(f"rewards: got {got} entries for {n_outputs} outputs; give one reward (or law) per output")
-    laws = []
-    for i, entry in enumerate(rewards):
-        if isinstance(entry, dict):
-            law = {}
-            for value, prob in entry.items():
-                v, p = exact_number(value, f"rewards[{i}] value"), exact_number(prob, f"rewards[{i}] probability")
-                if p < 0:
-                    raise ParameterError(f"rewards[{i}]: probability {prob!r} is negative")
-                law[v] = law.get(v, 0) + p
-            if sum(law.values()) != 1:
-                raise ParameterError(f"rewards[{i}]: probabilities {entry!r} must sum to exactly 1")
-            laws.append(law)
-        else:
-            laws.append({exact_number(entry, f"rewards[{i}]"): Fraction(1)})
-    return laws
-
-
-def mean_rewards(laws):
-    """The exact expected reward of each output."""
-    return tuple(sum(v * p for v, p in law.items()) for law in laws)
+    The group size is a placeholder (2): the trainer's own settings decide it.
+    """
+    return Problem(reference=tuple(reference), rewards=tuple(rewards), group_size=2, beta=beta)
 
 
 class BanditReward:
@@ -125,10 +85,14 @@ class BanditReward:
     __name__ = "bandit_reward"
 
     def __init__(self, rewards, output_ids, seed=0):
-        self.laws = parse_rewards(rewards, len(output_ids))
+        if len(rewards) != len(output_ids):
+            raise ParameterError(f"rewards: got {len(rewards)} reward laws for {len(output_ids)} output tokens; "
+                                 "give one per output")
+        self.laws = tuple(RewardLaw.of(spec, f"rewards[{i}]") for i, spec in enumerate(rewards))
         self.index = {int(t): i for i, t in enumerate(output_ids)}
         self._rng = random.Random(seed)
-        self._tables = [([float(v) for v in law], [float(p) for p in law.values()]) for law in self.laws]
+        self._tables = [([float(v) for v, _ in law.outcomes], [float(q) for _, q in law.outcomes])
+                        for law in self.laws]
         self.off_outputs = 0
 
     def reward_of(self, output):
@@ -166,7 +130,7 @@ def build_bandit(reference, folder, seed=0, hidden_size=16):
     torch, transformers, _ = require_trainers()
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    probs = parse_reference(reference)
+    probs = bandit_problem(reference, [0] * len(reference), beta=1).reference
     vocab = vocabulary(len(probs))
     word_level = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     word_level.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -184,7 +148,7 @@ def build_bandit(reference, folder, seed=0, hidden_size=16):
     target = torch.full((len(vocab),), SPECIAL_LOGIT, dtype=torch.float64)
     output_ids = [vocab[f"o{i}"] for i in range(len(probs))]
     for token, p in zip(output_ids, probs):
-        target[token] = math.log(p.numerator) - math.log(p.denominator)
+        target[token] = math.log(int(p.p)) - math.log(int(p.q))
     with torch.no_grad():
         hidden = model.model(input_ids=torch.tensor([[vocab[PROMPT_TOKEN]]])).last_hidden_state[0, -1].double()
         model.lm_head.weight.copy_((torch.outer(target, hidden) / hidden.dot(hidden)).float())

@@ -21,12 +21,13 @@ import math
 
 import mpmath
 
-from ..errors import ParameterError
-from ..presets import preset
-from ..problem import Problem
-from ..solve import stationary_policy
-from .bandit import exact_number, mean_rewards, parse_reference, parse_rewards
-from .trl_run import TRLSettings
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.presets import preset
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.solve.api import stationary_policy
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.trainers.bandit import bandit_problem
+from grpo_symbolic.trainers.trl_run import TRLSettings
 
 PASS_PREDICTION_SE = 4    # |measured − prediction| must be below this many standard errors
 PASS_RLHF_SE = 20         # |measured − RLHF| must be above this many standard errors
@@ -41,7 +42,7 @@ def batch_means(series, batches=10, burn_in=0):
     >>> batch_means([(1.0,), (2.0,)], batches=3)
     Traceback (most recent call last):
     ...
-    grpo_symbolic.errors.ParameterError: batches: 3 batches need at least 3 recorded steps after the burn-in of 0; got 2
+    grpo_symbolic.model.errors.ParameterError: batches: 3 batches need at least 3 recorded steps after the burn-in of 0; got 2
     """
     if not isinstance(batches, int) or batches < 2:
         raise ParameterError(f"batches: got {batches!r}; give an integer ≥ 2")
@@ -101,9 +102,9 @@ def predicted_problem(settings, **overrides):
     a case must be distinguishable from.  ``loss_type`` needs no counterpart: with one-token
     completions "grpo", "bnpo", "dapo" and "dr_grpo" average the same per-token losses.
 
-    >>> predicted_problem(TRLSettings(use_bias_correction_kl=True)).penalty
-    'direct'
-    >>> predicted_problem(TRLSettings(), normalisation="population").normalisation
+    >>> predicted_problem(TRLSettings(use_bias_correction_kl=True)).penalty == "direct"
+    True
+    >>> predicted_problem(TRLSettings(), normalisation="population").normalisation.value
     'population'
     """
     prob = preset("trl", list(settings.reference), list(settings.rewards), settings.group_size, settings.beta,
@@ -128,16 +129,12 @@ def predict(problem, dps=50):
 
 def rlhf_policy(reference, rewards, beta, dps=50):
     """RLHF's optimum π ∝ π_ref·exp(E[r]/β) as mpmath numbers (exact inputs, ``dps`` digits)."""
-    probs = parse_reference(list(reference))
-    means = mean_rewards(parse_rewards(list(rewards), len(probs)))
-    b = exact_number(beta, "beta")
-    if b <= 0:
-        raise ParameterError(f"beta: got {beta!r}; RLHF's policy needs beta > 0")
-    with mpmath.workdps(dps):
-        exact = lambda q: mpmath.mpf(q.numerator) / q.denominator  # noqa: E731  (a Fraction at dps digits)
-        weights = [exact(p) * mpmath.exp(exact(r / b)) for p, r in zip(probs, means)]
+    problem = bandit_problem(reference, rewards, beta)
+    with working_precision(dps):
+        weights = [to_mpf(p) * mpmath.exp(to_mpf(law.mean / problem.beta))
+                   for p, law in zip(problem.reference, problem.rewards)]
         total = mpmath.fsum(weights)
-        return tuple(w / total for w in weights)
+        return rounded(tuple(w / total for w in weights), dps)
 
 
 def distance(measured, target, se):

@@ -25,8 +25,8 @@ import tempfile
 import time
 import warnings
 
-from ..errors import ParameterError
-from .bandit import BanditReward, PROMPT_TOKEN, exact_number, build_bandit, parse_reference, parse_rewards, \
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.trainers.bandit import BanditReward, PROMPT_TOKEN, bandit_problem, build_bandit, \
     prompt_distribution, require_trainers, vocabulary
 
 
@@ -34,7 +34,7 @@ from .bandit import BanditReward, PROMPT_TOKEN, exact_number, build_bandit, pars
 class TRLSettings:
     """One TRL run: the bandit, the GRPO conventions and the optimiser.
 
-    ``beta`` is exact (a string, int or Fraction) as in :class:`grpo_symbolic.Problem`; TRL gets
+    ``beta`` is read exactly (a string, int, Fraction or float) as in :class:`grpo_symbolic.Problem`; TRL gets
     its float.  ``groups`` prompts (groups of ``group_size`` completions) make one optimiser step.
     """
 
@@ -51,9 +51,7 @@ class TRLSettings:
     seed: int = 0
 
     def __post_init__(self):
-        parse_rewards(list(self.rewards), len(parse_reference(list(self.reference))))
-        if exact_number(self.beta, "beta") <= 0:
-            raise ParameterError(f"beta: got {self.beta!r}; the bandit comparison needs a KL penalty beta > 0")
+        bandit_problem(self.reference, self.rewards, self.beta)  # ParameterError unless valid, beta > 0
         for name in ("group_size", "groups", "steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < (2 if name == "group_size" else 1):
@@ -96,7 +94,7 @@ def grpo_config_kwargs(settings, output_dir):
         # the GRPO conventions compared with the package
         loss_type=settings.loss_type,
         scale_rewards=settings.scale_rewards,
-        beta=float(exact_number(settings.beta, "beta")),
+        beta=float(bandit_problem(settings.reference, settings.rewards, settings.beta).beta),
         use_bias_correction_kl=settings.use_bias_correction_kl,
         importance_sampling_level="token",
         epsilon=0.2,                      # clip range: inactive on-policy (ratio ≡ 1)
@@ -139,11 +137,11 @@ def run_trl(settings, label="trl", progress=None):
     transformers.utils.logging.disable_progress_bar()
     datasets.logging.set_verbosity_error()
     datasets.disable_progress_bars()
-    probs = parse_reference(list(settings.reference))
     record = TRLRecord(settings=settings, versions={"trl": trl.__version__, "torch": torch.__version__,
                                                      "transformers": transformers.__version__})
-    prompt_id = vocabulary(len(probs))[PROMPT_TOKEN]
+    prompt_id = vocabulary(len(settings.reference))[PROMPT_TOKEN]
     reporter = _Progress(label, settings.steps, progress)
+    probs = bandit_problem(settings.reference, settings.rewards, settings.beta).reference
     started = time.perf_counter()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a 16-wide model gains nothing from threads, and they slow a loaded machine
@@ -165,7 +163,7 @@ def _train(settings, record, reporter, prompt_id, probs, transformers, trl, data
         output_ids = build_bandit(list(settings.reference), model_dir, seed=settings.seed)
         reward = BanditReward(list(settings.rewards), output_ids, seed=settings.seed)
 
-        class PolicyRecorder(transformers.TrainerCallback):
+        class PolicyRecorder(transformers.TrainerCallback):  # type: ignore[name-defined]  # imported at run time
             def on_step_end(self, args, state, control, model=None, **kwargs):
                 dist = prompt_distribution(model, prompt_id)
                 on = dist[output_ids]
