@@ -55,6 +55,21 @@ def test_newton_system_and_failure():
     assert info.value.reason == SolverError.NOT_CONVERGED and "no real root" in str(info.value)
 
 
+def test_newton_uses_the_given_jacobian():
+    calls = []
+
+    def jacobian(v):
+        calls.append(v)
+        return [[2 * v[0], 2 * v[1]], [1, -1]]
+
+    with working_precision(40, guard=0):
+        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpmath.mpf("0.5")], jacobian=jacobian)
+        assert calls and abs(x - 1) < mpmath.mpf(10) ** -38 and abs(y - 1) < mpmath.mpf(10) ** -38
+    with pytest.raises(SolverError) as info:  # a wrong Jacobian: no step reduces the residual
+        newton(lambda v: [v[0] ** 2 - 2], [1.0], jacobian=lambda v: [[-2 * v[0]]], arithmetic=FLOAT64, what="wrong slope")
+    assert info.value.reason == SolverError.NOT_CONVERGED and "wrong slope" in str(info.value)
+
+
 def test_scan_brackets_zero_on_grid_and_nan():
     assert scan_brackets(lambda x: x, [-1.0, 0.0, 1.0]) == [(-1.0, 0.0), (0.0, 1.0)]
     assert scan_brackets(lambda x: math.nan if x == 0 else x, [-1.0, 0.0, 1.0]) == []
