@@ -129,10 +129,9 @@ def _rtsafe(f: Callable[[Number], Number], slope: Callable[[Number], Number] | N
         step = _step(value, x, slope, last, arithmetic)
         last = (x, value)
         new = x - step
-        if lo < new < hi and 0 < abs(step) <= previous / 2:  # a zero step: the slope overflowed
-            if abs(step) <= close * (abs(new) + floor):
-                return new
-        else:
+        if 0 < abs(step) <= close * (abs(new) + floor):  # converged (a zero step: the slope overflowed)
+            return new if lo < new < hi else x  # a step below x's last digit leaves x, an end of the bracket
+        if not (lo < new < hi and 0 < abs(step) <= previous / 2):
             new = middle(lo, hi, arithmetic)
             if not lo < new < hi:
                 return x  # the bracket is as narrow as the arithmetic allows

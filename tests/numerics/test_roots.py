@@ -33,6 +33,20 @@ def test_bracketed_newton_positive_bracket_spanning_decades():
     assert math.isclose(root, 1e-20, rel_tol=1e-12)
 
 
+def test_bracketed_newton_stops_when_the_step_is_below_the_last_digit():
+    # the first iterate (the bracket's geometric middle) is the root to within an ulp: the Newton
+    # step rounds away, and the bracket must not then be bisected down to the arithmetic's width
+    with working_precision(50, guard=0):
+        d, calls = mpmath.mpf(10) / 7, []
+
+        def f(x):
+            calls.append(x)
+            return x / d - 1 + mpmath.mpf(10) ** -52
+
+        root = bracketed_newton(f, d / 2, 2 * d)
+        assert len(calls) <= 4 and abs(root / d - 1) < mpmath.mpf(10) ** -50
+
+
 def test_bracketed_newton_without_sign_change_says_so():
     with pytest.raises(SolverError) as info:
         bracketed_newton(lambda x: x * x + 1, -1.0, 1.0, arithmetic=FLOAT64, what="test root")
