@@ -168,11 +168,15 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
         halvings = max(0, int(mpmath.ceil(mpmath.log(4 / target, 2))))
         root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
         for k in range(halvings, -1, -1):
-            w = target * 2**k
-            root = newton(lambda z, w=w: equations(*z, w, *data), root,
-                          jacobian=lambda z, w=w: jacobian(*z, w, *data).tolist(), what="the NLHF equilibrium")
+            root = _nlhf_newton(equations, jacobian, (target * 2**k, *data), root)
         policy = tuple(mpmath.exp(root[i]) for i in range(size))
     return rounded((policy, root[size]), dps)
+
+
+def _nlhf_newton(equations, jacobian, params, start):
+    """(log π, λ) solving the derived conditions at ``params`` = (β, π_ref, q), by Newton from ``start``."""
+    return newton(lambda z: equations(*z, *params), start, jacobian=lambda z: jacobian(*z, *params).tolist(),
+                  what="the NLHF equilibrium")
 
 
 @lru_cache(maxsize=None)
