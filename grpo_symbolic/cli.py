@@ -126,12 +126,12 @@ def build_problem(args: argparse.Namespace) -> Problem:
 
 
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
-    from grpo_symbolic.numerics.precision import to_mpf
+    from grpo_symbolic.numerics.precision import to_mpf, working_precision
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
     problem = build_problem(args)
     dps = args.dps
-    with mpmath.workdps(dps):
+    with working_precision(dps, guard=0):
         reference = [to_mpf(r) for r in problem.reference]
     if not args.all:
         _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)

@@ -16,7 +16,8 @@ from grpo_symbolic.cases import binary, general, shift_only
 from paper_checks import fixtures
 from grpo_symbolic.theory import algebra
 from grpo_symbolic.theory.algebra import evaluate, is_zero
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference
 from grpo_symbolic.model.problem import Problem
@@ -102,9 +103,10 @@ def _root_finder(equation, variance, values):
     f = sp.lambdify((p, rho, beta), gap, "mpmath")
 
     def root(ref, weight):
-        with mpmath.workdps(mpmath.mp.dps + 20):
+        dps = mpmath.mp.dps
+        with working_precision(dps):
             r, b = to_mpf(ref), to_mpf(weight)
-            return mpmath.findroot(lambda x: f(x, r, b), (r, 1 - mpmath.mpf(10) ** -(mpmath.mp.dps + 10)), solver="anderson")
+            return bracketed_newton(lambda x: f(x, r, b), r, 1 - mpmath.mpf(10) ** -(dps + 10), what="the noisy root")
     return root
 
 
@@ -134,7 +136,7 @@ def _three_output_eq13(dps):
     pi = stationary_policy(problem, dps)
     at = dict(zip(st.pi, pi))
     lhs = sp.lambdify((r_o, r_mean, sigma, beta, pi_o), paper_forms.STATIONARITY_EQ13.lhs, "mpmath")
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         values = [lhs(to_mpf(m), to_mpf(mean.subs(at)), to_mpf(std.subs(at)), to_mpf(problem.beta), x) for m, x in zip(means, pi)]
     return [symbolic(same, "K=3 noisy laws (one with 3 values): derived (11) with the engine's P_inf == (13), "
                            "sigma^2 = E_pi[r^2] - (E_pi r)^2 from the laws' moments (within-output variance included)"),

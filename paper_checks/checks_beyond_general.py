@@ -19,6 +19,8 @@ from grpo_symbolic.cases.baselines import tau
 from grpo_symbolic.theory.penalty import kl
 from grpo_symbolic.preference.engine import pairwise_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
 
@@ -123,7 +125,8 @@ def _edge_range(case, dps):
         derived = evaluate(case.kkt["beta_edge"], values)
         slopes = {o: _edge_slope(case.kkt, case.problem, case.vertex, o, values) for o in case.others}
         derived_edges.append(derived)
-        numeric_edges.append(mpmath.findroot(slopes[case.best], (derived / 2, 2 * derived), solver="secant"))
+        with working_precision(dps):  # the numerical d J/dt is noisy in its last digits
+            numeric_edges.append(bracketed_newton(slopes[case.best], derived / 2, 2 * derived, what="the root of d J/dt"))
         verdicts.append(_strict_maximum_up_to(case, values, slopes, derived * (1 - step), derived * (1 + step)))
     shown = ", ".join(mpmath.nstr(e, 8) for e in derived_edges)
     return [agreement(derived_edges, numeric_edges, dps,

@@ -19,7 +19,8 @@ from grpo_symbolic.cases.binary import (admissible_root, floor_g2, floor_large_g
                                         policy_g2, policy_large_g, q_a, q_b, slope_sign)
 from paper_checks.fixtures import solver_policy
 from grpo_symbolic.theory.algebra import evaluate, is_zero
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.problem import Problem
@@ -65,9 +66,9 @@ def _lhs_minus_rhs(equation):
 
 
 def _grid(expr, symbols, grid):
-    """``expr`` on every point of the product ``grid`` (one tuple per symbol), 30 guard digits."""
+    """``expr`` on every point of the product ``grid`` (one tuple per symbol), with guard digits."""
     function = sp.lambdify(symbols, expr, "mpmath")
-    with mpmath.workdps(mpmath.mp.dps + 30):
+    with working_precision(mpmath.mp.dps):
         return [function(*map(to_mpf, pt)) for pt in itertools.product(*grid)]
 
 
@@ -113,7 +114,7 @@ def check_eq17(dps):
     for pt in points:
         fixed = objective.subs({k: v for k, v in pt.items() if k is not p}).subs(p_old, pt[p])
         f = sp.lambdify(p, fixed, "mpmath")
-        with mpmath.workdps(dps + 30):
+        with working_precision(dps):
             numeric.append(mpmath.diff(f, to_mpf(pt[p])))
     return combine(symbolic(is_zero(derived + printed), f"dJ/dp at p_o = p is rhs - lhs of (17): {derived}"),
                    agreement(_values(derived, points), _values(-printed, points), dps, what="dJ/dp vs (17) at 7 points"),
@@ -429,8 +430,8 @@ def check_slip_7(dps):
     solved = solver_policy(sp.oo, *point, noisy, dps)
     corrected = binary.stationarity(sp.oo, "noisy").subs({q_a: laws[0], q_b: laws[1], **_large(point)})
     f = sp.lambdify(p, corrected, "mpmath")
-    with mpmath.workdps(dps + 20):
-        root = mpmath.findroot(f, (mpmath.mpf(3) / 10, 1 - mpmath.mpf(10) ** -30), solver="anderson")
+    with working_precision(dps):
+        root = bracketed_newton(f, mpmath.mpf(3) / 10, 1 - mpmath.mpf(10) ** -30, what="the noisy stationarity's root")
     return combine(
         symbolic(is_zero(engine - total), f"engine sigma^2 = Delta^2 p(1-p) + p v_a + (1-p) v_b: {sp.factor(engine)}"),
         symbolic(excess.is_positive, "it exceeds the printed Delta^2 p_o (1 - p_o) whenever q_a, q_b lie in (0, 1)"),

@@ -13,6 +13,7 @@ from grpo_symbolic.cases import binary, bistability, direct_kl
 from paper_checks import fixtures
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
+from grpo_symbolic.numerics.precision import working_precision
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
 #: π_ref(a) for the threshold β_c(ρ): near 0, small, ½ (notes.md's β ≈ 1.509), near 1.
@@ -32,8 +33,8 @@ TRIANGULATED = (("0.5", "3"), ("0.01", "1"), ("0.000001", "200"), ("0.999999", "
 
 def _at(expr, dps, **values):
     names = {"rho": rho, "beta": beta, "x": x, "p": p}
-    with mpmath.workdps(dps + 10):
-        return mpmath.mpf(sp.N(expr.subs({names[k]: sp.Rational(v) for k, v in values.items()}), dps + 10))
+    with working_precision(dps) as working:
+        return mpmath.mpf(sp.N(expr.subs({names[k]: sp.Rational(v) for k, v in values.items()}), working))
 
 
 def _rounds_to(value, printed):

@@ -18,6 +18,7 @@ from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, gamma, lam, p, rho, x
+from grpo_symbolic.numerics.precision import working_precision
 from paper_checks.registry import MARGIN, Outcome, Registry
 
 #: The certification checks, by claim ID (shown as ``<ID>:certified``).
@@ -34,8 +35,8 @@ def _exact(text):
 
 
 def _value(expr, values, dps):
-    with mpmath.workdps(dps + 10):
-        return mpmath.mpf(sp.N(expr.subs(values), dps + 10))
+    with working_precision(dps) as working:
+        return mpmath.mpf(sp.N(expr.subs(values), working))
 
 
 def _certified(cases, dps):
@@ -44,7 +45,7 @@ def _certified(cases, dps):
 
     worst, details, passed = float("inf"), [], True
     for label, f, variable, x0, interval in cases:
-        with mpmath.workdps(dps):
+        with working_precision(dps, guard=0):
             x0 = +x0  # the dps-digit value is what is certified
         root = certify_root(f, variable, x0, dps)
         inside = interval is None or _within(root.enclosure, *interval)

@@ -16,6 +16,7 @@ from grpo_symbolic.model.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
+from grpo_symbolic.numerics.precision import working_precision
 from paper_checks.registry import agreement, check, combine, symbolic
 
 @check("x-bessel-beta-eff")
@@ -95,7 +96,7 @@ def _one_output_loss(name):
 def _numeric_gradient(name, x, r, dps):
     """d/dπ(o) of the sampled loss at π(o) = x with π_old(o) held at x: mpmath's numeric derivative."""
     loss = _one_output_loss(name)
-    with mpmath.workdps(2 * dps):
+    with working_precision(dps):
         return mpmath.diff(lambda y: loss(y, x, r), x)
 
 
@@ -108,7 +109,7 @@ def check_x_kl_estimators(dps):
         outcomes.append(symbolic(found == target and estimators.offset(name, target) == constant,
                                  f"{name}: E[grad] = grad {target} + {estimators.offset(name, found)}"))
         for x, r in POINTS:  # independent: numeric differentiation of the sampled loss
-            with mpmath.workdps(dps + 10):
+            with working_precision(dps):
                 xv, rv = mpmath.mpf(x), mpmath.mpf(r)
                 derived = _numeric_gradient(name, xv, rv, dps)
                 expected = PRINTED_TARGETS[target].subs({pi_o: xv, pi_ref_o: rv}).evalf(dps + 10) + constant

@@ -18,6 +18,7 @@ from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
+from grpo_symbolic.numerics.precision import working_precision
 from paper_checks.registry import agreement, check, combine, symbolic
 
 #: (π_ref(a), β, γ) for the binary G = 2 comparisons: π_ref near 0 and 1, β small and large, γ small.
@@ -31,8 +32,8 @@ G2_SOLVED = (0, 3, 4)
 
 
 def _value(expr, values, dps):
-    with mpmath.workdps(dps + 10):
-        return mpmath.mpf(sp.N(expr.subs(values), dps + 10))
+    with working_precision(dps) as working:
+        return mpmath.mpf(sp.N(expr.subs(values), working))
 
 
 def _rational(text):
@@ -82,7 +83,7 @@ def check_direct_kl_log_pooling(dps):
     policy = stationary_policy(problem, dps)
     preference = preference_numeric(problem, policy, dps)
     form = sp.lambdify((pi_ref_o, P_o, beta), paper.DIRECT_KL_POLICY, "mpmath")
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         pooled = [form(mpmath.mpf(_rational_mpf(r)), P, mpmath.mpf(1) / 4) for r, P in zip(problem.reference, preference)]
         pooled = [v / mpmath.fsum(pooled) for v in pooled]
     outcomes.append(agreement(list(policy), pooled, dps, what="solver pi* vs pi_ref exp(P_G(pi*)/beta)/Z, K=3, G=3, beta=1/4, pi_ref(o1)=1e-6"))
@@ -186,7 +187,7 @@ def check_shift_only_reward_term(dps):
                       group_size=6, beta=1, normalisation="shift")
     policy, old = ("0.000001", "0.5", "0.499999"), ("0.6", "0.1", "0.3")
     preference = preference_numeric(problem, old, dps)
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         means = [mpmath.mpf(_rational_mpf(law.mean)) for law in problem.rewards]
         pi = [mpmath.mpf(_rational_mpf(_rational(v))) for v in policy]
         pi_old = [mpmath.mpf(_rational_mpf(_rational(v))) for v in old]
@@ -239,7 +240,7 @@ def check_slip_8(dps):
     outcomes.append(symbolic(all(not v.is_real for v in outside), f"h is not real for x < 0 or x > 1 ({outside}): only x -> 0+ and x -> 1- make sense"))
     ends = [h.subs({x: v, rho: sp.Rational(1, 2), beta: 1}) for v in (0, 1)]
     outcomes.append(symbolic(all(v.is_finite is not True for v in ends), f"h is undefined at x = 0 and x = 1 (SymPy gives {ends}): h > 0 holds on (0, 1), not [0, 1]"))
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         grows = [_value(h, {x: 1 - sp.Rational(1, 10**k), rho: sp.Rational(1, 2), beta: 1}, dps) for k in (4, 8, 16)]
     outcomes.append(symbolic(grows[0] < grows[1] < grows[2], f"h(1 - 10^-k), k = 4, 8, 16: {[mpmath.nstr(v, 6) for v in grows]} increases (SymPy 1.14's limit(h, x, 1, '-') wrongly gives -oo; the u-coordinate limit is used)"))
     return combine(outcomes)
@@ -259,7 +260,7 @@ def check_slip_10(dps):
         smaller, larger = (pt.policy[0] for pt in points)
         outcomes.append(symbolic([pt.stable for pt in points] == [True, False],
                                  f"rho={ref}, beta={weight}: solver's stability of the two zeros {[pt.stable for pt in points]}, expected [True, False]"))
-        with mpmath.workdps(dps):
+        with working_precision(dps, guard=0):
             rates = [abs(slope(mpmath.log(z / (1 - z)), _rational_mpf(_rational(weight)))) for z in (smaller, larger)]
         outcomes.append(agreement([pt.spectral_radius for pt in points], rates, 12, margin=2,
                                   what=f"solver's spectral radius vs |T'| at the zeros (float eigenvalues: 10 digits), rho={ref}, beta={weight}"))
@@ -271,7 +272,7 @@ def check_slip_10(dps):
         outcomes.append(agreement(below[-1], smaller, dps, what=f"from the larger zero - 1e-10, {len(below) - 1} updates reach the smaller zero"))
     # Refinement: the smaller zero is attracting only while T'(t) > -1 there; with pi_ref(a) small it can fail.
     points = stationary_policies(direct_kl.numeric_binary_problem("0.01", "1", "inf"), dps)
-    with mpmath.workdps(dps):
+    with working_precision(dps, guard=0):
         rate = slope(mpmath.log(points[0].policy[0] / (1 - points[0].policy[0])), mpmath.mpf(1))
     outcomes.append(symbolic(rate < -1 and points[0].stable is False,
                              f"refinement: rho=0.01, beta=1: T' = {mpmath.nstr(rate, 6)} < -1 at the smaller zero, which is then also repelling (oscillating)"))

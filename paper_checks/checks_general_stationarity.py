@@ -20,6 +20,8 @@ from grpo_symbolic.theory.algebra import expectation, is_zero
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference, pairwise_preference, preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.model.symbols import P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_ref_o, r_mean, r_o, sigma, win
 
 from paper_checks import fixtures
@@ -239,11 +241,11 @@ def check_app_a_multiplier(dps):
     outcomes = [symbolic(is_zero(st.multiplier - printed), "derived lambda (sum of pi(o) x condition o) == E_pi P_G")]
     policy_forms = [_mpmath(f, (st.preference[o], st.pi_ref[o], lam, beta)) for o, f in enumerate(st.policy)]
     for P, reference, weight in MULTIPLIER_POINTS:
-        with mpmath.workdps(dps + 20):  # the bracket's lower end sits beta*pi_ref above a pole
+        with working_precision(dps, guard=20):  # the bracket's lower end sits beta*pi_ref (1e-14) above a pole
             P_, ref_, b = [_number(v) for v in P], [_number(v) for v in reference], _number(weight)
             policy_at = lambda m: [f(q, r, m, b) for f, q, r in zip(policy_forms, P_, ref_)]  # noqa: E731
             lo, hi = max(q - b + b * r for q, r in zip(P_, ref_)), max(P_)
-            root = mpmath.findroot(lambda m: mpmath.fsum(policy_at(m)) - 1, (lo, hi), solver="anderson")
+            root = bracketed_newton(lambda m: mpmath.fsum(policy_at(m)) - 1, lo, hi, what="lambda from sum pi = 1")
             mean = mpmath.fsum(x * q for x, q in zip(policy_at(root), P_))
         outcomes.append(agreement(root, mean, dps, scale=1, what=f"lambda from sum pi = 1 vs E_pi P, beta={weight}"))
     return combine(outcomes)

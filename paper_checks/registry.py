@@ -12,9 +12,10 @@ under a claim ID of :mod:`paper_checks.claims` with the :func:`check` decorator,
         paper = ...     # the paper's printed form, evaluated at the same point
         return agreement(derived, paper, dps)
 
-The runner calls it inside ``mpmath.workdps(dps)``.  A check may also return a list of outcomes
-(combined with :func:`combine`: it passes only if all of them pass).  The claim's location and
-statement are taken from :mod:`paper_checks.claims`; registering an unknown ID is an error.
+The runner calls it at ``dps`` digits (``working_precision(dps, guard=0)``).  A check may also
+return a list of outcomes (combined with :func:`combine`: it passes only if all of them pass).
+The claim's location and statement are taken from :mod:`paper_checks.claims`; registering an
+unknown ID is an error.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Callable, Sequence
 import mpmath
 
 from paper_checks.claims import CLAIMS, Claim
+from grpo_symbolic.numerics.precision import working_precision
 
 #: A check passes when its digits of agreement reach ``dps - MARGIN``.
 MARGIN = 5
@@ -101,7 +103,7 @@ def digits_of_agreement(derived: Any, paper: Any, dps: int, scale: Any = None) -
     >>> digits_of_agreement(0, 0, 30)
     30.0
     """
-    with mpmath.workdps(max(dps, mpmath.mp.dps) + 10):  # strings are read beyond the run's digits
+    with working_precision(max(dps, mpmath.mp.dps)):  # strings are read beyond the run's digits
         a, b = _mpf(derived), _mpf(paper)
         error = abs(a - b)
         if error == 0:
@@ -278,7 +280,7 @@ class Registry:
             return result
         start = time.perf_counter()
         try:
-            with mpmath.workdps(dps):
+            with working_precision(dps, guard=0):
                 outcome = function(dps)
                 if isinstance(outcome, (list, tuple)):
                     outcome = combine(*outcome)

@@ -21,7 +21,8 @@ from grpo_symbolic.cases.general import advantage, tie_split_preferences
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, indexed, lam
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.roots import newton
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.theory.algebra import expectation, is_zero, only_solution, solve_linear
 from grpo_symbolic.theory.objective import derive_stationarity
@@ -146,29 +147,36 @@ def derive_nlhf(size=3):
 def nlhf_equilibrium_numeric(prefers, reference, weight):
     """The symmetric NLHF equilibrium for numeric data, by Newton on the derived first-order conditions.
 
-    Returns (policy, multiplier) as mpf at the current precision; the unknowns are log π (on the
-    simplex, so π' = π) and λ.  Newton starts at π_ref with a weight of at least 4, where the
-    equilibrium is near π_ref, and follows it as the weight is halved down to ``weight``.
+    Returns (policy, multiplier) as mpf to the current precision (computed with guard digits and
+    rounded); the unknowns are log π (on the simplex, so π' = π) and λ.  Newton (with the derived
+    Jacobian) starts at π_ref with a weight of at least 4, where the equilibrium is near π_ref,
+    and follows it as the weight is halved down to ``weight``.
 
     >>> with mpmath.workdps(20):
     ...     policy, _ = nlhf_equilibrium_numeric(((0.5, 0.5), (0.5, 0.5)), (0.25, 0.75), 1)
     >>> [mpmath.nstr(x, 5) for x in policy]
     ['0.25', '0.75']
     """
-    size = len(reference)
+    size, dps = len(reference), mpmath.mp.dps
     equations, jacobian, data_symbols = _nlhf_system(size)
     matrix = _matrix_values(derive_nlhf(size).symbols["prefers"], prefers)
-    data = [*(to_mpf(r) for r in reference), *(to_mpf(matrix[q]) for q in data_symbols[1 + size:])]
-    target = to_mpf(weight)
-    if not target > 0:
-        raise ParameterError(f"weight: got {weight}; the NLHF regularisation weight must be > 0")
-    halvings = max(0, int(mpmath.ceil(mpmath.log(4 / target, 2))))
-    root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
-    for k in range(halvings, -1, -1):
-        w = target * 2**k
-        root = list(mpmath.findroot(lambda *z, w=w: equations(*z, w, *data), root,
-                                    J=lambda *z, w=w: jacobian(*z, w, *data)))  # mpmath's Newton: capped, verified
-    return tuple(mpmath.exp(root[i]) for i in range(size)), root[size]
+    with working_precision(dps):
+        data = [*(to_mpf(r) for r in reference), *(to_mpf(matrix[q]) for q in data_symbols[1 + size:])]
+        target = to_mpf(weight)
+        if not target > 0:
+            raise ParameterError(f"weight: got {weight}; the NLHF regularisation weight must be > 0")
+        halvings = max(0, int(mpmath.ceil(mpmath.log(4 / target, 2))))
+        root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
+        for k in range(halvings, -1, -1):
+            root = _nlhf_newton(equations, jacobian, (target * 2**k, *data), root)
+        policy = tuple(mpmath.exp(root[i]) for i in range(size))
+    return rounded((policy, root[size]), dps)
+
+
+def _nlhf_newton(equations, jacobian, params, start):
+    """(log π, λ) solving the derived conditions at ``params`` = (β, π_ref, q), by Newton from ``start``."""
+    return newton(lambda z: equations(*z, *params), start, jacobian=lambda z: jacobian(*z, *params).tolist(),
+                  what="the NLHF equilibrium")
 
 
 @lru_cache(maxsize=None)

@@ -29,7 +29,7 @@ import sympy as sp
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.model.symbols import G, beta, indexed, lam
@@ -144,7 +144,7 @@ def matching_weight(problem, p, dps=50):
     if problem.size != 2 or problem.penalty != "grpo":
         raise ValueError("matching_weight: needs a two-output problem with the GRPO penalty")
     weight_of, reference_of, multiplier_of = _weight_form()
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps):
         pa = to_mpf(exact(p, "p"))
         pi = (pa, 1 - pa)
         with_eps = preference_numeric(problem, pi, dps)
@@ -156,5 +156,4 @@ def matching_weight(problem, p, dps=50):
                 f"pi_ref(a) = {mpmath.nstr(rho, 10)}); choose p above the floor of pi(a)"
             )
         weight = weight_of(*pi, *without, multiplier_of(*pi, *without), rho)
-    with mpmath.workdps(dps):
-        return MatchedWeight(+pa, +rho, +weight)
+    return rounded(MatchedWeight(pa, rho, weight), dps)

@@ -310,7 +310,7 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
     ('1.0', True)
     """
     br = _numeric_forms()["best_response"]
-    with mpmath.workdps(dps + 15):
+    with working_precision(dps):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         start = to_mpf(exact(start, "start"))
         if not 0 < start < 1:
@@ -324,5 +324,4 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
             if t_new > ceiling or abs(t_new - t) < mpmath.mpf(10) ** (-dps - 5):
                 break
             t = t_new
-    with mpmath.workdps(dps):
-        return [+v for v in path]
+    return rounded(path, dps)

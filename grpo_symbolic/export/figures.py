@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.numerics.precision import working_precision
 from grpo_symbolic.paper.equations import EQUATIONS
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.symbols import beta, gamma, rho
@@ -145,7 +146,7 @@ def curves(figure_number: int, points: int = POINTS) -> FigureData:
     grid = reference_grid(points)
     at_zero = float(value_at_zero(spec.penalty))
     result = []
-    with mpmath.workdps(EVALUATION_DPS):
+    with working_precision(EVALUATION_DPS, guard=0):
         for parameter in PARAMETERS:
             weight = mpmath.mpf(int(parameter.p)) / int(parameter.q)
             policy = np.array([float(function(mpmath.mpf(float(r)), weight)) for r in grid])

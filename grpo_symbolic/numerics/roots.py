@@ -6,7 +6,7 @@ Five methods, each with a step cap ``maxsteps`` and a :class:`SolverError` with
 * :func:`bracketed_newton` — the root inside a bracket (lo, hi): Newton steps (or secant steps
   when no slope is given), bisection whenever a step would leave the bracket or fails to halve
   the one before (Numerical Recipes' rtsafe); bisection is geometric on a positive bracket;
-* :func:`newton` — damped Newton for a system, with a finite-difference Jacobian;
+* :func:`newton` — damped Newton for a system, with a given or a finite-difference Jacobian;
 * :func:`array_newton` — Newton on many independent scalar equations at once, elementwise in numpy
   float64 (grids of parameters), each entry clipped to its bounds;
 * :func:`scan_brackets` — the sign changes of a function over a grid, as brackets;
@@ -129,10 +129,9 @@ def _rtsafe(f: Callable[[Number], Number], slope: Callable[[Number], Number] | N
         step = _step(value, x, slope, last, arithmetic)
         last = (x, value)
         new = x - step
-        if lo < new < hi and 0 < abs(step) <= previous / 2:  # a zero step: the slope overflowed
-            if abs(step) <= close * (abs(new) + floor):
-                return new
-        else:
+        if 0 < abs(step) <= close * (abs(new) + floor):  # converged (a zero step: the slope overflowed)
+            return new if lo < new < hi else x  # a step below x's last digit leaves x, an end of the bracket
+        if not (lo < new < hi and 0 < abs(step) <= previous / 2):
             new = middle(lo, hi, arithmetic)
             if not lo < new < hi:
                 return x  # the bracket is as narrow as the arithmetic allows
@@ -162,16 +161,23 @@ def _step(value: Number, x: Number, slope: Callable[[Number], Number] | None,
 
 
 def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], *,
+           jacobian: Callable[[list[Number]], Sequence[Sequence[Number]]] | None = None,
            arithmetic: Arithmetic = MPMATH, maxsteps: int = 60, tol: Number | None = None,
            what: str = "Newton's method") -> list[Number]:
-    """A zero of the system ``f`` near ``x0`` by damped Newton steps with a finite-difference Jacobian.
+    """A zero of the system ``f`` near ``x0`` by damped Newton steps.
 
-    Converged when max |f| < ``tol`` (default 10^(3 − digits)); each step is halved down to 1/1024
-    until max |f| decreases.  A failed line search, a singular Jacobian, an arithmetic error or
-    the step cap raise :class:`SolverError` (NOT_CONVERGED).
+    ``jacobian(x)``, the rows ∂f_i/∂x_j at x, is used when given (an analytic Jacobian keeps
+    Newton's quadratic convergence to the last digit); else a finite-difference Jacobian with step
+    10^(−digits/2).  Converged when max |f| < ``tol`` (default 10^(3 − digits)); each step is halved
+    down to 1/1024 until max |f| decreases.  A failed line search, a singular Jacobian, an
+    arithmetic error or the step cap raise :class:`SolverError` (NOT_CONVERGED).
 
     >>> [round(v, 12) for v in newton(lambda v: [v[0] ** 2 - 4, v[0] + v[1]], [1.0, 0.0], arithmetic=FLOAT64)]
     [2.0, -2.0]
+    >>> with mpmath.workdps(40):
+    ...     root = newton(lambda v: [v[0] ** 2 - 2], [1], jacobian=lambda v: [[2 * v[0]]])
+    ...     mpmath.nstr(root[0], 35)
+    '1.4142135623730950488016887242096981'
     """
     digits = arithmetic.digits()
     tol = arithmetic.number(10) ** (3 - digits) if tol is None else tol
@@ -182,7 +188,8 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
         for _ in range(maxsteps):
             if max(abs(v) for v in fx) < tol:
                 return x
-            step = arithmetic.solve(_jacobian(f, x, fx, h), fx)
+            matrix = _jacobian(f, x, fx, h) if jacobian is None else [list(row) for row in jacobian(x)]
+            step = arithmetic.solve(matrix, fx)
             x, fx = _damped(f, x, fx, step, what)
     except (ZeroDivisionError, ValueError, OverflowError, np.linalg.LinAlgError) as error:
         if isinstance(error, SolverError):

@@ -33,6 +33,20 @@ def test_bracketed_newton_positive_bracket_spanning_decades():
     assert math.isclose(root, 1e-20, rel_tol=1e-12)
 
 
+def test_bracketed_newton_stops_when_the_step_is_below_the_last_digit():
+    # the first iterate (the bracket's geometric middle) is the root to within an ulp: the Newton
+    # step rounds away, and the bracket must not then be bisected down to the arithmetic's width
+    with working_precision(50, guard=0):
+        d, calls = mpmath.mpf(10) / 7, []
+
+        def f(x):
+            calls.append(x)
+            return x / d - 1 + mpmath.mpf(10) ** -52
+
+        root = bracketed_newton(f, d / 2, 2 * d)
+        assert len(calls) <= 4 and abs(root / d - 1) < mpmath.mpf(10) ** -50
+
+
 def test_bracketed_newton_without_sign_change_says_so():
     with pytest.raises(SolverError) as info:
         bracketed_newton(lambda x: x * x + 1, -1.0, 1.0, arithmetic=FLOAT64, what="test root")
@@ -53,6 +67,21 @@ def test_newton_system_and_failure():
     with pytest.raises(SolverError) as info:
         newton(lambda v: [v[0] ** 2 + 1], [0.5], arithmetic=FLOAT64, what="no real root")
     assert info.value.reason == SolverError.NOT_CONVERGED and "no real root" in str(info.value)
+
+
+def test_newton_uses_the_given_jacobian():
+    calls = []
+
+    def jacobian(v):
+        calls.append(v)
+        return [[2 * v[0], 2 * v[1]], [1, -1]]
+
+    with working_precision(40, guard=0):
+        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpmath.mpf("0.5")], jacobian=jacobian)
+        assert calls and abs(x - 1) < mpmath.mpf(10) ** -38 and abs(y - 1) < mpmath.mpf(10) ** -38
+    with pytest.raises(SolverError) as info:  # a wrong Jacobian: no step reduces the residual
+        newton(lambda v: [v[0] ** 2 - 2], [1.0], jacobian=lambda v: [[-2 * v[0]]], arithmetic=FLOAT64, what="wrong slope")
+    assert info.value.reason == SolverError.NOT_CONVERGED and "wrong slope" in str(info.value)
 
 
 def test_scan_brackets_zero_on_grid_and_nan():
