@@ -205,9 +205,16 @@ def make_parser() -> OneLineParser:
     # Parsed by paper_checks.runner itself (see main); registered here for --help.
     sub.add_parser("check", add_help=False, help="run the paper checks (grpo-symbolic check --help)")
 
-    latex = sub.add_parser("latex", help="write the formulas as a standalone LaTeX document")
+    latex = sub.add_parser("latex", help="write the formulas as a standalone LaTeX document",
+                           description="Write the derived formulas as a LaTeX document (the paper's equations (1)-(19) "
+                                       "with the paper's numbers, the other results unnumbered), grposymbolic.sty "
+                                       "beside it (\\usepackage{grposymbolic}: what the formulas need), and "
+                                       "optionally one snippet per formula to \\input into a paper.")
     latex.add_argument("-o", "--output", required=True, metavar="FILE", help="the .tex file to write")
     latex.add_argument("--snippets", metavar="DIR", help="also write one snippet per formula into DIR")
+    latex.add_argument("--label-prefix", default="grpo:", metavar="TEXT",
+                       help="prefix of every \\label, so labels cannot collide with yours (default: grpo:, "
+                            "e.g. \\eqref{grpo:eq:11})")
     latex.set_defaults(handler=_latex)
 
     figures = sub.add_parser("figures", help="draw the paper's figures and ours")

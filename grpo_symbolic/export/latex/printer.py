@@ -34,6 +34,21 @@ class WrittenMul(sp.Mul):
         return super().__new__(cls, *args, evaluate=False)
 
 
+class OverOutputs(sp.Expr):
+    """Σ_o term: a sum over every output ``index`` (a symbol named in :data:`NAMES`), without bounds.
+
+    Printed as ``\\sum_{o}``; SymPy never evaluates it (the number of outputs is not a symbol of the
+    model).  A builder confirms the summand on a concrete number of outputs before it prints one.
+    """
+
+    def __new__(cls, term: Any, index: sp.Symbol) -> OverOutputs:
+        return super().__new__(cls, sp.sympify(term), index)
+
+    @property
+    def term(self) -> sp.Expr:
+        return self.args[0]
+
+
 #: The plain SymPy class of each "as written" class, to evaluate an arrangement again.
 PLAIN = {WrittenAdd: sp.Add, WrittenMul: sp.Mul}
 
@@ -81,6 +96,12 @@ class _ReadingPrinter(LatexPrinter):
         if factors[0] == -1:
             factors, sign = factors[1:], "- "
         return sign + " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors)
+
+    def _print_OverOutputs(self, expr):
+        term = self._print(expr.term)
+        if isinstance(expr.term, sp.Add):
+            term = self._add_parens(term)
+        return r"\sum_{%s} %s" % (self._print(expr.args[1]), term)
 
     def _print_ExpBase(self, expr, exp=None):
         if not sp.fraction(expr.args[0])[1].is_Atom:  # a compound denominator: exp(…), full size
