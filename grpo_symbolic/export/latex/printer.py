@@ -145,16 +145,23 @@ def _negated_as_written(term):
     return isinstance(term, WrittenMul) and term.args[0] == -1 and len(term.args) > 2
 
 
-def to_latex(expr: sp.Basic) -> str:
+def to_latex(expr: sp.Basic, strict: bool = True) -> str:
     """``expr`` in the paper's notation (the names of :data:`NAMES`), positive terms first.
+
+    ``strict``: a symbol without a name in :data:`NAMES` is an error (the export); otherwise it is
+    printed by SymPy's rules (notebooks).
 
     >>> from grpo_symbolic.model.symbols import p, rho
     >>> print(to_latex(sp.Eq(p, 1 - rho)))
     \\pi_\\theta(a) = 1 - \\pi_{\\mathrm{ref}}(a)
+    >>> print(to_latex(p + sp.Symbol("q_12"), strict=False))
+    \\pi_\\theta(a) + q_{12}
     """
     names = {}
     for s in expr.free_symbols:
         if s.name not in NAMES:
+            if not strict:
+                continue
             raise KeyError(f"symbol {s.name!r} has no LaTeX name in NAMES")
         names[s] = NAMES[s.name]
     return _ReadingPrinter(dict(PRINTER, symbol_names=names)).doprint(expr)
