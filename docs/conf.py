@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 import shutil
 import subprocess
@@ -97,6 +98,20 @@ def _numpy_sections(app, what, name, obj, options, lines):
     lines[:] = out
 
 
+_LITERAL = re.compile(r"(``.*?``)")
+
+
+def _bars_as_text(app, what, name, obj, options, lines):
+    """A "|" in a docstring's prose (|x|, P_G(o|π)) is text, not a reST substitution: escape it outside
+    ``literals`` and doctests."""
+    in_doctest = False
+    for i, line in enumerate(lines):
+        in_doctest = line.lstrip().startswith(">>>") or (in_doctest and bool(line.strip()))
+        if "|" in line and not in_doctest:
+            lines[i] = "".join(part if part.startswith("``") else part.replace("|", "\\|")
+                               for part in _LITERAL.split(line))
+
+
 def _resolve_short_name(app, env, node, contnode):
     """A reference by a short name (``:class:`Problem```, ``:data:`NAMES```), as the docstrings write them,
     resolves to the one documented object of the package whose dotted name ends with it; none or several
@@ -118,6 +133,7 @@ def _resolve_short_name(app, env, node, contnode):
 def setup(app):
     app.connect("missing-reference", _resolve_short_name)
     app.connect("autodoc-process-docstring", _numpy_sections)
+    app.connect("autodoc-process-docstring", _bars_as_text)
 
 
 def _lay_out() -> None:

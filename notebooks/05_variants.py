@@ -117,7 +117,7 @@ assert reduced(h - paper_forms.DIRECT_KL_H) == 0
 h
 
 # %% [markdown]
-# In $u = \sqrt{x/(1-x)}$ (increasing in $x$), $\beta u^2\,dh/du$ is the quadratic $S(u)$ below, with one positive root $u^*$: $h$ decreases on $(0, x^*]$ and increases on $[x^*, 1)$. The turning point and the minimum $h(x^*)$ agree with the paper's $x^*$ and with the closed form `H_AT_X_STAR` of `grpo_symbolic.paper.forms` (see also [docs/errata.md](../docs/errata.md)):
+# In $u = \sqrt{x/(1-x)}$ (increasing in $x$), $\beta u^2\,dh/du$ is the quadratic $S(u)$ below, with one positive root $u^*$: $h$ decreases on $(0, x^*]$ and increases on $[x^*, 1)$. The turning point and the minimum $h(x^*)$ agree with the paper's $x^*$ and with the closed form `H_AT_X_STAR` of `grpo_symbolic.paper.forms` (see also `docs/errata.md`):
 
 # %%
 u_star, x_star, other_root = direct_kl.h_turning_point()
