@@ -160,9 +160,9 @@ def _latex(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _figures(args: argparse.Namespace, out: TextIO) -> int:
-    from grpo_symbolic.export import figures  # imported here: it needs matplotlib
+    from grpo_symbolic.export import gallery  # imported here: it loads the derivations and the solver
 
-    figures.main(args)
+    gallery.main(args)
     return 0
 
 
@@ -205,13 +205,33 @@ def make_parser() -> OneLineParser:
     # Parsed by paper_checks.runner itself (see main); registered here for --help.
     sub.add_parser("check", add_help=False, help="run the paper checks (grpo-symbolic check --help)")
 
-    latex = sub.add_parser("latex", help="write the formulas as a standalone LaTeX document")
+    latex = sub.add_parser("latex", help="write the formulas as a standalone LaTeX document",
+                           description="Write the derived formulas as a LaTeX document (the paper's equations (1)-(19) "
+                                       "with the paper's numbers, the other results unnumbered), grposymbolic.sty "
+                                       "beside it (\\usepackage{grposymbolic}: what the formulas need), and "
+                                       "optionally one snippet per formula to \\input into a paper.")
     latex.add_argument("-o", "--output", required=True, metavar="FILE", help="the .tex file to write")
     latex.add_argument("--snippets", metavar="DIR", help="also write one snippet per formula into DIR")
+    latex.add_argument("--label-prefix", default="grpo:", metavar="TEXT",
+                       help="prefix of every \\label, so labels cannot collide with yours (default: grpo:, "
+                            "e.g. \\eqref{grpo:eq:11})")
     latex.set_defaults(handler=_latex)
 
-    figures = sub.add_parser("figures", help="draw the paper's figures and ours")
+    figures = sub.add_parser(
+        "figures", help="draw the paper's Figures 1-3 and ours (PNG and PDF)",
+        description="Draw, as PNG and PDF, untitled (captions belong to your paper): fig1, fig2, fig3 - the "
+                    "paper's Figures 1-3, the stationary pi(a) against pi_ref(a) from the derived (14), (15) and "
+                    "the direct-KL closed form; pi_g - the stationary pi_G(a) of a binary question against the "
+                    "group size G, between (14) at G = 2 and (15) as G -> inf; presets - the stationary policies "
+                    "of one three-output context under each trainer preset (paper, trl, verl, openrlhf, dr_grpo).")
     figures.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for the figures")
+    figures.add_argument("--width", type=float, default=6.0, metavar="INCHES",
+                         help="figure width in inches, the height follows (default 6.0; about 3.3 for one "
+                              "column of a two-column paper)")
+    figures.add_argument("--style", default="default", metavar="STYLE",
+                         help="a matplotlib style name (e.g. seaborn-v0_8-paper) or a .mplstyle file")
+    figures.add_argument("--only", nargs="+", metavar="NAME",
+                         help="draw only these: fig1 fig2 fig3 pi_g presets")
     figures.set_defaults(handler=_figures)
     return parser
 

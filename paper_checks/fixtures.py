@@ -61,7 +61,7 @@ def solver_policy(group_size: Any, rho_value: Any, beta_value: Any, rewards: tup
 
 @lru_cache(maxsize=None)
 def solved_example(name: str, dps: int) -> tuple[Problem, StationaryPoint, tuple]:
-    """(problem, stationary point, P_G(·|π*)) for :data:`EXAMPLES` ``[name]``, at ``dps`` digits.
+    """(problem, stationary point, P_G(· | π*)) for :data:`EXAMPLES` ``[name]``, at ``dps`` digits.
 
     >>> problem, point, P = solved_example("small-beta-rare-G2", 20)
     >>> mpmath.nstr(point.policy[0], 8), mpmath.nstr(P[1], 8)

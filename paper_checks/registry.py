@@ -239,7 +239,7 @@ class Registry:
         for claim in self.claims:
             if claim.id == claim_id:
                 return claim
-        raise ValueError(f"unknown claim ID {claim_id!r}: add it to paper_checks/claims.py (and claims.md) first")
+        raise ValueError(f"unknown claim ID {claim_id!r}: add it to paper_checks/claims.py first")
 
     def check(self, claim_id: str) -> Callable[[CheckFunction], CheckFunction]:
         """Decorator: register ``f(dps) -> Outcome`` as the check of ``claim_id``."""

@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The runner's argument parser."""
-    parser = _Parser(prog=prog, description="Verify the paper's claims (one check per claim in claims.md).")
+    parser = _Parser(prog=prog, description="Verify the paper's claims (one check per claim in paper_checks/claims.py; the slips are explained in docs/errata.md).")
     parser.add_argument("--dps", type=int, default=50, metavar="N",
                         help=f"working precision in decimal digits (default 50, at least {MIN_DPS})")
     parser.add_argument("--only", action="append", default=[], metavar="PATTERN",

@@ -1,13 +1,16 @@
-"""The notebooks in notebooks/: committed without outputs, and each one runs top to bottom.
+"""The notebooks in notebooks/: committed without outputs, paired with jupytext files, and each one runs.
 
-The cheap checks (six chapters, no outputs committed) run by default; executing the notebooks
-is marked ``notebooks`` and so belongs to the slow set (``pytest -m slow``).
-Every notebook is executed in a fresh kernel with nbclient (a time limit per cell); any error in
-any cell fails the test.  The kernel is the interpreter running pytest: a kernel spec named
-"python3" for ``sys.executable`` is written to a temporary directory that is put first on
-JUPYTER_PATH, so a "python3" spec installed elsewhere (for another Python) cannot be picked up.
-Needs the ``notebooks`` extra (nbclient, nbformat, ipykernel, matplotlib); without it the
-execution tests are skipped with the reason shown.
+The cheap checks (six chapters, no outputs committed, each .ipynb agrees with its jupytext
+``.py`` percent file) run by default; executing the notebooks is marked ``notebooks`` and so
+belongs to the slow set (``pytest -m slow``).  They are executed by nbmake's runner
+(:class:`nbmake.nb_run.NotebookRun`, a fresh kernel per notebook, a time limit per cell) with
+the "python3" kernel of the interpreter running pytest: a kernel spec for ``sys.executable`` is
+written to a temporary directory put first on JUPYTER_PATH, so a "python3" spec installed
+elsewhere (for another Python) cannot be picked up.  Needs the ``notebooks`` extra (nbmake,
+jupytext, ipykernel, matplotlib); without it those tests are skipped with the reason shown.
+
+The numbers notebook 06 explains (its TRL example's sampled run against π*) are checked here
+too: :func:`test_notebook_06_sampled_gap_is_the_transient`.
 """
 
 import json
@@ -56,19 +59,49 @@ def kernel_name(tmp_path_factory):
         yield "python3"
 
 
+def test_each_notebook_agrees_with_its_jupytext_file():
+    jupytext = pytest.importorskip("jupytext", reason=f"jupytext is needed to compare the paired files; {EXTRA}")
+    for path in NOTEBOOKS:
+        script = path.with_suffix(".py")
+        assert script.exists(), f"{path.name} has no paired {script.name}: run jupytext --sync {path}"
+        cells = [(c.cell_type, c.source) for c in jupytext.read(path).cells]
+        paired = [(c.cell_type, c.source) for c in jupytext.read(script).cells]
+        assert cells == paired, f"{path.name} and {script.name} differ: run jupytext --sync {path}"
+        assert jupytext.read(path).metadata["jupytext"]["formats"] == "ipynb,py:percent"
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs(path, kernel_name):
-    nbformat = pytest.importorskip("nbformat", reason=f"nbformat is needed to read the notebooks; {EXTRA}")
-    nbclient = pytest.importorskip("nbclient", reason=f"nbclient is needed to execute the notebooks; {EXTRA}")
+    nb_run = pytest.importorskip("nbmake.nb_run", reason=f"nbmake runs the notebooks; {EXTRA}")
     pytest.importorskip("matplotlib", reason=f"the notebooks draw figures with matplotlib; {EXTRA}")
 
-    notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name=kernel_name,
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     start = time.perf_counter()
-    try:
-        client.execute()
-    except nbclient.exceptions.CellExecutionError as error:
-        pytest.fail(f"{path.name} failed:\n{error}", pytrace=False)
+    result = nb_run.NotebookRun(path, CELL_TIMEOUT, kernel=kernel_name).execute()
+    if result.error is not None:
+        pytest.fail(f"{path.name} failed in cell {result.error.failing_cell_index}:\n{result.error.summary}\n"
+                    f"{result.error.trace}", pytrace=False)
     print(f"{path.name}: {time.perf_counter() - start:.1f} s")
+
+
+def test_notebook_06_sampled_gap_is_the_transient():
+    """Notebook 06's TRL example: after 400 sampled iterations output 2 sits 9 s.e. above pi*, which the
+    expected flow over the same window predicts (a transient); after 1600 iterations the gap is gone."""
+    import numpy as np
+
+    from grpo_symbolic.dynamics.simulate import PENALTY_ESTIMATOR, expected_flow, simulate
+    from grpo_symbolic.model.presets import preset
+    from grpo_symbolic.solve.api import stationary_policy
+
+    problem = preset("trl", ["0.05", "0.15", "0.3", "0.5"], [1, {"1": "0.5", "0": "0.5"}, {"1": "0.1", "0": "0.9"}, 0],
+                     8, "0.04")
+    estimator = PENALTY_ESTIMATOR[problem.penalty]
+    star = np.array(stationary_policy(problem, dps=20), dtype=float)
+    assert star[1] == pytest.approx(0.004949138, abs=1e-9)
+    for iterations, far_from_star in ((400, True), (1600, False)):
+        run = simulate(problem, iterations=iterations, lr=1.0, groups=16, chains=4, seed=0, estimator=estimator)
+        mean, stderr = run.estimate()
+        window = expected_flow(problem, steps=iterations, lr=1.0, estimator=estimator)[iterations // 2:].mean(axis=0)
+        assert np.all(np.abs(mean - window) < 3 * stderr + 1e-12), (iterations, mean, window, stderr)
+        assert (abs(mean[1] - star[1]) > 5 * stderr[1]) == far_from_star, (iterations, mean[1], star[1], stderr[1])
+    assert mean[1] == pytest.approx(0.004882, abs=1e-6)  # the number notebook 06 quotes for 1600 iterations

@@ -243,7 +243,7 @@ def oscillation_window(reference: Any, dps: int = 50) -> tuple | None:
 
 
 def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = mpmath.mpf(1) / 2) -> list:
-    """Zeros of ``function``(p) in (0, 1), found by sign changes on a grid of logit p over [−span, span].
+    """Zeros of ``function(p)`` in (0, 1), found by sign changes on a grid of logit p over [−span, span].
 
     The grid is scanned at 20 digits and each bracketed root refined at ``dps`` + guard digits, so two
     zeros closer than ``step`` in logit p are missed.

@@ -9,7 +9,7 @@ the direct penalty:
 * G → ∞: dJ/dp = β·h(p), the shape of h (decreasing, then increasing, minimum at x*), its zeros
   and the best-response map p_o ↦ argmax_p J(p; p_o) whose fixed points they are.
 
-P_G(·|π_old) comes from :func:`.binary.preference_values` (the engine's exact or large-group form
+P_G(· | π_old) comes from :func:`.binary.preference_values` (the engine's exact or large-group form
 for :mod:`.binary`'s reward models); only the penalty differs from :mod:`.binary`.  The shape of h
 is decided in the coordinate u = sqrt(x/(1 − x)) (u > 0 ⇔ 0 < x < 1, increasing), where every sign
 question becomes one SymPy can decide.
@@ -66,7 +66,7 @@ def solve_in_logit(condition, variable):
 
 
 def binary_objective(group_size, rewards="margin"):
-    """J(p; p_o) with the direct penalty, from the engine's P_G(·|π_old) (:mod:`.binary`'s reward models).
+    """J(p; p_o) with the direct penalty, from the engine's P_G(· | π_old) (:mod:`.binary`'s reward models).
 
     >>> binary_objective(2).has(sp.log)
     True

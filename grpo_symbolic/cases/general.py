@@ -254,14 +254,14 @@ def vertex_kkt(problem=None, vertex=0):
     """The KKT conditions of J(·; π_old = δ_a) at the vertex π = δ_a (a = ``vertex``), β symbolic.
 
     With π_old = δ_a the sampled penalty keeps only a's term (the terms of outputs with
-    π_old(o) = 0 vanish), so J(π; δ_a) = Σ_o π(o) P_G(o|δ_a) − β k3(π(a), π_ref(a)): the penalty
+    π_old(o) = 0 vanish), so J(π; δ_a) = Σ_o π(o) P_G(o | δ_a) − β k3(π(a), π_ref(a)): the penalty
     cannot see the other outputs.  KKT at δ_a: ∂J/∂π(a) = λ (a is the support) and
     ∂J/∂π(o) = λ − γ_o with γ_o ≥ 0 for o ≠ a.  ``problem`` (default
     :func:`binary_vertex_problem`) gives π_ref and the reward laws; its β is not used.
 
     Returns a dict: ``multiplier`` λ; ``slacks`` (γ_o per output, 0 at a); ``slack`` the smallest
-    γ_o over o ≠ a (the binding one, λ − max_{o≠a} P_G(o|δ_a)); ``beta_edge`` its root in β;
-    ``expected_preference`` E_{δ_a}[P_G]; ``preference`` P_G(·|δ_a) from the engine; ``rho`` π_ref(a);
+    γ_o over o ≠ a (the binding one, λ − max_{o≠a} P_G(o | δ_a)); ``beta_edge`` its root in β;
+    ``expected_preference`` E_{δ_a}[P_G]; ``preference`` P_G(· | δ_a) from the engine; ``rho`` π_ref(a);
     ``objective`` J(π; δ_a) in the policy ``symbols``.
 
     >>> kkt = vertex_kkt()

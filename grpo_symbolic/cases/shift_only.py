@@ -137,7 +137,7 @@ def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
 
 
 def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
-    """The policy π(o) = ``form``(π_ref(o), r̄(o), t, β, G) with t = E_π r, for a numeric Problem.
+    """The policy π(o) = ``form(π_ref(o), r̄(o), t, β, G)`` with t = E_π r, for a numeric Problem.
 
     ``form`` is π_ref(o)/(1 − c(r̄(o) − t)/β), c = 1 − 1/G, decreasing in t where every denominator
     is > 0 (t > max r̄ − β/c); Σ_o π(o; t) = 1 there has one root, found by safeguarded Newton

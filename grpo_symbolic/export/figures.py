@@ -1,4 +1,4 @@
-"""The paper's Figures 1–3: the stationary π(a) against π_ref(a), from the derived closed forms.
+"""The paper's Figures 1–3 (the stationary π(a) against π_ref(a), from the derived closed forms) and ours.
 
 * Figure 1: GRPO, G = 2, one curve per β/γ — (14) as derived by :func:`.cases.binary.policy_g2`.
 * Figure 2: GRPO, G → ∞, one curve per β — (15) as derived by :func:`.cases.binary.policy_large_g`.
@@ -15,16 +15,22 @@ support and the derived stationary form gives π(a) = 0; that value is drawn as 
 and the limit of the curve as π_ref(a) → 0+ as an open marker, so a jump at 0 is visible where
 there is one.  The closed forms depend on β and γ only through β/γ, so γ = 1 is used.
 :func:`curves` returns the plotted data (no matplotlib needed); :func:`main` draws the figures
-(``grpo-symbolic figures -o DIR``).
+(``grpo-symbolic figures -o DIR [--width INCHES] [--style STYLE]``, :func:`grpo_symbolic.export.gallery.main`).
+
+Ours (:mod:`grpo_symbolic.export.our_figures`): ``pi_g``, the stationary π_G(a) of a binary question
+against the group size G, between (14) at G = 2 and (15) as G → ∞; ``presets``, the stationary
+policies of each trainer preset side by side.
+
+No figure has a title (captions belong to the paper); legends are inside the axes; the width
+(inches; the height follows) and a matplotlib style are options.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import mpmath
 import numpy as np
@@ -38,6 +44,12 @@ from grpo_symbolic.model.symbols import beta, gamma, rho
 
 #: The legend values: β/γ for Figures 1 and 3, β for Figure 2 (the paper does not list its own).
 PARAMETERS = (sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Integer(1), sp.Integer(2))
+#: Default figure width in inches (a one-column paper's text width), the height over the width,
+#: the resolution of the PNG files and the default matplotlib style.
+WIDTH = 6.0
+ASPECT = 0.62
+DPI = 200
+STYLE = "default"
 #: Default number of grid points on (0, 1].
 POINTS = 400
 #: Digits at which the closed forms are evaluated before rounding to float64: in float64 the
@@ -160,8 +172,8 @@ def _decimal(value):
     return format(float(value), "g")
 
 
-def draw(figure_number: int, points: int = POINTS) -> Any:
-    """The matplotlib Figure of Figure ``figure_number`` (Agg backend).
+def draw(figure_number: int, points: int = POINTS, width: float = WIDTH) -> Any:
+    """The matplotlib Figure of Figure ``figure_number`` (Agg backend), ``width`` inches wide, untitled.
 
     The main panel has linear axes; an inset (below the diagonal, where no curve can be since
     π(a) ≥ π_ref(a)) repeats the curves with a logarithmic π_ref(a) axis, down to 10⁻¹², so the
@@ -169,8 +181,8 @@ def draw(figure_number: int, points: int = POINTS) -> Any:
     """
     plt = _pyplot()
     data = curves(figure_number, points)
-    figure, axes = plt.subplots(figsize=(8.2, 5.2), dpi=150)
-    inset = axes.inset_axes([0.5, 0.07, 0.46, 0.34])
+    figure, axes = new_figure(plt, width)
+    inset = axes.inset_axes([0.53, 0.07, 0.44, 0.26])
     axes.plot([0, 1], [0, 1], linestyle=":", color="0.35", linewidth=1.4, label=r"$\pi = \pi_{\mathrm{ref}}$")
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.8, len(data.curves)))
     for curve, colour in zip(data.curves, colours):
@@ -188,30 +200,39 @@ def draw(figure_number: int, points: int = POINTS) -> Any:
               linestyle="none", label=r"limit as $\pi_{\mathrm{ref}}(a) \to 0^+$")
     axes.set_xlim(-0.02, 1.0)
     axes.set_ylim(-0.02, 1.02)
-    axes.set_xlabel(r"$\pi_{\mathrm{ref}}(a)$", fontsize=12)
-    axes.set_ylabel(r"$\pi(a)$", fontsize=12)
-    axes.set_title(data.title, fontsize=12)
+    axes.set_xlabel(r"$\pi_{\mathrm{ref}}(a)$")
+    axes.set_ylabel(r"$\pi(a)$")
     axes.grid(True, alpha=0.25)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, framealpha=0.95)
+    axes.legend(loc="lower right", bbox_to_anchor=(0.99, 0.36), ncol=2, fontsize="x-small", framealpha=0.95)
     inset.plot(data.curves[0].reference, data.curves[0].reference, linestyle=":", color="0.35", linewidth=1.2)
     inset.set_xscale("log")
     inset.set_xlim(1e-12, 1)
     inset.set_ylim(-0.02, 1.02)
     inset.set_xticks([1e-12, 1e-8, 1e-4, 1])
-    inset.tick_params(labelsize=7)
-    inset.set_title(r"near $\pi_{\mathrm{ref}}(a) = 0$ (log scale)", fontsize=8)
+    inset.tick_params(labelsize="xx-small")
+    inset.set_xlabel(r"$\pi_{\mathrm{ref}}(a)$, log scale", fontsize="xx-small", labelpad=1)
     inset.grid(True, alpha=0.25)
-    figure.tight_layout()
     return figure
 
 
-def write(figure_number: int, directory: str | Path, points: int = POINTS) -> list[Path]:
+def write(figure_number: int, directory: str | Path, points: int = POINTS, width: float = WIDTH,
+          style: str = STYLE) -> list[Path]:
     """Write fig<N>.png and fig<N>.pdf into ``directory``; return the two paths."""
+    return save(lambda: draw(figure_number, points, width), directory, f"fig{figure_number}", style, width)
+
+
+def save(make: Callable[[], Any], directory: str | Path, stem: str, style: str = STYLE,
+         width: float = WIDTH) -> list[Path]:
+    """Draw ``make()`` under the matplotlib ``style`` (fonts scaled for ``width``, :func:`font_scale`) and save
+    it as ``stem``.png and ``stem``.pdf in ``directory``."""
     plt = _pyplot()
+    check_style(style)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    figure = draw(figure_number, points)
-    paths = [directory / f"fig{figure_number}.{suffix}" for suffix in ("png", "pdf")]
+    with plt.style.context(style):
+        with plt.rc_context({"font.size": plt.rcParams["font.size"] * font_scale(width)}):
+            figure = make()
+    paths = [directory / f"{stem}.{suffix}" for suffix in ("png", "pdf")]
     try:
         for path in paths:
             figure.savefig(path)
@@ -220,12 +241,40 @@ def write(figure_number: int, directory: str | Path, points: int = POINTS) -> li
     return paths
 
 
-def main(args: argparse.Namespace) -> int:
-    """``grpo-symbolic figures -o DIR``: write Figures 1–3 as PNG and PDF into ``args.output``."""
-    for number in sorted(_SPECS):
-        for path in write(number, args.output):
-            print(path)
-    return 0
+def new_figure(plt: Any, width: float = WIDTH) -> tuple[Any, Any]:
+    """A figure ``width`` inches wide (height ``ASPECT`` × width) with one axes, laid out tightly."""
+    check_width(width)
+    return plt.subplots(figsize=(width, width * ASPECT), dpi=DPI, layout="constrained")
+
+
+def font_scale(width: float) -> float:
+    """The factor on the style's font size for a figure ``width`` inches wide: 1 at :data:`WIDTH` and
+    wider, proportionally smaller for narrower figures, but not below 0.7 (a 10 pt font stays >= 7 pt).
+
+    >>> font_scale(6.0), font_scale(3.3), font_scale(12)
+    (1.0, 0.7, 1.0)
+    """
+    return min(1.0, max(0.7, width / WIDTH))
+
+
+def check_width(width: float) -> None:
+    """``width`` must be a number of inches between 1 and 20.
+
+    >>> check_width(0)
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: width: got 0; give the figure width in inches, between 1 and 20
+    """
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 1 <= width <= 20:
+        raise ParameterError(f"width: got {width!r}; give the figure width in inches, between 1 and 20")
+
+
+def check_style(style: str) -> None:
+    """``style`` must be a matplotlib style name (``matplotlib.style.available``, or "default") or a style file."""
+    plt = _pyplot()
+    if style != "default" and style not in plt.style.available and not Path(style).is_file():
+        raise ParameterError(f"style: got {style!r}; give a matplotlib style ('default', "
+                             f"{', '.join(repr(n) for n in sorted(plt.style.available)[:4])}, ...) or a .mplstyle file")
 
 
 def _pyplot():

@@ -300,7 +300,7 @@ def scan_brackets(f: Callable[[Number], Number], grid: Sequence[Number]) -> list
 
 def widen_bracket(inside: Callable[[Number], bool], origin: Number, width: Number, *,
                   maxsteps: int = 200, what: str = "the bracket") -> tuple[Number, Number]:
-    """(inner, outer): outer = origin + width·2^k for the first k ≥ 0 with ``inside``(outer) False,
+    """(inner, outer): outer = origin + width·2^k for the first k ≥ 0 with ``inside(outer)`` False,
     inner the point before (origin when k = 0).  ``width`` may be negative (widen downwards).
 
     >>> widen_bracket(lambda x: x * x < 10, 0.0, 1.0)

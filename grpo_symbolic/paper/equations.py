@@ -82,11 +82,15 @@ _DIRECT = partial(objective.derive_stationarity, "direct")
 #: Every equation and result, in the paper's order (its sections, then the results beyond it).
 EQUATIONS = _rows(
     # key, label, printed form, derivation, claims, figure, part
-    ("eq2", None, forms.advantage_eq2, advantage.population,
+    ("eq1", "eq:1", None, objective.objective, ("eq6-reward-term", "eq7-kl0")),
+    ("eq2", "eq:2", forms.advantage_eq2, advantage.population,
      ("adv-population-std", "adv-pairwise-form", "adv-invariance")),
+    ("eq3", "eq:3", None, penalty.kl, ("rlhf-log-pooling",)),
     ("eq4", "eq:4", forms.RLHF_POLICY_EQ4, partial(baselines.derive_rlhf, 3), ("rlhf-log-pooling",)),
+    ("eq5", "eq:5", None, baselines.nlhf_payoff, ("nlhf-fixed-point",)),
     ("nlhf", "p:nlhf", forms.NLHF_POLICY, partial(baselines.derive_nlhf, 3), ("nlhf-fixed-point",)),
-    ("eq7", None, forms.kl0_eq7, penalty.kl0, ("eq7-kl0", "kl0-unbiased-on-policy")),
+    ("eq6", "eq:6", None, general.surrogate_reward_term, ("eq6-reward-term",)),
+    ("eq7", "eq:7", forms.kl0_eq7, penalty.kl0, ("eq7-kl0", "kl0-unbiased-on-policy")),
     ("eq8", "eq:8", forms.GRADIENT_KL0_EQ8, general.penalty_gradients, ("eq8-kl0-gradient",), None, "kl0"),
     ("eq9", "eq:9", forms.GRADIENT_KL_EQ9, general.penalty_gradients, ("eq9-kl-gradient",), None, "kl"),
     ("eq10", "eq:10", forms.GRADIENT_ON_POLICY_EQ10, general.penalty_gradients, ("eq10-on-policy-gradient",),
@@ -148,8 +152,8 @@ def markdown(claim_ids: Sequence[str] = ()) -> str:
 
     ``claim_ids``: if given, the claims that no equation lists are added as a last line.
 
-    >>> print(markdown().splitlines()[2])
-    | (2) | — | `theory.advantage.population` | `advantage_eq2` | `adv-population-std`, `adv-pairwise-form`, `adv-invariance` |
+    >>> print(markdown().splitlines()[3])
+    | (2) | `eq:2` | `theory.advantage.population` | `advantage_eq2` | `adv-population-std`, `adv-pairwise-form`, `adv-invariance` |
     """
     lines = ["| equation | LaTeX label | derived by | printed form | checks |", "|---|---|---|---|---|"]
     for e in EQUATIONS.values():

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from grpo_symbolic.export import figures
+from grpo_symbolic.export import figures, gallery
 from grpo_symbolic.cli import main as cli_main
 from grpo_symbolic.model.errors import ParameterError
 
@@ -50,7 +50,8 @@ def test_missing_matplotlib_is_a_clear_error(monkeypatch):
 
 def test_main_writes_png_and_pdf(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert figures.main(argparse.Namespace(output=tmp_path / "out")) == 0
+    only = ["fig1", "fig2", "fig3"]
+    assert gallery.main(argparse.Namespace(output=tmp_path / "out", only=only)) == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["fig1.pdf", "fig1.png", "fig2.pdf", "fig2.png", "fig3.pdf", "fig3.png"]
     assert (tmp_path / "out" / "fig2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -60,5 +61,63 @@ def test_main_writes_png_and_pdf(tmp_path, capsys):
 
 def test_cli_figures(tmp_path):
     pytest.importorskip("matplotlib")
-    assert cli_main(["figures", "-o", str(tmp_path)]) == 0
+    assert cli_main(["figures", "-o", str(tmp_path), "--only", "fig1"]) == 0
     assert (tmp_path / "fig1.png").stat().st_size > 10_000
+
+
+def test_no_title_and_the_legend_inside():
+    pytest.importorskip("matplotlib")
+    figure = figures.draw(2, points=40, width=3.3)
+    axes = figure.axes[0]
+    assert figure.get_size_inches() == pytest.approx([3.3, 3.3 * figures.ASPECT])
+    assert axes.get_title() == "" and not figure.texts
+    figure.canvas.draw()
+    legend, frame = axes.get_legend().get_window_extent(), axes.get_window_extent()
+    assert frame.x0 <= legend.x0 and legend.x1 <= frame.x1 and frame.y0 <= legend.y0 and legend.y1 <= frame.y1
+
+
+def test_width_style_and_names_are_checked(tmp_path):
+    pytest.importorskip("matplotlib")
+    for bad in (dict(width=0.2), dict(style="no-such-style"), dict(only=["fig9"])):
+        with pytest.raises(ParameterError, match=next(iter(bad))):
+            gallery.main(argparse.Namespace(output=tmp_path, **bad))
+    assert cli_main(["figures", "-o", str(tmp_path), "--only", "fig3", "--width", "3.3",
+                     "--style", "seaborn-v0_8-paper"]) == 0
+
+
+def test_group_size_curves_lie_between_14_and_15():
+    from grpo_symbolic.export import our_figures
+
+    for curve in our_figures.group_size_curves(betas=("0.1", "2"), sizes=(2, 3, 8, 64)):
+        assert curve.policy[0] == pytest.approx(curve.eq14, abs=1e-14)  # G = 2 is (14), gamma = 1
+        assert np.all(np.diff(curve.policy) > 0) and np.all(curve.policy < curve.eq15)
+        assert curve.eq15 - curve.policy[-1] < (curve.eq15 - curve.policy[0]) / 10  # G = 64 close to (15)
+
+
+def test_preset_policies_differ_where_the_conventions_do():
+    from grpo_symbolic.export import our_figures
+
+    policies = our_figures.preset_policies()
+    assert list(policies) == ["reference", "paper", "trl", "verl", "openrlhf", "dr_grpo"]
+    assert all(p.shape == (3,) and p.sum() == pytest.approx(1, abs=1e-14) for p in policies.values())
+    assert np.abs(policies["trl"] - policies["verl"]).max() < 1e-3  # both Bessel std, eps tiny
+    assert np.abs(policies["paper"] - policies["trl"]).max() > 1e-3  # population vs Bessel std
+    assert np.abs(policies["dr_grpo"] - policies["paper"]).max() > 1e-2  # shift-only
+
+
+@pytest.mark.slow
+def test_all_figures_in_subprocess(tmp_path):
+    pytest.importorskip("matplotlib")
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "grpo_symbolic", "figures", "-o", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.stem for p in tmp_path.glob("*.pdf")) == ["fig1", "fig2", "fig3", "pi_g", "presets"]
+
+
+def test_help_says_what_is_drawn(capsys):
+    assert cli_main(["figures", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name in ("fig1", "pi_g", "presets", "--width", "--style", "untitled"):
+        assert name in text

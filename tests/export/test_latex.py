@@ -43,8 +43,7 @@ def test_labels_follow_the_scheme():
 
 def test_paper_equations_come_in_paper_order():
     numbers = [int(f.label[3:]) for f in FORMULAS if f.label.startswith("eq:")]
-    assert numbers, "no paper equation exported"
-    assert len(set(numbers)) == len(numbers)
+    assert numbers == list(range(1, 20)), "every numbered equation (1)-(19) of the paper, in order"
 
 
 def test_sections_are_contiguous():
@@ -79,26 +78,40 @@ def test_arrangement_must_equal_the_derivation():
 def test_document_has_every_formula_grouped_by_section(tex_file):
     text = tex_file.read_text()
     assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")
+    assert "\\usepackage{grposymbolic}" in text and (tex_file.parent / "grposymbolic.sty").exists()
     for f in FORMULAS:
-        assert f"\\label{{{f.label}}}" in text
-        assert f"\\tag{{{f.tag}}}" in text
+        assert f"\\texttt{{{f.label}}}" in text
+        if f.tag is not None:
+            assert f"\\tag{{{f.tag}}}\\label{{grpo:{f.label}}}" in text
+    tags = re.findall(r"\\tag\{(.*?)\}", text)
+    assert tags == [str(n) for n in range(1, 20)], "only the paper's numbers are shown"
     headings = re.findall(r"\\section\*\{(.*?)\}", text)
     assert len(headings) == len({f.section for f in FORMULAS})
 
 
-def test_snippets_are_written(tex_file):
-    folder = tex_file.parent / "snippets"
-    files = sorted(p.name for p in folder.iterdir())
-    assert files == sorted(latex.snippet_name(f.label) for f in FORMULAS)
+def test_label_prefix_is_configurable_and_checked(tmp_path):
+    from grpo_symbolic.model.errors import ParameterError
+
+    written = latex.write(tmp_path / "f.tex", tmp_path / "s", FORMULAS[:2], prefix="vy-")
+    assert "\\label{vy-eq:2}" in written[0].read_text() and "\\label{vy-eq:1}" in written[2].read_text()
+    with pytest.raises(ParameterError, match="label_prefix"):
+        latex.write(tmp_path / "g.tex", prefix="bad prefix}")
+
+
+def test_line_breaks_are_found_and_keep_delimiters_balanced():
     for f in FORMULAS:
-        text = (folder / latex.snippet_name(f.label)).read_text()
-        assert f"\\label{{{f.label}}}" in text and "\\begin{equation}" in text and "\\tag" not in text
+        if f.label in latex.formulas.BREAKS:
+            lines = latex.formulas.broken(f.latex(), latex.formulas.BREAKS[f.label])
+            assert len(lines) == len(latex.formulas.BREAKS[f.label]) + 1
+            for line in lines:
+                assert line.count("\\left") == line.count("\\right"), (f.label, line)
 
 
 def test_command_line_writes_the_document(tmp_path, capsys):
     code = cli.main(["latex", "-o", str(tmp_path / "f.tex"), "--snippets", str(tmp_path / "s")])
     assert code == 0
     assert (tmp_path / "f.tex").exists() and len(list((tmp_path / "s").iterdir())) == len(FORMULAS)
+    assert (tmp_path / "grposymbolic.sty").exists()
     assert "wrote" in capsys.readouterr().out
 
 
@@ -128,21 +141,34 @@ def test_document_compiles(tex_file):
     text = subprocess.run(["pdftotext", "formulas.pdf", "-"], cwd=tex_file.parent, capture_output=True,
                           text=True, timeout=60, check=True).stdout
     for f in FORMULAS:
-        assert f"({f.tag})" in text, f"tag ({f.tag}) of {f.label} not in the PDF"
+        if f.tag is not None:
+            assert f"({f.tag})" in text, f"tag ({f.tag}) of {f.label} not in the PDF"
+    assert "(p:" not in text and "(x:" not in text
 
 
 @pytest.mark.latex
-def test_snippets_can_be_input_and_referenced(tex_file):
+def test_snippets_fit_a_two_column_paper_with_only_the_sty(tex_file):
+    """Every snippet \\input into a two-column article whose preamble is only \\usepackage{grposymbolic}:
+    it compiles, every \\eqref resolves, and no formula is wider than its column (by more than 1 pt)."""
     if not shutil.which("pdflatex"):
         pytest.skip("pdflatex not installed")
-    lines = ["\\documentclass{article}", "\\usepackage{amsmath,amssymb}", "\\begin{document}"]
+    shutil.copy(tex_file.parent / "grposymbolic.sty", tex_file.parent / "snippets")
+    lines = ["\\documentclass[twocolumn]{article}", "\\usepackage{grposymbolic}", "\\begin{document}"]
     for f in FORMULAS:
-        lines += [f"\\input{{snippets/{latex.snippet_name(f.label)}}}", f"See \\eqref{{{f.label}}}."]
-    paper = tex_file.parent / "paper.tex"
+        lines += [f"\\typeout{{SNIPPET {f.label}}}", f"\\input{{{latex.snippet_name(f.label)}}}",
+                  f"See \\eqref{{grpo:{f.label}}}."]
+    paper = tex_file.parent / "snippets" / "paper.tex"
     paper.write_text("\n".join(lines + ["\\end{document}"]) + "\n")
-    pdflatex(paper, resolved=False)
-    log = pdflatex(paper)  # second run: the references resolve
+    for _ in range(2):  # the references resolve, then the page breaks settle
+        pdflatex(paper, resolved=False)
+    log = pdflatex(paper)
     assert "Rerun" not in log
+    too_wide = {}
+    for chunk in log.split("SNIPPET ")[1:]:
+        widths = [float(w) for w in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide\)", chunk)]
+        if widths and max(widths) > 1.0:
+            too_wide[chunk.split()[0]] = max(widths)
+    assert not too_wide, f"wider than a column (pt): {too_wide}"
 
 
 def test_a_changed_derivation_is_not_exported_silently():
@@ -164,3 +190,19 @@ def test_as_written_is_marked_on_the_expression():
     assert latex.to_latex(written.xreplace({p: sp.Symbol("x")})) == "1 - x"  # substitution keeps the order
     assert latex.evaluated(written) == 1 - p and type(latex.evaluated(written)) is sp.Add
     assert written != plain  # an equal-looking plain sum is not marked
+
+
+@pytest.mark.parametrize("label", ["eq:1", "eq:2", "eq:3", "eq:5", "eq:6", "eq:7"])
+def test_a_changed_definition_is_not_exported_silently(label):
+    """A summand printed for (1), (3), (5), (7) must add up to the model's function on three outputs, (2) must
+    be the model's rule at G = 3, (6) the brute-force reward term: a model that is not so is refused."""
+    from dataclasses import replace
+
+    formula = next(f for f in FORMULAS if f.label == label)
+    original = formula.equation.derive
+
+    def changed(*args):
+        return original(*args) + sp.Rational(1, 7)
+
+    with pytest.raises(ArithmeticError):
+        replace(formula, equation=replace(formula.equation, derive=changed)).expression()

@@ -162,7 +162,7 @@ def _specialised(derive, preference, policy, quantities, definitions):
 
 @builds("eq12")
 def eq12(equation: Equation) -> sp.Basic:
-    """(12): G = 2, P_2(o|π) = Prob[r > r'|o] − Prob[r < r'|o] (noisy rewards with ties)."""
+    """(12): G = 2, P_2(o | π) = Prob[r > r' | o] − Prob[r < r' | o] (noisy rewards with ties)."""
     st = _grpo(3)
     problem = _example("noisy-ties-G2")
     wins, losses = win_lose(problem, st.pi)

@@ -7,12 +7,23 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from grpo_symbolic.export.latex.formulas import FORMULAS, Formula
+from grpo_symbolic.export.latex.formulas import FORMULAS, LABEL_PREFIX, Formula
 from grpo_symbolic.export.latex.notation import NAMES
+from grpo_symbolic.model.errors import ParameterError
+
+#: The LaTeX package the formulas need, written beside the document as ``grposymbolic.sty``.
+STY_NAME = "grposymbolic"
+STY = r"""\NeedsTeXFormat{LaTeX2e}
+\ProvidesPackage{grposymbolic}[2025/01/01 what the formulas of grpo_symbolic need]
+% amsmath: equation, split, \tag, \text, \Bigl/\Bigr; amssymb: \mathbb{E}.
+\RequirePackage{amsmath}
+\RequirePackage{amssymb}
+\endinput
+"""
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
-\usepackage{amsmath,amssymb}
+\usepackage{grposymbolic}
 \allowdisplaybreaks
 \title{The alignment objective of GRPO: derived formulas}
 \author{\texttt{grpo\_symbolic}}
@@ -21,8 +32,10 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \maketitle
 \noindent Every formula below was derived by SymPy with \texttt{grpo\_symbolic} and only arranged for
 reading. Equation numbers in parentheses are those of Vojnovic and Yun, ``What is the Alignment
-Objective of GRPO?'' (arXiv 2502.18548); labels starting with \texttt{p:} are results the paper
-states without a number, labels starting with \texttt{x:} results beyond the paper.
+Objective of GRPO?'' (arXiv 2502.18548); the other formulas are unnumbered: results the paper states
+without a number (label \texttt{p:\ldots}) and results beyond the paper (label \texttt{x:\ldots}).
+Each formula's label is shown before it; in \LaTeX{} it is that name after the prefix
+\texttt{PREFIX}.
 """
 
 
@@ -46,32 +59,36 @@ def _text(description: str) -> str:
     return "".join(parts)
 
 
-def document(formulas: Sequence[Formula] = FORMULAS) -> str:
+def document(formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX) -> str:
     """The standalone LaTeX document: the formulas grouped by section, each with one line of text.
 
+    The paper's equations carry the paper's numbers; the other formulas are unnumbered.  Needs
+    ``grposymbolic.sty`` (:data:`STY`) beside it, as :func:`write` leaves it.
+
     >>> text = document(FORMULAS[:1])
-    >>> text.startswith("\\\\documentclass") and "\\\\label{eq:4}" in text
+    >>> text.startswith("\\\\documentclass") and "\\\\tag{1}\\\\label{grpo:eq:1}" in text
     True
     """
-    parts = [_PREAMBLE]
+    parts = [_PREAMBLE.replace("PREFIX", _text(prefix))]
     section = None
     for f in formulas:
         if f.section != section:
             section = f.section
             parts.append(f"\n\\section*{{{_text(section)}}}\n")
-        parts.append(f"\n\\noindent\\texttt{{{f.label}}}: {_text(f.description)}\n{f.environment()}")
+        parts.append(f"\n\\noindent\\texttt{{{_text(f.label)}}}: {_text(f.description)}\n"
+                     + f.environment(prefix=prefix))
     parts.append("\n\\end{document}\n")
     return "".join(parts)
 
 
-def snippet(formula: Formula) -> str:
-    """One formula as a file a paper can ``\\input`` (needs amsmath and amssymb; untagged).
+def snippet(formula: Formula, prefix: str = LABEL_PREFIX) -> str:
+    """One formula as a file a paper can ``\\input`` (needs ``\\usepackage{grposymbolic}``; numbered by the paper).
 
     >>> print(snippet(FORMULAS[0]).splitlines()[-2])
-    \\label{eq:4}
+    \\label{grpo:eq:1}
     """
-    return (f"% {formula.label}: {_text(formula.description)}\n% derived by grpo_symbolic ({formula.source})\n"
-            + formula.environment(tagged=False))
+    return (f"% {formula.label}: {_text(formula.description)}\n% derived by grpo_symbolic ({formula.source});"
+            f" needs \\usepackage{{{STY_NAME}}} (or amsmath and amssymb)\n" + formula.environment(False, prefix))
 
 
 def snippet_name(label: str) -> str:
@@ -84,8 +101,9 @@ def snippet_name(label: str) -> str:
 
 
 def write(path: str | Path, snippets: str | Path | None = None,
-          formulas: Sequence[Formula] = FORMULAS) -> list[Path]:
-    """Write the document to ``path`` and, if ``snippets`` is a directory, one snippet per formula.
+          formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX) -> list[Path]:
+    """Write the document to ``path``, ``grposymbolic.sty`` beside it and, if ``snippets`` is a
+    directory, one snippet per formula (labels ``prefix`` + label).
 
     Returns the paths written.
 
@@ -93,23 +111,36 @@ def write(path: str | Path, snippets: str | Path | None = None,
     >>> from pathlib import Path
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     [p.name for p in write(Path(folder) / "f.tex", Path(folder) / "s", FORMULAS[:1])]
-    ['f.tex', 'eq-4.tex']
+    ['f.tex', 'grposymbolic.sty', 'eq-1.tex']
     """
-    written = [Path(path)]
-    Path(path).write_text(document(formulas), encoding="utf-8")
+    _check_prefix(prefix)
+    document_path = Path(path)
+    sty_path = document_path.parent / f"{STY_NAME}.sty"
+    document_path.write_text(document(formulas, prefix), encoding="utf-8")
+    sty_path.write_text(STY, encoding="utf-8")
+    written = [document_path, sty_path]
     if snippets is not None:
         folder = Path(snippets)
         folder.mkdir(parents=True, exist_ok=True)
         for f in formulas:
             target = folder / snippet_name(f.label)
-            target.write_text(snippet(f), encoding="utf-8")
+            target.write_text(snippet(f, prefix), encoding="utf-8")
             written.append(target)
     return written
 
 
+def _check_prefix(prefix: str) -> None:
+    """A label prefix LaTeX accepts in ``\\label``: letters, digits and ``:-_.`` only (may be empty)."""
+    if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z0-9:._-]*", prefix):
+        raise ParameterError(f"label_prefix: got {prefix!r}; use letters, digits and ':', '-', '_', '.' only "
+                             "(e.g. grpo: or an empty string)")
+
+
 def main(args: argparse.Namespace) -> int:
-    """The ``latex`` subcommand: ``args.output`` (the .tex file) and ``args.snippets`` (a directory or None)."""
-    written = write(args.output, args.snippets)
-    print(f"wrote {len(FORMULAS)} formulas to {written[0]}"
-          + (f" and {len(written) - 1} snippets to {args.snippets}" if args.snippets else ""))
+    """The ``latex`` subcommand: ``args.output`` (the .tex file), ``args.snippets`` (a directory or None)
+    and ``args.label_prefix``."""
+    prefix = getattr(args, "label_prefix", LABEL_PREFIX)
+    written = write(args.output, args.snippets, prefix=prefix)
+    print(f"wrote {len(FORMULAS)} formulas to {written[0]} (needs {written[1].name}, written beside it)"
+          + (f" and {len(written) - 2} snippets to {args.snippets}" if args.snippets else ""))
     return 0

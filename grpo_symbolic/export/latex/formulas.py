@@ -12,10 +12,78 @@ from typing import Callable
 
 import sympy as sp
 
+from grpo_symbolic.export.latex import definitions  # noqa: F401  (registers the builders of (1)-(3), (5)-(7))
 from grpo_symbolic.export.latex.builders import BUILDERS
 from grpo_symbolic.export.latex.notation import BINOMIAL_G
 from grpo_symbolic.export.latex.printer import to_latex
 from grpo_symbolic.paper.equations import EQUATIONS, Equation
+
+
+#: The default prefix of every exported label (``grpo:eq:11``), so that labels cannot collide with a paper's own.
+LABEL_PREFIX = "grpo:"
+
+#: Formulas too wide for one column of a two-column paper, by label: the LaTeX text before which
+#: each new line starts (searched in order).  They are set in ``multline``; a ``\left( … \right)``
+#: pair that a line break cuts becomes ``\biggl( … \biggr)``.
+BREAKS: dict[str, tuple[str, ...]] = {
+    "eq:1": (r" - \beta \pi_{\theta_{\mathrm{old}}}(o)",),
+    "eq:5": (r" + \beta \log",),
+    "eq:7": (r" - \log",),
+    "eq:11": (" = ",),
+    "eq:12": (r" \pi_\theta(o) = ",),
+    "eq:15": (" = ",),
+    "p:h": (r" + \log",),
+    "p:shift-only": (r" \left(1 - \frac{1}{G}\right)",),
+    "p:19-quadratic": (r" + \beta^{2} \pi_{\mathrm{ref}}(a)^{2}",),
+    "x:binomial-a": (r" + 3 \pi_\theta(a)",),
+    "x:binomial-b": (r" + 3 \pi_\theta(a)^{2}",),
+    "x:large-g-expansion": (r" - \frac{1}{8",),
+    "x:rate": (" = ",),
+    "x:best-response": (r" + \frac{2 \cosh",),
+    "x:h-mirror": (r" + \log",),
+    "x:is-k3": (r" = \log",),
+}
+
+_DELIMITER = re.compile(r"\\(left|right)(\(|\)|\[|\]|\.)")
+
+
+def broken(body: str, markers: tuple[str, ...]) -> list[str]:
+    r"""The lines of ``body`` broken before each of ``markers`` (found in order, after the previous one).
+
+    >>> broken(r"a = \left(b + c\right) + d", (" + c", " + d"))
+    ['a = \\biggl(b', '+ c\\biggr)', '+ d']
+    >>> broken("a = b", (" + c",))
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot break 'a = b' before ' + c'
+    """
+    cuts, position = [], 0
+    for marker in markers:
+        found = body.find(marker, position + 1)
+        if found < 0:
+            raise ValueError(f"cannot break {body!r} before {marker!r}")
+        cuts.append(found)
+        position = found
+    replace, stack = {}, []
+    for match in _DELIMITER.finditer(body):
+        if match.group(1) == "left":
+            stack.append(match)
+            continue
+        opening = stack.pop()
+        if any(opening.start() < cut < match.start() for cut in cuts):
+            replace[opening.start()] = (opening.end(), r"\biggl" + opening.group(2))
+            replace[match.start()] = (match.end(), r"\biggr" + match.group(2))
+    pieces, i = [], 0
+    for start in sorted([*replace, *cuts]):
+        pieces.append(body[i:start])
+        if start in replace:
+            i, text = replace[start]
+            pieces.append(text)
+        else:
+            pieces.append("\n")
+            i = start
+    pieces.append(body[i:])
+    return [line.strip() for line in "".join(pieces).split("\n")]
 
 
 @dataclass(frozen=True)
@@ -30,11 +98,11 @@ class Formula:
     >>> demo = Equation("demo", "x:demo", None, lambda: 1 - rho, ())
     >>> f = Formula(demo, "Demo", "A demo.", lambda row: sp.Eq(p, row.derived()))
     >>> f.tag, FORMULAS[0].tag, FORMULAS[0].source
-    ('x:demo', '4', 'cases.baselines.derive_rlhf(3)')
-    >>> print(f.environment())
+    (None, '1', 'theory.objective.objective')
+    >>> print(f.environment(tagged=False))
     \\begin{equation}
     \\pi_\\theta(a) = 1 - \\pi_{\\mathrm{ref}}(a)
-    \\tag{x:demo}\\label{x:demo}
+    \\label{grpo:x:demo}
     \\end{equation}
     <BLANKLINE>
     """
@@ -63,23 +131,35 @@ class Formula:
     def latex(self) -> str:
         """The formula as LaTeX math (no environment).
 
-        >>> print(FORMULAS[0].latex())
+        >>> print(next(f for f in FORMULAS if f.label == "eq:4").latex())
         \\pi_\\theta(o) = \\frac{1}{Z} \\pi_{\\mathrm{ref}}(o) e^{r(o) / \\beta}
         """
         return to_latex(self.expression())
 
     @property
-    def tag(self) -> str:
-        """What the document shows in the equation's parentheses: the paper's number or the label."""
-        return self.label[3:] if self.label.startswith("eq:") else self.label
+    def tag(self) -> str | None:
+        """The paper's equation number, shown in parentheses in the document (None: the paper has none)."""
+        return self.label[3:] if self.label.startswith("eq:") else None
 
-    def environment(self, tagged: bool = True) -> str:
-        """The formula in an ``equation`` environment, labelled (and tagged, for the document)."""
+    def environment(self, tagged: bool = True, prefix: str = LABEL_PREFIX) -> str:
+        """The formula in an ``equation`` environment, labelled ``prefix`` + label.
+
+        ``tagged`` (the document): the paper's equations carry the paper's number, the others are
+        unnumbered (``equation*``, no label).  Untagged (a snippet): numbered by the user's document.
+        A formula too wide for a column of a two-column paper is set on several lines (:data:`BREAKS`).
+        """
+        body, name = self.latex(), "equation"
+        if self.label in BREAKS:
+            body, name = "\\\\\n".join(broken(body, BREAKS[self.label])), "multline"
+        if tagged and self.tag is None:
+            return f"\\begin{{{name}*}}\n{body}\n\\end{{{name}*}}\n"
         tag = f"\\tag{{{self.tag}}}" if tagged else ""
-        return f"\\begin{{equation}}\n{self.latex()}\n{tag}\\label{{{self.label}}}\n\\end{{equation}}\n"
+        return f"\\begin{{{name}}}\n{body}\n{tag}\\label{{{prefix}{self.label}}}\n\\end{{{name}}}\n"
 
 
+_OBJECTIVE = "1 GRPO's objective"
 _BASELINES = "1 The baselines: RLHF and NLHF"
+_REWARD = "2.1 The reward term"
 _PENALTY = "2.2 The penalty"
 _STATIONARY = "2.3 Stationary policies"
 _BINARY = "2.3.1 Binary questions"
@@ -110,12 +190,27 @@ def _formulas(*sections: tuple[str, str]) -> tuple[Formula, ...]:
 #: Every exported formula, in the paper's order (the paper's sections, then results beyond it).
 #: Descriptions are plain text; ``{name}`` is set as the symbol ``NAMES[name]``.
 FORMULAS = _formulas(
+    (_OBJECTIVE, """
+eq1: GRPO's objective for one context, without clipping (the model's {J}): the reward term (6) minus
+    {beta} times the expected penalty (7), D(o) being the per-sample penalty.
+eq2: The advantage of the i-th member of a group of {G}: its reward minus the group's mean {rbar_G},
+    over the population standard deviation (0/0 = 0 when all rewards are equal).
+"""),
     (_BASELINES, """
+eq3: The RLHF objective for one context: expected reward minus {beta} times the KL divergence to the
+    reference policy.
 eq4: Maximiser of the RLHF objective (3): logarithmic pooling of the reference policy and the Luce law
     of the rewards, with weights 1 and 1/{beta} ({Z} normalises).
+eq5: The regularised NLHF game: the payoff of the policy against an opponent {pi_prime_o2}, with
+    preference probabilities P(o over o').
 nlhf: Symmetric Nash equilibrium of the regularised NLHF game (5).
 """),
+    (_REWARD, """
+eq6: The reward term of (1), derived by brute force over every group (three outputs, {G} = 3): the
+    expected reward preference {P_old_o} of an output drawn from the new policy.
+"""),
     (_PENALTY, """
+eq7: GRPO's expected penalty: the k3 estimator D(o) averaged over outputs of the old policy.
 eq8: Gradient of GRPO's expected penalty.
 eq9: Gradient of the KL divergence, for comparison.
 eq10: Gradient (8) on policy: linear in the ratio of the two policies, not logarithmic.

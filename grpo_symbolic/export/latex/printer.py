@@ -34,6 +34,21 @@ class WrittenMul(sp.Mul):
         return super().__new__(cls, *args, evaluate=False)
 
 
+class OverOutputs(sp.Expr):
+    """Σ_o term: a sum over every output ``index`` (a symbol named in :data:`NAMES`), without bounds.
+
+    Printed as ``\\sum_{o}``; SymPy never evaluates it (the number of outputs is not a symbol of the
+    model).  A builder confirms the summand on a concrete number of outputs before it prints one.
+    """
+
+    def __new__(cls, term: Any, index: sp.Symbol) -> OverOutputs:
+        return super().__new__(cls, sp.sympify(term), index)
+
+    @property
+    def term(self) -> sp.Expr:
+        return self.args[0]
+
+
 #: The plain SymPy class of each "as written" class, to evaluate an arrangement again.
 PLAIN = {WrittenAdd: sp.Add, WrittenMul: sp.Mul}
 
@@ -82,6 +97,12 @@ class _ReadingPrinter(LatexPrinter):
             factors, sign = factors[1:], "- "
         return sign + " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors)
 
+    def _print_OverOutputs(self, expr):
+        term = self._print(expr.term)
+        if isinstance(expr.term, sp.Add):
+            term = self._add_parens(term)
+        return r"\sum_{%s} %s" % (self._print(expr.args[1]), term)
+
     def _print_ExpBase(self, expr, exp=None):
         if not sp.fraction(expr.args[0])[1].is_Atom:  # a compound denominator: exp(…), full size
             return self._do_exponent(r"\exp\left(%s\right)" % self._print(expr.args[0]), exp)
@@ -124,16 +145,23 @@ def _negated_as_written(term):
     return isinstance(term, WrittenMul) and term.args[0] == -1 and len(term.args) > 2
 
 
-def to_latex(expr: sp.Basic) -> str:
+def to_latex(expr: sp.Basic, strict: bool = True) -> str:
     """``expr`` in the paper's notation (the names of :data:`NAMES`), positive terms first.
+
+    ``strict``: a symbol without a name in :data:`NAMES` is an error (the export); otherwise it is
+    printed by SymPy's rules (notebooks).
 
     >>> from grpo_symbolic.model.symbols import p, rho
     >>> print(to_latex(sp.Eq(p, 1 - rho)))
     \\pi_\\theta(a) = 1 - \\pi_{\\mathrm{ref}}(a)
+    >>> print(to_latex(p + sp.Symbol("q_12"), strict=False))
+    \\pi_\\theta(a) + q_{12}
     """
     names = {}
     for s in expr.free_symbols:
         if s.name not in NAMES:
+            if not strict:
+                continue
             raise KeyError(f"symbol {s.name!r} has no LaTeX name in NAMES")
         names[s] = NAMES[s.name]
     return _ReadingPrinter(dict(PRINTER, symbol_names=names)).doprint(expr)
