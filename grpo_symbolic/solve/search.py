@@ -30,10 +30,19 @@ from grpo_symbolic.solve.reduced import ReducedMap
 class SolverOptions:
     """Settings of the root search (the defaults are what :func:`stationary_policies` uses).
 
+    ``certified`` (default, needs python-flint): complete isolation with interval arithmetic
+    (:mod:`grpo_symbolic.solve.complete`) over the logit box that provably holds every root, or
+    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived, with at most
+    ``max_boxes`` box evaluations.  ``certified=False`` (or no python-flint): the float64 scan
+    (``scan_*``) for two reward values, the multistart Newton (``multistart``, ``rough_dps``) for more.
+
     >>> SolverOptions().scan_grid()[:3].tolist()
     [-60.0, -59.75, -59.5]
     """
 
+    certified: bool = True
+    logit_cap: float = 1000.0
+    max_boxes: int = 200000
     scan_span: float = 60.0
     scan_step: float = 0.25
     multistart: tuple[float, ...] = (-4.0, 0.0, 4.0)

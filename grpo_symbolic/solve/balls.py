@@ -1,0 +1,301 @@
+"""The reduced fixed-point residual of a Problem in ball arithmetic, and where its roots can lie.
+
+The stationary policy depends on π only through the reward mixture m (V distinct reward values,
+m = softmax(s, 0) with s ∈ R^(V−1), the logit coordinates of :mod:`grpo_symbolic.solve.reduced`).
+Here the residual F_j(s) = log m'_j − log m'_V − s_j (m' the mixture of the policy the stationary
+form gives at m) is written so that it needs **no inner solve**:
+
+* direct penalty: π_c ∝ ρ_c·e^{P_c/β}, so log m'_j = logsumexp_c (log(ρ_c·law_c(j)) + P_c/β) up
+  to a common constant that cancels;
+* grpo penalty: π_c = βρ_c/(β + λ − P_c) with λ = Σ_v m_v·Q_v(m) (the multiplier
+  Σ_c π_c·P_c at a fixed point); a root of F with this λ has Σ π_c = 1 automatically (sum
+  π_c·(β + λ − P_c) = β over the classes), and every denominator is ≥ β·ρ_c there (π_c ≤ 1), so a
+  box where some denominator stays below that holds no root.
+
+P_c = Σ_v law_c(v)·Q_v(m).  Q_v is evaluated as a jet (value and gradient enclosures): for two
+reward values and finite G as the polynomials p_v(t)/(1 + t)^(G−1), t = e^s, whose s-derivative
+(A_v(t) − t·B_v(t))/(1 + t)^G has no cancellation at either end; for G = ∞ from the deviations
+v − mean = Σ_u m_u(v − u) (no cancellation near a vertex); otherwise from the composition rows.
+
+:func:`logit_region` gives the box of s that holds every root, with the proof it rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+from typing import Any
+
+import sympy as sp
+
+from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.numerics.certify import _flint, compile_arb
+from grpo_symbolic.numerics.intervals import Jet, logsumexp, softmax_jets
+from grpo_symbolic.preference.engine import compositions
+from grpo_symbolic.theory.advantage import RULES, Group
+
+
+def arb_of(value: Any) -> Any:
+    """An exact SymPy number (or int) as a ball at the precision in force."""
+    return compile_arb(sp.sympify(value), ())()
+
+
+class BallResidual:
+    """F(s) of one numeric Problem on boxes of logit coordinates (call it with a list of jets).
+
+    Outputs with the same reward law form one class with their summed π_ref (the stationary form
+    is proportional to π_ref for both penalties).  Built at the flint precision in force.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        classes: dict[Any, Any] = {}
+        for row, r in zip(problem.law_matrix, problem.reference):
+            classes[row] = classes.get(row, 0) + r
+        self.laws = [[arb_of(x) for x in row] for row in classes]
+        self.rho = [arb_of(r) for r in classes.values()]
+        self.beta = arb_of(problem.beta)
+        self.values = [arb_of(v) for v in problem.reward_values]
+        self.V = len(self.values)
+        self.direct = problem.penalty == "direct"
+        self.table = _q_table(problem, self.values)
+
+    def __call__(self, s: list[Any]) -> list[Jet] | None:
+        s = [x if isinstance(x, Jet) else Jet(x, [x * 0 for _ in s]) for x in s]
+        m = softmax_jets(s)
+        Q = self.table.jets(s, m)
+        P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), Q[0] * 0) for law in self.laws]
+        if self.direct:
+            logs = [logsumexp([P[c] / self.beta + (self.rho[c] * law[j]).log()
+                               for c, law in enumerate(self.laws) if law[j] != 0]) for j in range(self.V)]
+        else:
+            lam = sum((mv * qv for mv, qv in zip(m, Q)), Q[0] * 0)
+            pi = []
+            for c, Pc in enumerate(P):
+                d = self.beta + lam - Pc
+                if d.value < self.beta * self.rho[c]:  # π_c > 1 all over the box: no root here
+                    return None
+                pi.append(self.beta * self.rho[c] / d)
+            logs = [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), Q[0] * 0).log()
+                    for j in range(self.V)]
+        return [logs[j] - logs[-1] - s[j] for j in range(self.V - 1)]
+
+    def bound_of_preferences(self) -> Any:
+        """An upper bound (a ball) on sup_m max_v |Q_v(m)|, or None when Q is unbounded (G = ∞, eps = 0)."""
+        return self.table.bound
+
+
+def _q_table(problem: Problem, values: list[Any]) -> Any:
+    if problem.is_large_group:
+        return _LargeGroup(problem, values)
+    if len(values) == 2:
+        return _BinaryPolynomials(problem, values)
+    return _Rows(problem, values)
+
+
+def _advantage_rows(problem: Problem, values: list[Any]) -> list[list[tuple[tuple[int, ...], Any]]]:
+    """Per focal value, (counts, multinomial · advantage) as balls; zero advantages left out."""
+    arb = _flint().arb
+    rule, eps = RULES[problem.normalisation], arb_of(problem.eps)
+    others = int(problem.group_size) - 1
+    table = []
+    for i in range(len(values)):
+        rows = []
+        for counts in compositions(others, len(values)):
+            group = Group(tuple(values), i, counts)
+            if group.all_equal:
+                continue
+            coef = math.factorial(others)
+            for n in counts:
+                coef //= math.factorial(n)
+            rows.append((counts, arb(coef) * rule(group, eps, lambda x: x.sqrt())))
+        table.append(rows)
+    return table
+
+
+def _largest_advantage(table: list[list[tuple[tuple[int, ...], Any]]], problem: Problem) -> Any:
+    """max |A| over the rows: a bound on every |Q_v| (Q_v is an average of advantages)."""
+    arb, others = _flint().arb, int(problem.group_size) - 1
+    best = arb(0)
+    for rows in table:
+        for counts, w in rows:
+            coef = math.factorial(others)
+            for n in counts:
+                coef //= math.factorial(n)
+            best = best.max(abs(w / coef).upper())
+    return best
+
+
+class _Rows:
+    """Q_v = Σ_rows w·Π_j m_j^{n_j} on jets (any number of reward values, finite G)."""
+
+    def __init__(self, problem: Problem, values: list[Any]) -> None:
+        self.rows = _advantage_rows(problem, values)
+        self.bound = _largest_advantage(self.rows, problem)
+
+    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
+        result = []
+        for rows in self.rows:
+            total = m[0] * 0
+            for counts, w in rows:
+                term = None
+                for j, n in enumerate(counts):
+                    if n:
+                        term = m[j] ** n if term is None else term * m[j] ** n
+                total = total + (term * w if term is not None else w)
+            result.append(total)
+        return result
+
+
+class _BinaryPolynomials:
+    """Two reward values, finite G: Q_v = p_v(t)/(1 + t)^n, t = e^s, n = G − 1 (flint polynomials)."""
+
+    def __init__(self, problem: Problem, values: list[Any]) -> None:
+        flint = _flint()
+        rows = _advantage_rows(problem, values)
+        self.bound = _largest_advantage(rows, problem)
+        self.n = n = int(problem.group_size) - 1
+        self.polys = []
+        for focal in rows:
+            coef = [flint.arb(0)] * (n + 1)
+            for (k, _), w in focal:
+                coef[k] = w
+            self.polys.append((flint.arb_poly(coef), flint.arb_poly([k * c for k, c in enumerate(coef)]),
+                               flint.arb_poly([(n - k) * c for k, c in enumerate(coef)])))
+
+    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
+        t = s[0].value.exp()
+        u = 1 + t
+        un = u ** self.n
+        return [s[0].apply(p(t) / un, (a(t) - t * b(t)) / (un * u)) for p, a, b in self.polys]
+
+
+class _LargeGroup:
+    """G = ∞: Q_v = (v − mean)/(σ + eps) (shift: v − mean), mean and σ of the mixture m."""
+
+    def __init__(self, problem: Problem, values: list[Any]) -> None:
+        self.values = values
+        self.shift = problem.normalisation == "shift"
+        self.eps = arb_of(problem.eps)
+        spread = max(values) - min(values) if len(values) > 1 else 0 * values[0]
+        if self.shift:
+            self.bound = spread
+        elif self.eps > 0:
+            self.bound = spread / self.eps
+        else:
+            self.bound = None
+
+    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
+        dev = [sum((m[u] * (v - w) for u, w in enumerate(self.values) if u != i), m[0] * 0)
+               for i, v in enumerate(self.values)]
+        if self.shift:
+            return dev
+        variance = sum((mv * d * d for mv, d in zip(m, dev)), m[0] * 0)
+        scale = 1 / (variance.sqrt() + self.eps)
+        return [d * scale for d in dev]
+
+
+@dataclass(frozen=True)
+class Region:
+    """The box of logit coordinates searched: ``bounds`` (lo, hi) per coordinate (integers);
+    ``proven``: every root lies inside (with ``reason``, the argument), else only the box was searched."""
+
+    bounds: tuple[tuple[int, int], ...]
+    proven: bool
+    reason: str
+
+
+def logit_region(residual: BallResidual, cap: float) -> Region:
+    """Where the roots of ``residual`` lie.
+
+    With |Q_v| ≤ B everywhere (finite G; G = ∞ with shift or eps > 0), every P_c lies in an
+    interval of width ΔP ≤ 2B; with r = mixture(π_ref):
+    direct: m'_j/m'_V ∈ (r_j/r_V)·[e^{−ΔP/β}, e^{ΔP/β}];
+    grpo: π_c ∈ [βρ_c/(β + ΔP), 1], so m'_j/m'_V ∈ [β r_j/(β + ΔP), (β + ΔP)/(β r_V)].
+    At a root s_j = log(m'_j/m'_V), so s lies in that box.  For G = ∞ with eps = 0 and two reward
+    values with the direct penalty, :func:`_large_group_tails` proves a box; otherwise the box
+    [−cap, cap]^(V−1) is searched and the statement says so.
+    """
+    arb = _flint().arb
+    n = residual.V - 1
+    r = [sum((rho * law[j] for rho, law in zip(residual.rho, residual.laws)), arb(0)) for j in range(residual.V)]
+    bound = residual.bound_of_preferences()
+    beta = residual.beta
+    if bound is not None:
+        spread = 2 * bound
+        if residual.direct:
+            box = [((r[j] / r[-1]).log() - spread / beta, (r[j] / r[-1]).log() + spread / beta) for j in range(n)]
+            why = "the preferences P_G are bounded (|Q| <= %s), so log(m'_j/m'_V) is within ΔP/β of log(r_j/r_V)"
+        else:
+            box = [((beta * r[j] / (beta + spread)).log(), ((beta + spread) / (beta * r[-1])).log()) for j in range(n)]
+            why = "the preferences P_G are bounded (|Q| <= %s), so every π_c lies in [βρ_c/(β + ΔP), 1]"
+        return Region(_integer_box(box), True, why % _short(bound))
+    if residual.direct and n == 1:
+        return Region(_integer_box([_large_group_tails(residual)]), True,
+                      "G = ∞: the direct form's log(m'_0/m'_1) is monotone in 2cosh(s/2)/β; its limits "
+                      "(or its exponential growth) bound the roots")
+    return Region(tuple((-int(cap), int(cap)) for _ in range(n)), False,
+                  f"G = ∞ with eps = 0 ({residual.problem.penalty} penalty, {residual.V} reward values): "
+                  f"P_G is unbounded near the faces and no bound is derived; only |s_j| <= {int(cap)} is searched")
+
+
+def _integer_box(box: list[tuple[Any, Any]]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(lo.lower().floor().unique_fmpz()) - 1, int(hi.upper().ceil().unique_fmpz()) + 1) for lo, hi in box)
+
+
+def _short(value: Any) -> str:
+    return value.str(5, radius=False)
+
+
+def _large_group_tails(residual: BallResidual) -> tuple[Any, Any]:
+    """G = ∞, eps = 0, two reward values, direct penalty: an interval of s holding every root.
+
+    With a_c = law_c(v_0), κ = sign(v_0 − v_1) and θ = 2cosh(s/2)/β = 1/(β√(m_0 m_1)),
+    P_c = κ(a_c − m_0)·β·θ, so log(m'_0/m'_1) = g(κθ) with
+    g(φ) = log Σ_c ρ_c a_c e^{a_c φ} − log Σ_c ρ_c (1 − a_c) e^{a_c φ}, increasing in φ (a tilt).
+    Both tails have θ → ∞ (θ ≥ e^{|s|/2}/β ≥ 2/β).  If g stays bounded on the side φ → κ∞ its
+    bound is a bound on s; if it grows (a_c = 1 or 0 at that end), g(φ) ≥ C + (1 − a₂)|φ| (or the
+    mirror image), and F = g − s keeps one sign once C + k·e^{|s|/2} − |s| > 0 and increases.
+    """
+    arb = _flint().arb
+    a = [law[0] for law in residual.laws]
+    kappa = 1 if residual.values[0] > residual.values[1] else -1
+    rho, beta = residual.rho, residual.beta
+
+    def g(phi: Any) -> Any:
+        up = sum((rc * ac * (ac * phi).exp() for rc, ac in zip(rho, a)), arb(0))
+        down = sum((rc * (1 - ac) * (ac * phi).exp() for rc, ac in zip(rho, a)), arb(0))
+        return up.log() - down.log()
+
+    near = g(kappa * 2 / beta)  # the value at θ = 2/β, the other end of g's range on both tails
+    if kappa > 0:
+        far = _tail_limit(a, rho, beta, top=True)
+        hi, lo = far, near  # upper tail: F ≤ g(∞) − s; lower tail: F ≥ g(2/β) − s
+    else:
+        far = _tail_limit(a, rho, beta, top=False)
+        hi, lo = near, far
+    return lo, hi
+
+
+def _tail_limit(a: list[Any], rho: list[Any], beta: Any, top: bool) -> Any:
+    """The s-bound on the tail where φ → ±∞ (top: φ → +∞, the upper tail; else φ → −∞, the lower)."""
+    arb = _flint().arb
+    end = max(a) if top else min(a)
+    if (end < 1) if top else (end > 0):
+        limit = (end / (1 - end)).log()
+        return limit
+    # growth: the classes at the end dominate exponentially
+    inner = [x for x in a if (x < 1 if top else x > 0)]
+    if top:
+        gap, const = 1 - max(inner), (sum((r for r, x in zip(rho, a) if x == 1), arb(0))
+                                      / sum((r * (1 - x) for r, x in zip(rho, a) if x < 1), arb(0))).log()
+    else:
+        gap, const = min(inner), (sum((r * x for r, x in zip(rho, a) if x > 0), arb(0))
+                                  / sum((r for r, x in zip(rho, a) if x == 0), arb(0))).log()
+        const = -const
+    k = gap / beta
+    x = arb(2) * (2 / k).log()
+    x = x.max(arb(1))
+    while not (const + k * (x / 2).exp() - x > 0):
+        x = 2 * x
+    return x if top else -x

@@ -1,0 +1,113 @@
+"""Every interior stationary point, with a certificate: complete root isolation and its statement.
+
+:func:`certified_roots` isolates the roots of the reduced residual (:mod:`grpo_symbolic.solve.balls`)
+over the logit box that provably holds them (:func:`~grpo_symbolic.solve.balls.logit_region`)
+with :func:`~grpo_symbolic.numerics.intervals.isolate` (subdivision + Krawczyk in ball arithmetic),
+and says what was proven in a :class:`Completeness`.  Without python-flint it falls back on the
+float64 scan / multistart of :mod:`grpo_symbolic.solve.search` and says that nothing is certified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+
+from grpo_symbolic.numerics.certify import available, flint_precision, mpf_of
+from grpo_symbolic.numerics.intervals import isolate
+from grpo_symbolic.solve.balls import BallResidual, Region, logit_region
+from grpo_symbolic.solve.reduced import ReducedMap
+from grpo_symbolic.solve.search import SolverOptions, find_roots
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """What is known about the list of interior stationary points.
+
+    ``complete``: True when the list holds **every** interior stationary point in ``region``;
+    ``certified``: each listed point was proven (interval Krawczyk test) to be the only root in its
+    box; ``region``: where the search ran (logit coordinates s_j = log(m_j/m_V) of the reward
+    mixture; "the whole interior" when a bound proves no root lies beyond it); ``count``: points
+    listed; ``method``; ``reason``: the argument for the region, or why the list may be incomplete;
+    ``unresolved``: logit boxes (lo, hi per coordinate, floats) that may hold roots not listed
+    (e.g. a double root at a fold, narrower than the precision separates).
+
+    >>> from grpo_symbolic import Problem
+    >>> from grpo_symbolic.solve.api import stationary_policies
+    >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=4, beta=1)
+    >>> print(stationary_policies(prob, dps=20).completeness)  # doctest: +ELLIPSIS
+    complete: all 1 interior stationary point(s) in the whole interior (logit box [-..., ...]), certified by ...
+    """
+
+    complete: bool
+    certified: bool
+    region: str
+    count: int
+    method: str
+    reason: str
+    unresolved: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+    def __str__(self) -> str:
+        head = (f"complete: all {self.count} interior stationary point(s) in {self.region}"
+                if self.complete else f"NOT complete: {self.count} interior stationary point(s) found in {self.region}")
+        tail = f", certified by {self.method}" if self.certified else f", not certified ({self.method})"
+        extra = f"; {len(self.unresolved)} unresolved box(es): {list(self.unresolved)}" if self.unresolved else ""
+        return f"{head}{tail}; {self.reason}{extra}"
+
+
+METHOD = "subdivision + Krawczyk test in ball arithmetic (python-flint arb)"
+
+
+def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[tuple[Any, ...]], Completeness]:
+    """The roots s of the reduced map and the statement of their completeness."""
+    if reduced.values == 1:
+        return [()], Completeness(True, True, "the simplex (one reward value: P_G is constant)", 1,
+                                  "closed form", "with one reward value the stationary form has one solution")
+    if not options.certified or not available():
+        roots = find_roots(reduced, options)
+        why = "python-flint is not installed" if options.certified else "certification switched off (options)"
+        return roots, Completeness(False, False, "the scanned logit range", len(roots),
+                                   "float64 scan + Newton", f"{why}: points may be missing")
+    with flint_precision(reduced.dps):
+        residual = BallResidual(reduced.problem)
+        region = logit_region(residual, options.logit_cap)
+        result = isolate(residual, region.bounds, budget=options.max_boxes)
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in result.roots]
+        unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in result.unresolved)
+    return roots, _statement(region, len(roots), result.exhausted, unresolved)
+
+
+def _statement(region: Region, count: int, exhausted: bool, unresolved: Any) -> Completeness:
+    box = " x ".join(f"[{lo}, {hi}]" for lo, hi in region.bounds)
+    where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
+    reason = region.reason
+    if exhausted:
+        reason += "; the box budget (SolverOptions.max_boxes) ran out"
+    elif unresolved:
+        reason += "; roots closer than the precision separates (or a double root) may lie in the unresolved boxes"
+    return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved)
+
+
+def no_point_message(statement: Completeness, residual_sign: Any = None) -> str:
+    """The error text when no interior point is listed: proven absent, or only not found."""
+    if statement.complete:
+        return (f"problem: there is provably no interior stationary policy ({statement.region}); "
+                f"the maximiser lies on the boundary{_face(residual_sign)}")
+    return f"problem: no interior stationary policy found; {statement}"
+
+
+def _face(sign: Any) -> str:
+    if sign is None:
+        return ""
+    value, direction = sign
+    return f": every reward mixture is pushed towards the vertex where all mass is on reward value {value} ({direction})"
+
+
+def drift(reduced: ReducedMap) -> tuple[Any, str] | None:
+    """With two reward values and no root, the sign of the residual says where the mass goes."""
+    if reduced.values != 2:
+        return None
+    f = reduced.residual([mpmath.mpf(0)])[0]
+    values = reduced.problem.reward_values
+    return (values[0], "the residual is positive everywhere") if f > 0 else (values[1], "the residual is negative everywhere")
