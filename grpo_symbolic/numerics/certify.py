@@ -71,6 +71,11 @@ def flint_precision(dps: int) -> Any:
     return _flint().ctx.workprec(precision_bits(dps))
 
 
+def flint_bits(bits: int) -> Any:
+    """The context manager that sets flint's ball precision to ``bits`` (for cheap enclosures)."""
+    return _flint().ctx.workprec(bits)
+
+
 # ---------------------------------------------------------------------------------------------
 # SymPy -> ball arithmetic
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from grpo_symbolic.numerics.certify import _flint, flint_precision
 
-__all__ = ["Jet", "Isolation", "isolate", "ball", "flint_precision", "softmax_jets", "logsumexp"]
+__all__ = ["Jet", "Isolation", "isolate", "refine_roots", "ball", "monotone", "positive_product", "flint_precision", "softmax_jets", "logsumexp"]
 
 
 def _arb() -> Any:
@@ -51,8 +51,37 @@ def _arb() -> Any:
 def ball(lo: Any, hi: Any) -> Any:
     """The ball enclosing the interval [lo, hi] (exact arb endpoints)."""
     arb = _arb()
-    lo, hi = arb(lo), arb(hi)
-    return arb((lo + hi) / 2, (hi - lo) / 2)
+    return arb(lo).union(arb(hi))
+
+
+def monotone(f: Callable[[Any], Any], x: Any, decreasing: bool = False, lowest: Any = None) -> Any:
+    """f(x) for a function f monotone on x (or on x ∩ [``lowest``, ∞) when x is known to be ≥ lowest),
+    from the ends of the ball: tight also for wide balls, where the midpoint-radius bound is not.
+    (A ball cannot hold [1e-80, 1e80] without reaching below 0, so quantities known to be ≥ 0
+    pass ``lowest=0``.)
+
+    >>> from flint import arb
+    >>> with flint_precision(20):
+    ...     x = ball(arb("1e-80"), arb("1e80"))
+    ...     y = monotone(lambda t: 1 / (1 + t), x, decreasing=True, lowest=0)
+    >>> bool(x.lower() < 0), (1 / (1 + x)).is_finite(), y.is_finite(), bool(y.upper() < 1.01)
+    (True, False, True, True)
+    """
+    if x.is_exact() or not x.is_finite():
+        return f(x)
+    low = x.lower() if lowest is None else x.lower().max(_arb()(lowest))
+    lo, hi = f(low), f(x.upper())
+    if decreasing:
+        lo, hi = hi, lo
+    return ball(lo.lower(), hi.upper())
+
+
+def positive_product(a: Any, b: Any) -> Any:
+    """a·b for balls a, b ≥ 0, from their ends (the midpoint-radius product of wide balls would
+    reach below 0)."""
+    if a.lower() >= 0 and b.lower() >= 0:
+        return ball((a.lower() * b.lower()).lower(), (a.upper() * b.upper()).upper())
+    return a * b
 
 
 class Jet:
@@ -119,7 +148,7 @@ class Jet:
         return self.reciprocal() * other
 
     def reciprocal(self) -> Jet:
-        inverse = 1 / self.value
+        inverse = monotone(lambda y: 1 / y, self.value, decreasing=True) if self.value > 0 else 1 / self.value
         return self.apply(inverse, -inverse * inverse)
 
     def __pow__(self, n: int) -> Jet:
@@ -128,34 +157,35 @@ class Jet:
         return self.apply(self.value ** n, n * self.value ** (n - 1))
 
     def exp(self) -> Jet:
-        e = self.value.exp()
+        e = monotone(lambda y: y.exp(), self.value)
         return self.apply(e, e)
 
     def log(self) -> Jet:
-        return self.apply(self.value.log(), 1 / self.value)
+        return self.apply(monotone(lambda y: y.log(), self.value), 1 / self.value)
 
     def sqrt(self) -> Jet:
-        r = self.value.sqrt()
+        r = monotone(lambda y: y.sqrt(), self.value)
         return self.apply(r, 1 / (2 * r))
 
 
 def softmax_jets(s: Sequence[Jet]) -> list[Jet]:
     """m = softmax(s, 0) as jets: m_j = e^{s_j} / (1 + Σ e^{s_k}), the last m_V = 1 / (1 + Σ e^{s_k}).
 
-    Gradients are formed as ∂m_j/∂s_k = m_j(δ_jk − m_k) with 1 − m_k summed from the other
-    components, so no cancellation near a vertex (m_k ≈ 1).
+    Each m_j is formed as 1/(1 + Σ_{k≠j} e^{s_k − s_j} + e^{−s_j}) (all terms decrease in s_j and
+    increase in s_k, so the enclosure over a box is tight), and 1 − m_j as the same sum times m_j;
+    gradients ∂m_j/∂s_k = m_j(δ_jk − m_k) then need no subtraction near a vertex (m_k ≈ 1).
     """
     arb = _arb()
-    weights = [x.value.exp() for x in s] + [arb(1)]
-    total = sum(weights[1:], weights[0])
-    m = [w / total for w in weights]
-    grads = [[0 * total for _ in s] for _ in m]
-    for j, mj in enumerate(m):
-        for k in range(len(s)):
-            rest = sum((m[i] for i in range(len(m)) if i != k), 0 * total)
-            grads[j][k] = mj * rest if j == k else -mj * m[k]
+    x = [v.value for v in s] + [arb(0)]
+    m, rest = [], []
+    for j in range(len(x)):
+        others = sum((monotone(lambda y: y.exp(), x[k] - x[j]) for k in range(len(x)) if k != j), arb(0))
+        m.append(monotone(lambda y: 1 / (1 + y), others, decreasing=True, lowest=0))
+        rest.append(monotone(lambda y: y / (1 + y), others, lowest=0))
+    grads = [[positive_product(m[j], rest[j]) if j == k else -positive_product(m[j], m[k]) for k in range(len(s))]
+             for j in range(len(m))]
     # chain rule with the gradients of s (unit vectors for the box variables, kept general)
-    return [Jet(mj, [sum((gj[k] * s[k].grad[i] for k in range(len(s))), 0 * total) for i in range(len(s[0].grad))])
+    return [Jet(mj, [sum((gj[k] * s[k].grad[i] for k in range(len(s))), arb(0)) for i in range(len(s[0].grad))])
             for mj, gj in zip(m, grads)]
 
 
@@ -185,7 +215,6 @@ class Isolation:
     unresolved: list[tuple[tuple[Any, Any], ...]] = field(default_factory=list)
     evaluations: int = 0
     exhausted: bool = False
-    _inflated: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -193,12 +222,13 @@ class Isolation:
 
 
 def isolate(residual: Residual, box: Sequence[tuple[Any, Any]], min_width: Any = None, budget: int = 100000,
-            refine_to: Any = None) -> Isolation:
+            refine: bool = True) -> Isolation:
     """Every root of ``residual`` in ``box`` (a list of (lo, hi) pairs), certified or left unresolved.
 
     ``min_width``: boxes narrower than this are not split further (default 2^(−prec/3));
-    ``refine_to``: each certified enclosure is shrunk by Krawczyk steps until its radius is
-    below this (default 2^(−prec + 16) relative).  The flint precision must be set by the caller.
+    ``refine``: shrink each certified box by :func:`refine_roots` at the same precision (else
+    :attr:`Isolation.roots` holds the certified boxes themselves, possibly one root twice, for the
+    caller to refine at a higher precision).  The flint precision must be set by the caller.
     """
     arb = _arb()
     prec = _flint().ctx.prec
@@ -215,7 +245,7 @@ def isolate(residual: Residual, box: Sequence[tuple[Any, Any]], min_width: Any =
         if verdict == "none":
             continue
         if verdict == "one":
-            _record(residual, enclosure, result, refine_to)
+            result.roots.append(enclosure)
             continue
         widest = max(range(len(X)), key=lambda i: X[i][1] - X[i][0])
         lo, hi = X[widest]
@@ -225,6 +255,8 @@ def isolate(residual: Residual, box: Sequence[tuple[Any, Any]], min_width: Any =
         middle = (lo + hi) / 2
         for half in ((lo, middle), (middle, hi)):
             stack.append(tuple(half if i == widest else side for i, side in enumerate(X)))
+    if refine:
+        result.roots = refine_roots(residual, result.roots)
     return result
 
 
@@ -289,24 +321,29 @@ def _value(v: Any) -> Any:
     return v.value if isinstance(v, Jet) else v
 
 
-def _record(residual: Residual, X: tuple[Any, ...], result: Isolation, refine_to: Any) -> None:
-    """Shrink the certified box by Krawczyk steps; keep it unless it is a root already recorded."""
+def refine_roots(residual: Residual, boxes: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Shrink each certified box (exactly one root in it) by Krawczyk steps X ← K(X) ∩ X to a radius
+    of 2^(16 − prec) relative; a box whose root is already listed (its enclosure lies in an earlier
+    certified box) is dropped."""
     arb, prec = _arb(), _flint().ctx.prec
-    enclosure = list(X)
-    for _ in range(prec):
-        target = arb(refine_to) if refine_to is not None else arb(2) ** (16 - prec)
-        if all(x.rad() <= target * max(1, abs(x.mid())) for x in enclosure):
-            break
-        test = _krawczyk(residual, enclosure, residual(Jet.variables(enclosure)))
-        result.evaluations += 1
-        if test is None:
-            break
-        shrunk = [k.intersection(x) for k, x in zip(test[0], enclosure)]
-        if not all(s.rad() < x.rad() for s, x in zip(shrunk, enclosure)):
-            break
-        enclosure = shrunk
-    for other, other_box in zip(result.roots, result._inflated):
-        if all(b.contains(e) for b, e in zip(other_box, enclosure)) or all(b.contains(e) for b, e in zip(X, other)):
-            return  # the same root, certified from two neighbouring boxes
-    result.roots.append(tuple(enclosure))
-    result._inflated.append(X)
+    target = arb(2) ** (16 - prec)
+    roots: list[tuple[Any, ...]] = []
+    kept: list[tuple[Any, ...]] = []
+    for X in boxes:
+        enclosure = list(X)
+        for _ in range(prec):
+            if all(x.rad() <= target * max(1, abs(x.mid())) for x in enclosure):
+                break
+            test = _krawczyk(residual, enclosure, residual(Jet.variables(enclosure)))
+            if test is None:
+                break
+            shrunk = [k.intersection(x) for k, x in zip(test[0], enclosure)]
+            if not all(a.rad() < x.rad() for a, x in zip(shrunk, enclosure)):
+                break
+            enclosure = shrunk
+        same = any(all(b.contains(e) for b, e in zip(box, enclosure)) or all(b.contains(e) for b, e in zip(X, root))
+                   for box, root in zip(kept, roots))
+        if not same:
+            roots.append(tuple(enclosure))
+            kept.append(tuple(X))
+    return roots

@@ -114,7 +114,8 @@ def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> Stationa
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
     residual = max(abs(eq(Po, x, r, multiplier, reduced.beta)) for Po, x, r in zip(P, pi, reduced.rho))
-    if residual > tolerance(reduced.dps) or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
+    scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
+    if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
             "raise dps or check the problem", reason=SolverError.UNVERIFIED)

@@ -30,7 +30,7 @@ import sympy as sp
 
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.certify import _flint, compile_arb
-from grpo_symbolic.numerics.intervals import Jet, logsumexp, softmax_jets
+from grpo_symbolic.numerics.intervals import Jet, logsumexp, positive_product, softmax_jets
 from grpo_symbolic.preference.engine import compositions
 from grpo_symbolic.theory.advantage import RULES, Group
 
@@ -56,24 +56,32 @@ class BallResidual:
         self.rho = [arb_of(r) for r in classes.values()]
         self.beta = arb_of(problem.beta)
         self.values = [arb_of(v) for v in problem.reward_values]
+        self.means = [sum((a * v for a, v in zip(law, self.values)), 0 * self.beta) for law in self.laws]
         self.V = len(self.values)
         self.direct = problem.penalty == "direct"
         self.table = _q_table(problem, self.values)
 
     def __call__(self, s: list[Any]) -> list[Jet] | None:
+        """F on a box (a list of jets; None when the box provably holds no root) or at a point (balls)."""
+        box = all(isinstance(x, Jet) for x in s)
         s = [x if isinstance(x, Jet) else Jet(x, [x * 0 for _ in s]) for x in s]
         m = softmax_jets(s)
-        Q = self.table.jets(s, m)
-        P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), Q[0] * 0) for law in self.laws]
-        if self.direct:
-            logs = [logsumexp([P[c] / self.beta + (self.rho[c] * law[j]).log()
+        Q, scale = self.table.jets(s, m)
+        if self.direct:  # only differences P_c − P_0 matter; for G = ∞ they are (r̄_c − r̄_0)·scale exactly
+            if scale is None:
+                D = [sum(((a - a0) * q for a, a0, q in zip(law, self.laws[0], Q) if a != a0), Q[0] * 0) for law in self.laws]
+            else:
+                D = [scale * (r - self.means[0]) for r in self.means]
+            logs = [logsumexp([D[c] / self.beta + (self.rho[c] * law[j]).log()
                                for c, law in enumerate(self.laws) if law[j] != 0]) for j in range(self.V)]
         else:
-            lam = sum((mv * qv for mv, qv in zip(m, Q)), Q[0] * 0)
+            P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), Q[0] * 0) for law in self.laws]
+            # λ = Σ_v m_v Q_v; at G = ∞ it is exactly 0 (Σ_v m_v (v − mean) = 0)
+            lam = sum((mv * qv for mv, qv in zip(m, Q)), Q[0] * 0) if scale is None else Q[0] * 0
             pi = []
             for c, Pc in enumerate(P):
                 d = self.beta + lam - Pc
-                if d.value < self.beta * self.rho[c]:  # π_c > 1 all over the box: no root here
+                if box and d.value < self.beta * self.rho[c]:  # π_c > 1 all over the box: no root here
                     return None
                 pi.append(self.beta * self.rho[c] / d)
             logs = [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), Q[0] * 0).log()
@@ -88,9 +96,7 @@ class BallResidual:
 def _q_table(problem: Problem, values: list[Any]) -> Any:
     if problem.is_large_group:
         return _LargeGroup(problem, values)
-    if len(values) == 2:
-        return _BinaryPolynomials(problem, values)
-    return _Rows(problem, values)
+    return _Finite(problem, values)
 
 
 def _advantage_rows(problem: Problem, values: list[Any]) -> list[list[tuple[tuple[int, ...], Any]]]:
@@ -126,14 +132,52 @@ def _largest_advantage(table: list[list[tuple[tuple[int, ...], Any]]], problem: 
     return best
 
 
-class _Rows:
-    """Q_v = Σ_rows w·Π_j m_j^{n_j} on jets (any number of reward values, finite G)."""
+class _Finite:
+    """Finite G: Q_v(m) = E[A_v(N)], N ~ Multinomial(G − 1, m), evaluated in mean-value form.
+
+    At the midpoint y of the box Q and ∇Q are evaluated as point balls (no overestimation); over
+    the box they are widened by proven bounds on the derivatives: with n = G − 1 and
+    |A| ≤ B, ∂Q/∂s_k = Cov(A, N_k), so |∂Q/∂s_k| ≤ B·√(n·M_k), and
+    ∂²Q/∂s_j∂s_k = E[A·((N_j − n m_j)(N_k − n m_k) − Cov(N_j, N_k))], so its modulus is
+    ≤ 2·B·n·√(M_j M_k), where M_k ≥ m_k(1 − m_k) all over the box.  (The natural interval extension
+    of the degree-(G − 1) polynomial would widen by a factor of order G·width instead.)
+    """
 
     def __init__(self, problem: Problem, values: list[Any]) -> None:
         self.rows = _advantage_rows(problem, values)
         self.bound = _largest_advantage(self.rows, problem)
+        self.n = int(problem.group_size) - 1
+        self.polys = _binary_polynomials(self.rows, self.n) if len(values) == 2 else None
 
-    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
+    def jets(self, s: list[Jet], m: list[Jet]) -> tuple[list[Jet], None]:
+        arb = _flint().arb
+        radius = [x.value.rad() for x in s]
+        y = [arb(x.value.mid()) for x in s]
+        point = self._at(y)
+        if all(r == 0 for r in radius):
+            return [Jet(v, [sum((gk * x.grad[i] for gk, x in zip(g, s)), 0 * v) for i in range(len(s[0].grad))])
+                    for v, g in point], None
+        spread = [(mk * (1 - mk)).upper() for mk in (x.value for x in m[:-1])]
+        spread = [arb(0.25).min(x) if x.is_finite() else arb(0.25) for x in spread]
+        first = sum((self.bound * (self.n * x).sqrt() * r for x, r in zip(spread, radius)), arb(0))
+        second = [sum((2 * self.bound * self.n * (spread[j] * spread[k]).sqrt() * radius[j] for j in range(len(s))), arb(0))
+                  for k in range(len(s))]
+        curvature = sum((w * r for w, r in zip(second, radius)), arb(0)) / 2
+        result = []
+        for v, g in point:
+            taylor = v + sum((gk * arb(0, r) for gk, r in zip(g, radius)), arb(0)) + arb(0, curvature.upper())
+            value = taylor.intersection(v + arb(0, first.upper()))  # 2nd-order Taylor ∩ mean-value form
+            result.append(Jet(value, [gk + arb(0, w.upper()) for gk, w in zip(g, second)]))
+        return result, None
+
+    def _at(self, y: list[Any]) -> list[tuple[Any, list[Any]]]:
+        """(Q_v, ∇Q_v) at the point y, as thin balls."""
+        if self.polys is not None:
+            t = y[0].exp()
+            u = 1 + t
+            un = u ** self.n
+            return [(p(t) / un, [(a(t) - t * b(t)) / (un * u)]) for p, a, b in self.polys]
+        m = softmax_jets(Jet.variables(y))
         result = []
         for rows in self.rows:
             total = m[0] * 0
@@ -143,35 +187,29 @@ class _Rows:
                     if n:
                         term = m[j] ** n if term is None else term * m[j] ** n
                 total = total + (term * w if term is not None else w)
-            result.append(total)
+            result.append((total.value, list(total.grad)))
         return result
 
 
-class _BinaryPolynomials:
-    """Two reward values, finite G: Q_v = p_v(t)/(1 + t)^n, t = e^s, n = G − 1 (flint polynomials)."""
-
-    def __init__(self, problem: Problem, values: list[Any]) -> None:
-        flint = _flint()
-        rows = _advantage_rows(problem, values)
-        self.bound = _largest_advantage(rows, problem)
-        self.n = n = int(problem.group_size) - 1
-        self.polys = []
-        for focal in rows:
-            coef = [flint.arb(0)] * (n + 1)
-            for (k, _), w in focal:
-                coef[k] = w
-            self.polys.append((flint.arb_poly(coef), flint.arb_poly([k * c for k, c in enumerate(coef)]),
-                               flint.arb_poly([(n - k) * c for k, c in enumerate(coef)])))
-
-    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
-        t = s[0].value.exp()
-        u = 1 + t
-        un = u ** self.n
-        return [s[0].apply(p(t) / un, (a(t) - t * b(t)) / (un * u)) for p, a, b in self.polys]
+def _binary_polynomials(rows: list[list[tuple[tuple[int, ...], Any]]], n: int) -> list[tuple[Any, Any, Any]]:
+    """Two reward values: Q_v = p_v(t)/(1 + t)^n with t = e^s, and dQ_v/ds = (A_v(t) − t·B_v(t))/(1 + t)^(n+1)
+    (A_v, B_v with coefficients k·w_k and (n − k)·w_k: no cancellation at either end)."""
+    flint = _flint()
+    polys = []
+    for focal in rows:
+        coef = [flint.arb(0)] * (n + 1)
+        for (k, _), w in focal:
+            coef[k] = w
+        polys.append((flint.arb_poly(coef), flint.arb_poly([k * c for k, c in enumerate(coef)]),
+                      flint.arb_poly([(n - k) * c for k, c in enumerate(coef)])))
+    return polys
 
 
 class _LargeGroup:
-    """G = ∞: Q_v = (v − mean)/(σ + eps) (shift: v − mean), mean and σ of the mixture m."""
+    """G = ∞: Q_v = (v − mean)/(σ + eps) (shift: v − mean), mean and σ of the mixture m.
+
+    v − mean = Σ_u m_u (v − v_u) and σ² = Σ_{u<w} m_u m_w (v_u − v_w)²: no cancellation near a face.
+    """
 
     def __init__(self, problem: Problem, values: list[Any]) -> None:
         self.values = values
@@ -185,14 +223,23 @@ class _LargeGroup:
         else:
             self.bound = None
 
-    def jets(self, s: list[Jet], m: list[Jet]) -> list[Jet]:
+    def jets(self, s: list[Jet], m: list[Jet]) -> tuple[list[Jet], Jet]:
+        """(Q_v per value, the scale 1/(σ + eps), or 1 for shift)."""
         dev = [sum((m[u] * (v - w) for u, w in enumerate(self.values) if u != i), m[0] * 0)
                for i, v in enumerate(self.values)]
         if self.shift:
-            return dev
-        variance = sum((mv * d * d for mv, d in zip(m, dev)), m[0] * 0)
+            return dev, m[0] * 0 + 1
+        # Var = Σ_{u<w} m_u m_w (v_u − v_w)²: no cancellation, and positive wherever two m's are
+        variance = sum((_positive_jet(m[u], m[w]) * (self.values[u] - self.values[w]) ** 2
+                        for u in range(len(m)) for w in range(u + 1, len(m))), m[0] * 0)
         scale = 1 / (variance.sqrt() + self.eps)
-        return [d * scale for d in dev]
+        return [d * scale for d in dev], scale
+
+
+def _positive_jet(a: Jet, b: Jet) -> Jet:
+    """a·b for positive jets, the value from the ends of the balls."""
+    product = a * b
+    return Jet(positive_product(a.value, b.value), product.grad)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 import mpmath
 
-from grpo_symbolic.numerics.certify import available, flint_precision, mpf_of
-from grpo_symbolic.numerics.intervals import isolate
+from grpo_symbolic.numerics.certify import available, flint_bits, flint_precision, mpf_of
+from grpo_symbolic.numerics.intervals import isolate, refine_roots
 from grpo_symbolic.solve.balls import BallResidual, Region, logit_region
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -56,6 +56,9 @@ class Completeness:
         return f"{head}{tail}; {self.reason}{extra}"
 
 
+ISOLATION_BITS = 80
+"""Ball precision of the subdivision (the certified boxes are then refined at the full precision)."""
+
 METHOD = "subdivision + Krawczyk test in ball arithmetic (python-flint arb)"
 
 
@@ -71,9 +74,11 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
                                    "float64 scan + Newton", f"{why}: points may be missing")
     with flint_precision(reduced.dps):
         residual = BallResidual(reduced.problem)
-        region = logit_region(residual, options.logit_cap)
-        result = isolate(residual, region.bounds, budget=options.max_boxes)
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in result.roots]
+        region = logit_region(residual, options.logit_cap if reduced.values == 2 else options.logit_cap_multi)
+    with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
+        result = isolate(residual, region.bounds, budget=options.max_boxes, refine=False)
+    with flint_precision(reduced.dps):
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, result.roots)]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in result.unresolved)
     return roots, _statement(region, len(roots), result.exhausted, unresolved)
 

@@ -32,7 +32,8 @@ class SolverOptions:
 
     ``certified`` (default, needs python-flint): complete isolation with interval arithmetic
     (:mod:`grpo_symbolic.solve.complete`) over the logit box that provably holds every root, or
-    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived, with at most
+    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived (two reward values;
+    ``logit_cap_multi`` with more, where each box is costlier), with at most
     ``max_boxes`` box evaluations.  ``certified=False`` (or no python-flint): the float64 scan
     (``scan_*``) for two reward values, the multistart Newton (``multistart``, ``rough_dps``) for more.
 
@@ -42,6 +43,7 @@ class SolverOptions:
 
     certified: bool = True
     logit_cap: float = 1000.0
+    logit_cap_multi: float = 60.0
     max_boxes: int = 200000
     scan_span: float = 60.0
     scan_step: float = 0.25
