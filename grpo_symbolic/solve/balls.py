@@ -172,22 +172,33 @@ class _Finite:
 
     def _at(self, y: list[Any]) -> list[tuple[Any, list[Any]]]:
         """(Q_v, ∇Q_v) at the point y, as thin balls."""
+        arb = _flint().arb
         if self.polys is not None:
             t = y[0].exp()
             u = 1 + t
             un = u ** self.n
             return [(p(t) / un, [(a(t) - t * b(t)) / (un * u)]) for p, a, b in self.polys]
         m = softmax_jets(Jet.variables(y))
+        mv = [x.value for x in m]
+        rest = [x.grad[k] / x.value for k, x in enumerate(m[:-1])]  # 1 − m_k, formed without subtraction
+        powers = []
+        for x in mv:
+            column = [arb(1)]
+            for _ in range(self.n):
+                column.append(column[-1] * x)
+            powers.append(column)
         result = []
         for rows in self.rows:
-            total = m[0] * 0
+            value, grad = arb(0), [arb(0)] * len(y)
             for counts, w in rows:
-                term = None
-                for j, n in enumerate(counts):
-                    if n:
-                        term = m[j] ** n if term is None else term * m[j] ** n
-                total = total + (term * w if term is not None else w)
-            result.append((total.value, list(total.grad)))
+                term = w
+                for j, c in enumerate(counts):
+                    if c:
+                        term = term * powers[j][c]
+                value += term
+                # ∂/∂s_k of Π m_j^{n_j} = term·(n_k − n·m_k) = term·(n_k(1 − m_k) − (n − n_k)·m_k)
+                grad = [g + term * (counts[k] * rest[k] - (self.n - counts[k]) * mv[k]) for k, g in enumerate(grad)]
+            result.append((value, grad))
         return result
 
 

@@ -9,7 +9,7 @@ float64 scan / multistart of :mod:`grpo_symbolic.solve.search` and says that not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import mpmath
@@ -75,12 +75,24 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
     with flint_precision(reduced.dps):
         residual = BallResidual(reduced.problem)
         region = logit_region(residual, options.logit_cap if reduced.values == 2 else options.logit_cap_multi)
+    if any(lo > hi for lo, hi in region.bounds):  # the bounds contradict each other: no root at all
+        return [], _statement(region, 0, False, ())
+    budget = options.max_boxes if reduced.values == 2 else options.max_boxes_multi
     with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
-        result = isolate(residual, region.bounds, budget=options.max_boxes, refine=False)
+        result = isolate(residual, region.bounds, budget=budget, refine=False)
     with flint_precision(reduced.dps):
         roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, result.roots)]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in result.unresolved)
-    return roots, _statement(region, len(roots), result.exhausted, unresolved)
+    statement = _statement(region, len(roots), result.exhausted, unresolved)
+    if result.exhausted:  # keep what the multistart finds too (not certified, said so)
+        extra = [s for s in find_roots(reduced, options) if all(_apart(s, t, reduced.dps) for t in roots)]
+        roots += extra
+        statement = replace(statement, count=len(roots), method=f"{METHOD}; {len(extra)} more by the multistart (not certified)")
+    return roots, statement
+
+
+def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
+    return max(abs(a - b) for a, b in zip(s, t)) > mpmath.mpf(10) ** (-dps // 2)
 
 
 def _statement(region: Region, count: int, exhausted: bool, unresolved: Any) -> Completeness:
@@ -88,7 +100,7 @@ def _statement(region: Region, count: int, exhausted: bool, unresolved: Any) -> 
     where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
     reason = region.reason
     if exhausted:
-        reason += "; the box budget (SolverOptions.max_boxes) ran out"
+        reason += "; the box budget (SolverOptions.max_boxes, max_boxes_multi) ran out"
     elif unresolved:
         reason += "; roots closer than the precision separates (or a double root) may lie in the unresolved boxes"
     return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved)
