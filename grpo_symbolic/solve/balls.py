@@ -43,12 +43,15 @@ def arb_of(value: Any) -> Any:
 class BallResidual:
     """F(s) of one numeric Problem on boxes of logit coordinates (call it with a list of jets).
 
+    ``complement`` (grpo penalty): the class whose π is taken as 1 − Σ of the others (same roots);
+    right for a class that dominates π although its π_ref is tiny.
+
     Outputs with the same reward law form one class with their summed π_ref (the stationary form
     is proportional to π_ref for both penalties).  Built at the flint precision in force.
     """
 
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
+    def __init__(self, problem: Problem, complement: int | None = None) -> None:
+        self.problem, self.complement = problem, complement
         classes: dict[Any, Any] = {}
         for row, r in zip(problem.law_matrix, problem.reference):
             classes[row] = classes.get(row, 0) + r
@@ -84,6 +87,13 @@ class BallResidual:
                 if box and d.value < self.beta * self.rho[c]:  # π_c > 1 all over the box: no root here
                     return None
                 pi.append(self.beta * self.rho[c] / d)
+            if self.complement is not None:
+                # π_top = 1 − Σ_others π_c has the same roots (Σ_c π_c·d_c = β there) and no cancellation
+                # in d_top = β + λ − P_top when π_ref(top) is tiny and π(top) is not
+                c = self.complement
+                pi[c] = 1 - sum((p for i, p in enumerate(pi) if i != c), Q[0] * 0)
+                if box and pi[c].value <= 0:
+                    return None
             logs = [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), Q[0] * 0).log()
                     for j in range(self.V)]
         return [logs[j] - logs[-1] - s[j] for j in range(self.V - 1)]
@@ -264,6 +274,17 @@ class Region:
 
 
 def logit_region(residual: BallResidual, cap: float) -> Region:
+    """Where the roots of ``residual`` lie (see :func:`_region`); a proven box wider than ``cap`` is
+    clipped to [−cap, cap] and then no longer counts as proven."""
+    region = _region(residual, cap)
+    clipped = tuple((max(lo, -int(cap)), min(hi, int(cap))) for lo, hi in region.bounds)
+    if clipped == region.bounds:
+        return region
+    return Region(clipped, False, region.reason + f"; but that box is wider than |s_j| <= {int(cap)}, "
+                  "so only the clipped box is searched")
+
+
+def _region(residual: BallResidual, cap: float) -> Region:
     """Where the roots of ``residual`` lie.
 
     With |Q_v| ≤ B everywhere (finite G; G = ∞ with shift or eps > 0), every P_c lies in an
@@ -298,7 +319,13 @@ def logit_region(residual: BallResidual, cap: float) -> Region:
 
 
 def _integer_box(box: list[tuple[Any, Any]]) -> tuple[tuple[int, int], ...]:
-    return tuple((int(lo.lower().floor().unique_fmpz()) - 1, int(hi.upper().ceil().unique_fmpz()) + 1) for lo, hi in box)
+    """Integer ends just outside the balls' ends (a non-finite end becomes ±10^9, clipped later)."""
+    def end(x: Any, up: bool) -> int:
+        value = float(x.upper() if up else x.lower())
+        if not math.isfinite(value) or abs(value) > 1e9:
+            return 10**9 if up else -(10**9)
+        return math.ceil(value) + 1 if up else math.floor(value) - 1
+    return tuple((end(lo, False), end(hi, True)) for lo, hi in box)
 
 
 def _short(value: Any) -> str:

@@ -18,6 +18,7 @@ from grpo_symbolic.numerics.certify import available, flint_bits, flint_precisio
 from grpo_symbolic.numerics.intervals import isolate, refine_roots
 from grpo_symbolic.solve.balls import BallResidual, Region, logit_region
 from grpo_symbolic.solve.reduced import ReducedMap
+from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots
 
 
@@ -73,7 +74,7 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
         return roots, Completeness(False, False, "the scanned logit range", len(roots),
                                    "float64 scan + Newton", f"{why}: points may be missing")
     with flint_precision(reduced.dps):
-        residual = BallResidual(reduced.problem)
+        residual = BallResidual(reduced.problem, _dominant_class(reduced, options))
         region = logit_region(residual, options.logit_cap if reduced.values == 2 else options.logit_cap_multi)
     if any(lo > hi for lo, hi in region.bounds):  # the bounds contradict each other: no root at all
         return [], _statement(region, 0, False, ())
@@ -81,14 +82,35 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
     with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
         result = isolate(residual, region.bounds, budget=budget, refine=False)
     with flint_precision(reduced.dps):
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, result.roots)]
-        unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in result.unresolved)
+        boxes, left = list(result.roots), []
+        for box in ([] if result.exhausted else result.unresolved):  # undecided at low precision: again at full
+            again = isolate(residual, box, budget=options.max_boxes, refine=False)
+            boxes += again.roots
+            left += again.unresolved
+        if result.exhausted:
+            left = result.unresolved
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
+        unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
     statement = _statement(region, len(roots), result.exhausted, unresolved)
     if result.exhausted:  # keep what the multistart finds too (not certified, said so)
         extra = [s for s in find_roots(reduced, options) if all(_apart(s, t, reduced.dps) for t in roots)]
         roots += extra
         statement = replace(statement, count=len(roots), method=f"{METHOD}; {len(extra)} more by the multistart (not certified)")
     return roots, statement
+
+
+def _dominant_class(reduced: ReducedMap, options: SolverOptions) -> int | None:
+    """grpo, two reward values: the class holding most of π at the float64 scan's roots, when that is
+    the same class at all of them and it holds more than half (a choice of formula, not of roots)."""
+    if reduced.problem.penalty != "grpo" or reduced.values != 2:
+        return None
+    fast = reduced.fast
+    grid = options.scan_grid().tolist()
+    top = set()
+    for a, b in scan_brackets(lambda s: reduced.residual([s], fast)[0], grid):
+        pi, _, _ = reduced.policy(fast.preferences(fast.softmax([(a + b) / 2])), fast)
+        top.add(int(pi.argmax()) if pi.max() > 0.5 else -1)
+    return top.pop() if len(top) == 1 and -1 not in top else None
 
 
 def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
