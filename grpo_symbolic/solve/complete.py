@@ -10,6 +10,7 @@ float64 scan / multistart of :mod:`grpo_symbolic.solve.search` and says that not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import math
 from typing import Any
 
 import mpmath
@@ -68,9 +69,9 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
     if reduced.values == 1:
         return [()], Completeness(True, True, "the simplex (one reward value: P_G is constant)", 1,
                                   "closed form", "with one reward value the stationary form has one solution")
-    if not options.certified or not available():
+    why = _why_not_certified(reduced, options)
+    if why:
         roots = find_roots(reduced, options)
-        why = "python-flint is not installed" if options.certified else "certification switched off (options)"
         return roots, Completeness(False, False, "the scanned logit range", len(roots),
                                    "float64 scan + Newton", f"{why}: points may be missing")
     with flint_precision(reduced.dps):
@@ -97,6 +98,21 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
         roots += extra
         statement = replace(statement, count=len(roots), method=f"{METHOD}; {len(extra)} more by the multistart (not certified)")
     return roots, statement
+
+
+def _why_not_certified(reduced: ReducedMap, options: SolverOptions) -> str:
+    """Why the certified search is not run ('' when it is)."""
+    if not options.certified:
+        return "certification switched off (options)"
+    if not available():
+        return "python-flint is not installed"
+    problem = reduced.problem
+    if reduced.values > 2 and not problem.is_large_group:
+        rows = math.comb(int(problem.group_size) - 1 + reduced.values - 1, reduced.values - 1)
+        if rows > options.max_rows_multi:
+            return (f"{rows} compositions per evaluation with {reduced.values} reward values at G = {problem.group_size} "
+                    f"(more than SolverOptions.max_rows_multi = {options.max_rows_multi}) make the box search too costly")
+    return ""
 
 
 def _dominant_class(reduced: ReducedMap, options: SolverOptions) -> int | None:
