@@ -288,26 +288,41 @@ def _has_zero(value: Any) -> bool:
     return bool(value.contains(0)) or not value.is_finite()
 
 
-def _krawczyk(residual: Residual, balls: list[Any], F: Any) -> tuple[list[Any], bool] | None:
-    """(K(X), whether ‖I − Y·J(X)‖ < 1/2), or None when J(X) or F(y) is not finite or singular."""
-    flint = _flint()
-    arb, arb_mat = flint.arb, flint.arb_mat
-    n = len(balls)
-    if F is None:
-        return None
-    J = arb_mat([[f.grad[k] for k in range(n)] for f in F])
-    if not all(J[i, k].is_finite() for i in range(n) for k in range(n)):
-        return None
-    y = [x.mid() for x in balls]
-    Fy = residual([arb(v) for v in y])
-    if Fy is None or not all(f.is_finite() for f in (_value(v) for v in Fy)):
-        return None
+def _finite_matrix(M: Any) -> bool:
+    return all(M[i, k].is_finite() for i in range(M.nrows()) for k in range(M.ncols()))
+
+
+def _midpoint_inverse(J: Any) -> Any:
+    """A point matrix Y ≈ mid(J)⁻¹ (any Y keeps Krawczyk valid), or None when mid(J) is singular."""
+    arb_mat, n = _flint().arb_mat, J.nrows()
     try:
         Y = arb_mat([[J[i, k].mid() for k in range(n)] for i in range(n)]).inv()
     except ZeroDivisionError:
         return None
     Y = arb_mat([[Y[i, k].mid() for k in range(n)] for i in range(n)])
-    if not all(Y[i, k].is_finite() for i in range(n) for k in range(n)):
+    return Y if _finite_matrix(Y) else None
+
+
+def _jacobian(F: Any, n: int) -> Any:
+    """J(X) from the jets' gradients, or None when F or J is not finite."""
+    if F is None:
+        return None
+    J = _flint().arb_mat([[f.grad[k] for k in range(n)] for f in F])
+    return J if _finite_matrix(J) else None
+
+
+def _krawczyk(residual: Residual, balls: list[Any], F: Any) -> tuple[list[Any], bool] | None:
+    """(K(X), whether ‖I − Y·J(X)‖ < 1/2), or None when J(X) or F(y) is not finite or singular."""
+    flint = _flint()
+    arb, arb_mat = flint.arb, flint.arb_mat
+    n = len(balls)
+    J = _jacobian(F, n)
+    if J is None:
+        return None
+    y = [x.mid() for x in balls]
+    Fy = residual([arb(v) for v in y])
+    Y = _midpoint_inverse(J)
+    if Fy is None or Y is None or not all(_value(v).is_finite() for v in Fy):
         return None
     residue = arb_mat(n, n) + 1 - Y * J  # I − Y·J(X)
     step = Y * arb_mat([[_value(v)] for v in Fy])

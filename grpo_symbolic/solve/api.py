@@ -44,7 +44,7 @@ class StationaryPoint:
     is_local_maximum: bool | None
 
 
-class StationaryPolicies(list):  # type: ignore[type-arg]
+class StationaryPolicies(list[StationaryPoint]):
     """The list of :class:`StationaryPoint` returned by :func:`stationary_policies`, with
     ``completeness`` (a :class:`~grpo_symbolic.solve.complete.Completeness`: whether the list holds
     every interior stationary point, in which region, by which method)."""
@@ -74,7 +74,7 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
 
 
 def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
-                        options: SolverOptions | None = None) -> list[StationaryPoint]:
+                        options: SolverOptions | None = None) -> StationaryPolicies:
     """All interior stationary policies, each a :class:`StationaryPoint`, sorted by policy.
 
     The list's ``completeness`` says whether it holds every interior stationary point (by default

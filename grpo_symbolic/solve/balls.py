@@ -23,7 +23,9 @@ v − mean = Σ_u m_u(v − u) (no cancellation near a vertex); otherwise from t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 import math
+import operator
 from typing import Any
 
 import sympy as sp
@@ -70,33 +72,48 @@ class BallResidual:
         s = [x if isinstance(x, Jet) else Jet(x, [x * 0 for _ in s]) for x in s]
         m = softmax_jets(s)
         Q, scale = self.table.jets(s, m)
-        if self.direct:  # only differences P_c − P_0 matter; for G = ∞ they are (r̄_c − r̄_0)·scale exactly
-            if scale is None:
-                D = [sum(((a - a0) * q for a, a0, q in zip(law, self.laws[0], Q) if a != a0), Q[0] * 0) for law in self.laws]
-            else:
-                D = [scale * (r - self.means[0]) for r in self.means]
-            logs = [logsumexp([D[c] / self.beta + (self.rho[c] * law[j]).log()
-                               for c, law in enumerate(self.laws) if law[j] != 0]) for j in range(self.V)]
-        else:
-            P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), Q[0] * 0) for law in self.laws]
-            # λ = Σ_v m_v Q_v; at G = ∞ it is exactly 0 (Σ_v m_v (v − mean) = 0)
-            lam = sum((mv * qv for mv, qv in zip(m, Q)), Q[0] * 0) if scale is None else Q[0] * 0
-            pi = []
-            for c, Pc in enumerate(P):
-                d = self.beta + lam - Pc
-                if box and d.value < self.beta * self.rho[c]:  # π_c > 1 all over the box: no root here
-                    return None
-                pi.append(self.beta * self.rho[c] / d)
-            if self.complement is not None:
-                # π_top = 1 − Σ_others π_c has the same roots (Σ_c π_c·d_c = β there) and no cancellation
-                # in d_top = β + λ − P_top when π_ref(top) is tiny and π(top) is not
-                c = self.complement
-                pi[c] = 1 - sum((p for i, p in enumerate(pi) if i != c), Q[0] * 0)
-                if box and pi[c].value <= 0:
-                    return None
-            logs = [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), Q[0] * 0).log()
-                    for j in range(self.V)]
+        logs = self._direct_logs(Q, scale) if self.direct else self._grpo_logs(m, Q, scale, box)
+        if logs is None:
+            return None
         return [logs[j] - logs[-1] - s[j] for j in range(self.V - 1)]
+
+    def _direct_logs(self, Q: list[Jet], scale: Jet | None) -> list[Jet]:
+        """log m'_j up to a common constant: only differences P_c − P_0 matter, and for G = ∞ they
+        are (r̄_c − r̄_0)·scale exactly (no cancellation of huge preferences)."""
+        zero = Q[0] * 0
+        if scale is None:
+            D = [sum(((a - a0) * q for a, a0, q in zip(law, self.laws[0], Q) if a != a0), zero) for law in self.laws]
+        else:
+            D = [scale * (r - self.means[0]) for r in self.means]
+        return [logsumexp([D[c] / self.beta + (self.rho[c] * law[j]).log() for c, law in enumerate(self.laws) if law[j] != 0])
+                for j in range(self.V)]
+
+    def _grpo_logs(self, m: list[Jet], Q: list[Jet], scale: Jet | None, box: bool) -> list[Jet] | None:
+        """log m'_j with π_c = βρ_c/(β + λ − P_c), λ = Σ_v m_v Q_v (exactly 0 at G = ∞); None when
+        some π_c > 1 (or the complement ≤ 0) all over the box."""
+        zero = Q[0] * 0
+        d = self._denominators(m, Q, scale)
+        if box and any(dc.value < self.beta * r for dc, r in zip(d, self.rho)):
+            return None
+        pi = self._complemented([self.beta * r / dc for r, dc in zip(self.rho, d)], zero)
+        if box and self.complement is not None and pi[self.complement].value <= 0:
+            return None
+        return [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), zero).log() for j in range(self.V)]
+
+    def _denominators(self, m: list[Jet], Q: list[Jet], scale: Jet | None) -> list[Jet]:
+        """β + λ − P_c per class, λ = Σ_v m_v Q_v (exactly 0 at G = ∞: Σ_v m_v (v − mean) = 0)."""
+        zero = Q[0] * 0
+        P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), zero) for law in self.laws]
+        lam = sum((mv * qv for mv, qv in zip(m, Q)), zero) if scale is None else zero
+        return [self.beta + lam - Pc for Pc in P]
+
+    def _complemented(self, pi: list[Jet], zero: Jet) -> list[Jet]:
+        """π_top = 1 − Σ_others π_c for the ``complement`` class: the same roots (Σ_c π_c·d_c = β
+        there) and no cancellation in d_top = β + λ − P_top when π_ref(top) is tiny and π(top) is not."""
+        c = self.complement
+        if c is not None:
+            pi[c] = 1 - sum((p for i, p in enumerate(pi) if i != c), zero)
+        return pi
 
     def bound_of_preferences(self) -> Any:
         """An upper bound (a ball) on sup_m max_v |Q_v(m)|, or None when Q is unbounded (G = ∞, eps = 0)."""
@@ -167,11 +184,7 @@ class _Finite:
         if all(r == 0 for r in radius):
             return [Jet(v, [sum((gk * x.grad[i] for gk, x in zip(g, s)), 0 * v) for i in range(len(s[0].grad))])
                     for v, g in point], None
-        spread = [(mk * (1 - mk)).upper() for mk in (x.value for x in m[:-1])]
-        spread = [arb(0.25).min(x) if x.is_finite() else arb(0.25) for x in spread]
-        first = sum((self.bound * (self.n * x).sqrt() * r for x, r in zip(spread, radius)), arb(0))
-        second = [sum((2 * self.bound * self.n * (spread[j] * spread[k]).sqrt() * radius[j] for j in range(len(s))), arb(0))
-                  for k in range(len(s))]
+        first, second = self._remainders(m, radius)
         curvature = sum((w * r for w, r in zip(second, radius)), arb(0)) / 2
         result = []
         for v, g in point:
@@ -179,6 +192,16 @@ class _Finite:
             value = taylor.intersection(v + arb(0, first.upper()))  # 2nd-order Taylor ∩ mean-value form
             result.append(Jet(value, [gk + arb(0, w.upper()) for gk, w in zip(g, second)]))
         return result, None
+
+    def _remainders(self, m: list[Jet], radius: list[Any]) -> tuple[Any, list[Any]]:
+        """(bound on |Q(x) − Q(y)|, per k a bound on |∂_k Q(x) − ∂_k Q(y)|) over the box (class docstring)."""
+        arb = _flint().arb
+        spread = [(mk * (1 - mk)).upper() for mk in (x.value for x in m[:-1])]
+        spread = [arb(0.25).min(x) if x.is_finite() else arb(0.25) for x in spread]
+        first = sum((self.bound * (self.n * x).sqrt() * r for x, r in zip(spread, radius)), arb(0))
+        second = [sum((2 * self.bound * self.n * (spread[j] * spread[k]).sqrt() * radius[j] for j in range(len(radius))), arb(0))
+                  for k in range(len(radius))]
+        return first, second
 
     def _at(self, y: list[Any]) -> list[tuple[Any, list[Any]]]:
         """(Q_v, ∇Q_v) at the point y, as thin balls."""
@@ -191,20 +214,12 @@ class _Finite:
         m = softmax_jets(Jet.variables(y))
         mv = [x.value for x in m]
         rest = [x.grad[k] / x.value for k, x in enumerate(m[:-1])]  # 1 − m_k, formed without subtraction
-        powers = []
-        for x in mv:
-            column = [arb(1)]
-            for _ in range(self.n):
-                column.append(column[-1] * x)
-            powers.append(column)
+        powers = [[x ** k for k in range(self.n + 1)] for x in mv]
         result = []
         for rows in self.rows:
             value, grad = arb(0), [arb(0)] * len(y)
             for counts, w in rows:
-                term = w
-                for j, c in enumerate(counts):
-                    if c:
-                        term = term * powers[j][c]
+                term = reduce(operator.mul, (powers[j][c] for j, c in enumerate(counts) if c), w)
                 value += term
                 # ∂/∂s_k of Π m_j^{n_j} = term·(n_k − n·m_k) = term·(n_k(1 − m_k) − (n − n_k)·m_k)
                 grad = [g + term * (counts[k] * rest[k] - (self.n - counts[k]) * mv[k]) for k, g in enumerate(grad)]
@@ -363,24 +378,19 @@ def _large_group_tails(residual: BallResidual) -> tuple[Any, Any]:
 
 
 def _tail_limit(a: list[Any], rho: list[Any], beta: Any, top: bool) -> Any:
-    """The s-bound on the tail where φ → ±∞ (top: φ → +∞, the upper tail; else φ → −∞, the lower)."""
+    """The s-bound on the tail where φ → ±∞ (top: φ → +∞, the upper tail; else φ → −∞, the lower,
+    which is the upper tail of the mirror image a → 1 − a, s → −s)."""
+    if not top:
+        return -_tail_limit([1 - x for x in a], rho, beta, top=True)
     arb = _flint().arb
-    end = max(a) if top else min(a)
-    if (end < 1) if top else (end > 0):
-        limit = (end / (1 - end)).log()
-        return limit
-    # growth: the classes at the end dominate exponentially
-    inner = [x for x in a if (x < 1 if top else x > 0)]
-    if top:
-        gap, const = 1 - max(inner), (sum((r for r, x in zip(rho, a) if x == 1), arb(0))
-                                      / sum((r * (1 - x) for r, x in zip(rho, a) if x < 1), arb(0))).log()
-    else:
-        gap, const = min(inner), (sum((r * x for r, x in zip(rho, a) if x > 0), arb(0))
-                                  / sum((r for r, x in zip(rho, a) if x == 0), arb(0))).log()
-        const = -const
+    end = max(a)
+    if end < 1:
+        return (end / (1 - end)).log()
+    # growth: g(φ) ≥ const + (1 − a₂)φ, the classes with a_c = 1 dominating exponentially
+    gap = 1 - max(x for x in a if x < 1)
+    const = (sum((r for r, x in zip(rho, a) if x == 1), arb(0)) / sum((r * (1 - x) for r, x in zip(rho, a) if x < 1), arb(0))).log()
     k = gap / beta
-    x = arb(2) * (2 / k).log()
-    x = x.max(arb(1))
+    x = (arb(2) * (2 / k).log()).max(arb(1))  # const + k·e^{x/2} − x increases from here on
     while not (const + k * (x / 2).exp() - x > 0):
         x = 2 * x
-    return x if top else -x
+    return x

@@ -80,20 +80,9 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
     if any(lo > hi for lo, hi in region.bounds):  # the bounds contradict each other: no root at all
         return [], _statement(region, 0, False, ())
     budget = options.max_boxes if reduced.values == 2 else options.max_boxes_multi
-    with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
-        result = isolate(residual, region.bounds, budget=budget, refine=False)
-    with flint_precision(reduced.dps):
-        boxes, left = list(result.roots), []
-        for box in ([] if result.exhausted else result.unresolved):  # undecided at low precision: again at full
-            again = isolate(residual, box, budget=options.max_boxes, refine=False)
-            boxes += again.roots
-            left += again.unresolved
-        if result.exhausted:
-            left = result.unresolved
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
-        unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
-    statement = _statement(region, len(roots), result.exhausted, unresolved)
-    if result.exhausted:  # keep what the multistart finds too (not certified, said so)
+    roots, unresolved, exhausted = _isolated(residual, region, budget, options, reduced.dps)
+    statement = _statement(region, len(roots), exhausted, unresolved)
+    if exhausted:  # keep what the multistart finds too (not certified, said so)
         extra = [s for s in find_roots(reduced, options) if all(_apart(s, t, reduced.dps) for t in roots)]
         roots += extra
         statement = replace(statement, count=len(roots), method=f"{METHOD}; {len(extra)} more by the multistart (not certified)")
@@ -107,6 +96,8 @@ def _why_not_certified(reduced: ReducedMap, options: SolverOptions) -> str:
     if not available():
         return "python-flint is not installed"
     problem = reduced.problem
+    if not problem.is_large_group and int(problem.group_size) > options.max_group_certified:
+        return f"G = {problem.group_size} > SolverOptions.max_group_certified = {options.max_group_certified}"
     if reduced.values > 2 and not problem.is_large_group:
         rows = math.comb(int(problem.group_size) - 1 + reduced.values - 1, reduced.values - 1)
         if rows > options.max_rows_multi:
@@ -127,6 +118,23 @@ def _dominant_class(reduced: ReducedMap, options: SolverOptions) -> int | None:
         pi, _, _ = reduced.policy(fast.preferences(fast.softmax([(a + b) / 2])), fast)
         top.add(int(pi.argmax()) if pi.max() > 0.5 else -1)
     return top.pop() if len(top) == 1 and -1 not in top else None
+
+
+def _isolated(residual: BallResidual, region: Region, budget: int, options: SolverOptions,
+              dps: int) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], bool]:
+    """(roots s, unresolved boxes as floats, budget exhausted): isolation at low precision, undecided
+    boxes again at full precision, every certified box refined at full precision."""
+    with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
+        result = isolate(residual, region.bounds, budget=budget, refine=False)
+    with flint_precision(dps):
+        boxes, left = list(result.roots), list(result.unresolved if result.exhausted else [])
+        for box in ([] if result.exhausted else result.unresolved):
+            again = isolate(residual, box, budget=options.max_boxes, refine=False)
+            boxes += again.roots
+            left += again.unresolved
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
+        unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
+    return roots, unresolved, result.exhausted
 
 
 def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:

@@ -287,3 +287,12 @@ def test_cost_of_the_binary_search_stays_low():
     start = time.perf_counter()
     stationary_policies(prob, DPS, stability=False)
     assert time.perf_counter() - start < 20  # measured about 2 s; generous for a loaded machine
+
+
+def test_cli_solve_all_prints_the_completeness_statement(capsys):
+    from grpo_symbolic import cli
+
+    code = cli.main(["solve", "--reference", "0.5,0.5", "--rewards", "1,0", "--group-size", "inf", "--beta", "3",
+                     "--penalty", "direct", "--dps", "20", "--all"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.splitlines()[-1].startswith("# complete: all 2 interior stationary point(s)")
