@@ -37,7 +37,8 @@ from grpo_symbolic.preference.moments import moment_table
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
                                       preference_numeric)
-from grpo_symbolic.solve.api import stationary_policy
+from grpo_symbolic.solve.api import stationary_policies, stationary_policy
+from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
 
@@ -261,6 +262,20 @@ def solves(args):
             f"{len(evaluations)} evaluations; agree {digits(ours[0], root):.0f} digits")
 
 
+def complete_search(args):
+    header(f"3b. Every stationary point, certified (issue 16), beside the float64 scan, at {args.dps} digits")
+    sizes = (64, 256) if args.quick else (64, 256, 1024)
+    for G in sizes:
+        prob = Problem(reference=["1/2", "1/2"], rewards=[1, 0], group_size=G, beta="3/2", penalty="direct")
+        clear_caches()
+        ours_t, ours = clock(lambda: stationary_policies(prob, args.dps))
+        MEASURED[("solve-complete", G)] = ours_t
+        clear_caches()
+        scan_t, scan = clock(lambda: stationary_policies(prob, args.dps, options=SolverOptions(certified=False)))
+        row(f"complete binary search, G = {G}", ours_t, "today's float64 logit scan (not certified)", scan_t, False,
+            f"{len(ours)} vs {len(scan)} points; complete: {ours.completeness.complete}")
+
+
 def plain_terms_binary(G, p, dps):
     """(P_G(a|p), P_G(b|p)) by the plain per-term loop at the current precision."""
     values = (mpmath.mpf(0), mpmath.mpf(1))
@@ -422,7 +437,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     say(f"grpo_symbolic benchmarks: {platform.processor() or '?'} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, mpmath backend {mpmath.libmp.BACKEND}{' (quick)' if args.quick else ''}")
-    for section in (binary_preference, several_values, solves, grids, flint_rows, paper_checks):
+    for section in (binary_preference, several_values, solves, complete_search, grids, flint_rows, paper_checks):
         section(args)
     cost_model()
     targets()

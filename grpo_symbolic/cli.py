@@ -143,6 +143,7 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
         print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
               f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
         _print_policy(reference, point.policy, dps, out)
+    print(f"# {points.completeness}", file=out)
     return 0
 
 

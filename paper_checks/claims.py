@@ -189,6 +189,9 @@ CLAIMS = _claims(
     # slip 9 (typos) is not a mathematical claim: docs/errata.md lists it without a check.
     ("slip-10", "App. B.2",
      "of the two zeros of h only the smaller attracts under best response; the larger repels"),
+    ("x-complete-roots", "beyond the paper (App. B.2, solver)",
+     "the solver lists every interior stationary point, certified: direct KL at G = oo through the fold beta*, "
+     "and the G = 64 fold triples"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -61,6 +61,21 @@ def precision_bits(dps: int) -> int:
     return int((dps + 20) * 3.33) + 4
 
 
+def flint_precision(dps: int) -> Any:
+    """The context manager that sets flint's ball precision to :func:`precision_bits` (``dps``).
+
+    >>> with flint_precision(50):
+    ...     _flint().ctx.prec
+    237
+    """
+    return _flint().ctx.workprec(precision_bits(dps))
+
+
+def flint_bits(bits: int) -> Any:
+    """The context manager that sets flint's ball precision to ``bits`` (for cheap enclosures)."""
+    return _flint().ctx.workprec(bits)
+
+
 # ---------------------------------------------------------------------------------------------
 # SymPy -> ball arithmetic
 
@@ -259,7 +274,7 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
     if radius is None:
         with working_precision(dps + 10, guard=0):
             radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0))
-    with flint.ctx.workprec(precision_bits(dps)):
+    with flint_precision(dps):
         center = ball_of(x0)
         for scale in (1, mpmath.mpf(10) ** -8, mpmath.mpf(10) ** 8):
             ball = flint.arb(center, ball_of(radius * scale))

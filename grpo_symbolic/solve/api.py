@@ -18,8 +18,9 @@ from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
+from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
 from grpo_symbolic.solve.reduced import ReducedMap
-from grpo_symbolic.solve.search import SolverOptions, find_roots
+from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import stability as best_response_stability
 
 
@@ -43,11 +44,20 @@ class StationaryPoint:
     is_local_maximum: bool | None
 
 
+class StationaryPolicies(list[StationaryPoint]):
+    """The list of :class:`StationaryPoint` returned by :func:`stationary_policies`, with
+    ``completeness`` (a :class:`~grpo_symbolic.solve.complete.Completeness`: whether the list holds
+    every interior stationary point, in which region, by which method)."""
+
+    completeness: Completeness
+
+
 def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> tuple[mpmath.mpf, ...]:
     """The unique interior stationary policy of ``problem``, as mpmath numbers.
 
-    Raises :class:`SolverError` when none is found, or when several are (use
-    :func:`stationary_policies` to get them all).
+    Raises :class:`SolverError` when there is none (NO_INTERIOR_POINT; the message says whether
+    that is proven, and towards which vertex the mass then goes) or when there are several
+    (NOT_UNIQUE; use :func:`stationary_policies` to get them all).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
@@ -64,8 +74,13 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
 
 
 def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
-                        options: SolverOptions | None = None) -> list[StationaryPoint]:
-    """All interior stationary policies found, each a :class:`StationaryPoint`.
+                        options: SolverOptions | None = None) -> StationaryPolicies:
+    """All interior stationary policies, each a :class:`StationaryPoint`, sorted by policy.
+
+    The list's ``completeness`` says whether it holds every interior stationary point (by default
+    it is certified with interval arithmetic: see :class:`~grpo_symbolic.solve.complete.Completeness`).
+    Raises :class:`SolverError` NO_INTERIOR_POINT when there is none; the message says whether
+    that is proven.
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
@@ -78,14 +93,14 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     options = options or SolverOptions()
     with working_precision(dps, guard=options.guard_digits):
         reduced = ReducedMap(problem, dps)
-        roots = find_roots(reduced, options)
+        roots, completeness = certified_roots(reduced, options)
         if not roots:
-            raise SolverError(
-                "problem: no interior stationary policy found; the maximiser may lie on the boundary "
-                "(e.g. pi(a) = 1 for a small beta with the direct penalty and a large group)",
-                reason=SolverError.NO_INTERIOR_POINT)
+            sign = drift(reduced) if completeness.complete else None
+            raise SolverError(no_point_message(completeness, sign), reason=SolverError.NO_INTERIOR_POINT)
         points = [_point(reduced, s, stability) for s in roots]
-    return sorted(rounded(points, dps), key=lambda pt: pt.policy)
+    result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
+    result.completeness = completeness
+    return result
 
 
 def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> StationaryPoint:
@@ -99,7 +114,8 @@ def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> Stationa
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
     residual = max(abs(eq(Po, x, r, multiplier, reduced.beta)) for Po, x, r in zip(P, pi, reduced.rho))
-    if residual > tolerance(reduced.dps) or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
+    scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
+    if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
             "raise dps or check the problem", reason=SolverError.UNVERIFIED)

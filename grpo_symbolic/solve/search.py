@@ -30,10 +30,27 @@ from grpo_symbolic.solve.reduced import ReducedMap
 class SolverOptions:
     """Settings of the root search (the defaults are what :func:`stationary_policies` uses).
 
+    ``certified`` (default, needs python-flint): complete isolation with interval arithmetic
+    (:mod:`grpo_symbolic.solve.complete`) over the logit box that provably holds every root, or
+    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived (two reward values;
+    ``logit_cap_multi`` with more, where each box is costlier), with at most ``max_boxes`` box
+    evaluations (``max_boxes_multi`` for three or more reward values; when that budget runs out the
+    multistart's roots are added, and the statement says the list may be incomplete; with more than
+    ``max_rows_multi`` compositions per evaluation the multistart runs alone, not certified; so does
+    the scan for G > ``max_group_certified``).  ``certified=False`` (or no python-flint): the float64 scan
+    (``scan_*``) for two reward values, the multistart Newton (``multistart``, ``rough_dps``) for more.
+
     >>> SolverOptions().scan_grid()[:3].tolist()
     [-60.0, -59.75, -59.5]
     """
 
+    certified: bool = True
+    logit_cap: float = 1000.0
+    logit_cap_multi: float = 60.0
+    max_boxes: int = 200000
+    max_boxes_multi: int = 1500
+    max_rows_multi: int = 400
+    max_group_certified: int = 2048
     scan_span: float = 60.0
     scan_step: float = 0.25
     multistart: tuple[float, ...] = (-4.0, 0.0, 4.0)

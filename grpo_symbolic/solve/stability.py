@@ -41,13 +41,14 @@ def stability(reduced: ReducedMap, pi: Sequence[Any], P: Sequence[Any], multipli
 
 
 def _preference_jacobian(reduced: ReducedMap, pi: Sequence[Any]) -> list[list[Any]]:
-    """dP_o/dπ_j through the mixture, by central differences at doubled precision."""
+    """dP_o/dπ_j through the mixture, by central differences at doubled precision (steps relative to m)."""
     V, laws, problem, dps = reduced.values, reduced.laws, reduced.problem, reduced.dps
     with working_precision(mpmath.mp.dps, guard=mpmath.mp.dps):
         m = mixture(laws, pi)
-        h = mpmath.mpf(10) ** (-dps - 10)
         dQ = []
         for u in range(V):
+            # the step stays far below m_u: a component of 1e-300 is not stepped across 0
+            h = min(mpmath.mpf(10) ** (-dps - 10), m[u] * mpmath.mpf(10) ** (-dps // 2 - 5))
             up = [x + (h if j == u else 0) for j, x in enumerate(m)]
             down = [x - (h if j == u else 0) for j, x in enumerate(m)]
             qu = expected_advantages_numeric(problem, up, dps)

@@ -14,10 +14,10 @@ def test_default_grid_is_the_documented_scan():
     assert len(grid) == 481 and grid[0] == -60 and grid[-1] == 60
 
 
-def test_a_coarser_scan_misses_close_roots_and_says_so():
+def test_a_coarser_scan_misses_close_roots_and_says_so():  # the uncertified fallback
     problem = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
     assert len(stationary_policies(problem, dps=20)) == 2
-    narrow = SolverOptions(scan_span=0.5, scan_step=0.5)
+    narrow = SolverOptions(certified=False, scan_span=0.5, scan_step=0.5)
     with pytest.raises(SolverError) as info:
         stationary_policies(problem, dps=20, options=narrow)
     assert info.value.reason == SolverError.NO_INTERIOR_POINT
