@@ -15,6 +15,7 @@ from grpo_symbolic.cases import bistability
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, rho, x
+from grpo_symbolic.numerics.precision import working_precision
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.solve.api import stationary_policies
 from paper_checks.registry import MARGIN, Outcome, check, combine, symbolic
@@ -41,7 +42,7 @@ def _large_g(b, dps):
     if isinstance(found, SolverError):
         proven = "provably no interior" in str(found)
         return symbolic(below and proven, f"beta={b}: no interior point, proven: {proven}"), None
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps, guard=10):
         worst = max(abs(h(pt.policy[0])) for pt in found)
     digits = float(min(-mpmath.log10(worst), dps)) if worst > 0 else float(dps)
     ok = (not below and len(found) == 2 and [pt.stable for pt in found] == [True, False]
@@ -63,7 +64,7 @@ def _triple(b, count, dps):
 
 @check("x-complete-roots")
 def check_x_complete_roots(dps):
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps, guard=10):
         star = bistability.critical_beta("0.5", dps)
         grid = [mpmath.nstr(star * (1 + mpmath.mpf(offset)), dps + 5) for offset in OFFSETS]
     outcomes, digits = [], []
