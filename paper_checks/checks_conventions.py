@@ -1,6 +1,6 @@
 """Checks of trainers' conventions: x-bessel-beta-eff (Bessel std, eps) and x-kl-estimators."""
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import mpmath
 import sympy as sp
@@ -86,7 +86,7 @@ def _one_output(expr, s, index=0):
     return expr.subs({s.pi[index]: pi_o, s.pi_ref[index]: pi_ref_o, s.pi_old[index]: pi_old_o})
 
 
-@lru_cache(maxsize=None)
+@cached
 def _one_output_loss(name):
     """The sampled loss of one output as an mpmath function of (π(o), π_old(o), π_ref(o))."""
     return sp.lambdify((pi_o, pi_old_o, pi_ref_o), estimators.sampled_loss(name, (pi_o,), (pi_ref_o,), (pi_old_o,)), "mpmath")

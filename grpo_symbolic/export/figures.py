@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def _spec(figure_number):
     return _SPECS[figure_number]
 
 
-@lru_cache(maxsize=None)
+@cached
 def closed_form(figure_number: int) -> sp.Expr:
     """The derived π(a) of a figure as a SymPy expression in ρ = π_ref(a) and β (γ = 1).
 
