@@ -189,6 +189,10 @@ CLAIMS = _claims(
     # slip 9 (typos) is not a mathematical claim: docs/errata.md lists it without a check.
     ("slip-10", "App. B.2",
      "of the two zeros of h only the smaller attracts under best response; the larger repels"),
+    ("x-eps-brute-force", "beyond the paper (implementations)",
+     "P_G with (r - mean)/(std + eps), eps > 0, population and sample std, on every engine path = a brute-force sum over all groups"),
+    ("x-engine-paths", "beyond the paper (implementations)",
+     "the engine's paths agree: pairwise shift form, MomentTable (also past one batch), NumericTable, float64 scan tables"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
