@@ -295,7 +295,8 @@ def check_slip_10(dps):
         with mpmath.workdps(dps):
             rates = [abs(slope(mpmath.log(z / (1 - z)), _rational_mpf(_rational(weight)))) for z in (smaller, larger)]
         outcomes.append(agreement([pt.spectral_radius for pt in points], rates, 12, margin=2,
-                                  what=f"solver's spectral radius vs |T'| at the zeros (float eigenvalues: 10 digits), rho={ref}, beta={weight}"))
+                                  what=f"solver's spectral radius vs |T'| at the zeros, 10 digits (the solver's spectral radius is a "
+                                       f"float64 eigenvalue, not --dps digits), rho={ref}, beta={weight}"))
         offset = mpmath.mpf(10) ** -10
         above = direct_kl.iterate_best_response(ref, weight, larger + offset, dps=dps)
         below = direct_kl.iterate_best_response(ref, weight, larger - offset, dps=dps)
