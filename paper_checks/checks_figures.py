@@ -54,12 +54,14 @@ def _figure_check(figure, dps):
         ref = float(curve.reference[grid_index])
         solved = stationary_policy(_problem(figure, ref, curve.parameter), dps)[0]
         outcomes.append(agreement(float(curve.policy[grid_index]), solved, PLACES, scale=1, margin=0,
-                                  what=f"plotted vs solver at {data.parameter_name}={curve.parameter}, pi_ref={ref:.6g} ({PLACES} places)"))
+                                  what=f"plotted vs solver at {data.parameter_name}={curve.parameter}, pi_ref={ref:.6g} ({PLACES} places: "
+                                       "the plotted data are float64, not --dps)"))
     jumps = []
     for curve in data.curves:
         floor = _floor(figure, curve.parameter)
         outcomes.append(agreement(curve.limit_at_zero, floor, PLACES, scale=1, margin=0,
-                                  what=f"limit at pi_ref -> 0+ vs the paper's floor, {data.parameter_name}={curve.parameter}"))
+                                  what=f"limit at pi_ref -> 0+ vs the paper's floor, {data.parameter_name}={curve.parameter} "
+                                       f"({PLACES} places: float64 plot data)"))
         approach = abs(curve.policy[0] - curve.limit_at_zero)
         above = bool(np.all(curve.policy >= curve.reference - 1e-15))
         outcomes.append(symbolic(approach < 1e-5 and curve.value_at_zero == 0 and above,

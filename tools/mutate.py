@@ -14,7 +14,7 @@ rate is killed / (mutants − equivalent), by module group.
 
 Mutants are sampled deterministically: per group, ``--limit`` sites evenly spread over the group's
 files in source order (``--limit 0``: every site).  ``--list`` prints the selected mutants without
-running them; ``--readme`` writes the table into README.md between the mutation-table markers;
+running them; ``--readme`` writes the table into README.md's ``mutation`` block;
 ``--json FILE`` writes every mutant's verdict.
 """
 
@@ -228,12 +228,12 @@ def table(verdicts: list[Verdict]) -> str:
 
 
 def write_readme(text: str) -> None:
-    """Replace the README's block between ``<!-- mutation-table -->`` and ``<!-- /mutation-table -->``."""
+    """Replace the README's block between ``<!-- generated: mutation -->`` and ``<!-- end: mutation -->``."""
     readme = ROOT / "README.md"
     current = readme.read_text(encoding="utf-8")
-    start, end = "<!-- mutation-table -->", "<!-- /mutation-table -->"
+    start, end = "<!-- generated: mutation -->", "<!-- end: mutation -->"
     if start not in current or end not in current:
-        raise SystemExit("README.md has no <!-- mutation-table --> block")
+        raise SystemExit(f"README.md has no {start} block")
     head, rest = current.split(start, 1)
     readme.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
 
