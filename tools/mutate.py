@@ -3,12 +3,14 @@
 Each mutant (one broken operator, constant, sqrt, sign or comparison on a mathematical line; see
 :mod:`mutants`) is written into a temporary copy of the tree, one copy per worker, and judged by
 
-1. the fast tests of the mutated module (its test file(s) and its doctests, ``pytest -x``), then
+1. the fast tests of the mutated module (its doctests, tests/<sub>/test_<module>.py and
+   test_<module>_*.py, ``pytest -x``), then
 2. the paper checks (``grpo-symbolic check``, stopping at the first failing check; the derivation
    caches are cleared before each check, so the order of the checks cannot change the verdict and
    the checks that killed mutants of the same module before are run first).
 
-A mutant is *killed* when either fails or it runs past ``--timeout`` seconds, *equivalent* when it is
+A mutant is *killed* when either fails or it runs past ``--timeout`` seconds (each mutant's processes
+may use at most :data:`MEMORY` of address space), *equivalent* when it is
 listed in ``tools/equivalent_mutants.txt`` (with the reason), and *survived* otherwise.  The kill
 rate is killed / (mutants − equivalent), by module group.
 
@@ -28,6 +30,7 @@ import json
 import os
 from pathlib import Path
 import queue
+import resource
 import shutil
 import signal
 import subprocess
@@ -81,10 +84,10 @@ def group_of(path: str) -> str:
 
 
 def tests_for(path: str) -> list[str]:
-    """The fast tests of a module: its doctests, tests/<sub>/test_<name>.py and EXTRA_TESTS."""
+    """The fast tests of a module: its doctests, tests/<sub>/test_<name>.py, test_<name>_*.py and EXTRA_TESTS."""
     sub, name = Path(path).parent.name, Path(path).stem
-    own = f"tests/{sub}/test_{name}.py"
-    return [path] + ([own] if (ROOT / own).exists() else []) + EXTRA_TESTS.get(path, [])
+    own = sorted((ROOT / "tests" / sub).glob(f"test_{name}.py")) + sorted((ROOT / "tests" / sub).glob(f"test_{name}_*.py"))
+    return [path] + [str(t.relative_to(ROOT)) for t in own] + EXTRA_TESTS.get(path, [])
 
 
 def select(groups: list[str], limit: int) -> list[Mutant]:
@@ -113,11 +116,20 @@ def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
 # --- running one mutant ---------------------------------------------------------------------------
 
 
+#: Address space of one mutant's process (bytes): a mutant that makes a loop allocate without end
+#: fails with MemoryError (killed) instead of taking the machine's memory.
+MEMORY = 4 << 30
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
 def _run(command: list[str], cwd: Path, timeout: float) -> tuple[int | None, str]:
     """(exit code or None on timeout, last output lines) of ``command`` in its own process group."""
     env = dict(os.environ, PYTHONPATH=str(cwd), PYTHONDONTWRITEBYTECODE="1")
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+                               text=True, start_new_session=True, preexec_fn=_limit_memory)
     try:
         out, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
