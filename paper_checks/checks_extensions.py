@@ -184,16 +184,7 @@ def check_shift_only_reward_term(dps):
     noisy = [values[0], {values[1]: sp.Rational(1, 4), values[2]: sp.Rational(3, 4)}, {values[0]: s, values[2]: 1 - s}]
     exact = all(gap == 0 for size in range(2, 5) for gap in shift_only.engine_preference_gap(size, noisy, (sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2))))
     outcomes.append(symbolic(exact, "same with stochastic rewards (symbolic law probability) for G = 2..4"))
-    policy = (sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2))
-    for size in (2, 3, 4):  # independent of the rule and the engine: r_1 - mean averaged over every ordered group
-        problem = shift_only.engine_problem(size, noisy)
-        brute = _shift_brute_force([law.outcomes for law in problem.rewards], policy, size)
-        engine = preference_exact(problem, policy)
-        printed = _printed_reward_term(problem, (p, sp.Rational(1, 2) - p, sp.Rational(1, 2)), policy, size)
-        outcomes.append(symbolic(all(sp.expand(a - b) == 0 for a, b in zip(engine, brute))
-                                 and sp.expand(sum(x * b for x, b in zip((p, sp.Rational(1, 2) - p, sp.Rational(1, 2)), brute)) - printed) == 0,
-                                 f"G={size}: engine P_G(o|pi_old) == brute-force E[r_1 - mean | o_1 = o] over all groups, "
-                                 "and E_pi of it == printed reward term (symbolic rewards and pi)"))
+    outcomes.extend(_against_brute_force(noisy))
     problem = Problem(reference=["0.2", "0.3", "0.5"], rewards=[{0: "0.3", 1: "0.7"}, 2, {0: "0.999999", 5: "0.000001"}],
                       group_size=6, beta=1, normalisation="shift")
     policy, old = ("0.000001", "0.5", "0.499999"), ("0.6", "0.1", "0.3")
@@ -208,6 +199,23 @@ def check_shift_only_reward_term(dps):
     outcomes.append(agreement(term, _value(paper.SHIFT_ONLY_REWARD_TERM, at, dps), dps, scale=1e-30,
                               what="engine's numeric E_pi[P_6(o|pi_old)] vs printed, stochastic rewards, pi(o1)=1e-6"))
     return combine(outcomes)
+
+
+def _against_brute_force(rewards):
+    """Engine P_G and the printed reward term against E[r_1 - mean | o_1 = o] summed over every ordered
+    group: independent of the shift rule and of the engine."""
+    policy = (sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2))
+    pi = (p, sp.Rational(1, 2) - p, sp.Rational(1, 2))
+    outcomes = []
+    for size in (2, 3, 4):
+        problem = shift_only.engine_problem(size, rewards)
+        brute = _shift_brute_force([law.outcomes for law in problem.rewards], policy, size)
+        engine = preference_exact(problem, policy)
+        term = sp.expand(sum(x * b for x, b in zip(pi, brute)) - _printed_reward_term(problem, pi, policy, size))
+        outcomes.append(symbolic(all(sp.expand(a - b) == 0 for a, b in zip(engine, brute)) and term == 0,
+                                 f"G={size}: engine P_G(o|pi_old) == brute-force E[r_1 - mean | o_1 = o] over all groups, "
+                                 "and E_pi of it == printed reward term (symbolic rewards and pi)"))
+    return outcomes
 
 
 def _shift_brute_force(laws, policy, size):
