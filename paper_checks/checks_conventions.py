@@ -1,6 +1,6 @@
 """Checks of trainers' conventions: x-bessel-beta-eff (Bessel std, eps) and x-kl-estimators."""
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import mpmath
 import sympy as sp
@@ -64,12 +64,14 @@ def _eps_outcomes(base_policy, dps):
     spread = abs(weights[0] - weights[1]) / weights[1]
     outcomes.append(symbolic(spread > mpmath.mpf("1e-3"),
                              f"TRL eps, G=8, reward gap 1e-3: matching beta' at pi(a)=0.8 vs 0.95: "
-                             f"{mpmath.nstr(weights[0], 8)} vs {mpmath.nstr(weights[1], 8)}"))
+                             f"{mpmath.nstr(weights[0], 8)} vs {mpmath.nstr(weights[1], 8)} (relative spread > 1e-3 asked: "
+                             "a visible effect, far above --dps digits)"))
     effects = fixtures.eps_effect(BASE, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps, base=base_policy)
     shown = ", ".join(f"eps={e.eps}: {mpmath.nstr(e.shift, 3)}" for e in effects)
     decreasing = all(a.shift > b.shift > 0 for a, b in zip(effects, effects[1:]))
     outcomes.append(symbolic(decreasing and effects[0].shift > mpmath.mpf("1e-3"),
-                             f"|pi*(eps) - pi*(0)| at rho=1/20, beta=1/2, G=8, reward gap 1e-3: {shown}"))
+                             f"|pi*(eps) - pi*(0)| at rho=1/20, beta=1/2, G=8, reward gap 1e-3: {shown} (decreasing in eps, "
+                             "the largest > 1e-3: a visible effect, far above --dps digits)"))
     return outcomes
 
 
@@ -87,7 +89,7 @@ def _one_output(expr, s, index=0):
     return expr.subs({s.pi[index]: pi_o, s.pi_ref[index]: pi_ref_o, s.pi_old[index]: pi_old_o})
 
 
-@lru_cache(maxsize=None)
+@cached
 def _one_output_loss(name):
     """The sampled loss of one output as an mpmath function of (π(o), π_old(o), π_ref(o))."""
     return sp.lambdify((pi_o, pi_old_o, pi_ref_o), estimators.sampled_loss(name, (pi_o,), (pi_ref_o,), (pi_old_o,)), "mpmath")

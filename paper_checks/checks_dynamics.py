@@ -144,7 +144,8 @@ def _bistable_basins(dps):
     above = expected_flow(BISTABLE, 3000, 1.0, start=[upper + 1e-3, 1 - upper - 1e-3])[:, 0]
     rising = bool(np.all(np.diff(above) > 0) and above[-1] > 1 - 1e-5)
     outcomes = [agreement([mpmath.mpf(x) for x in below], [points[0].policy[0]] * 2, dps, margin=dps - FLOW_DIGITS,
-                          what=f"bistable: flow from 0.5 and from {upper - 1e-3:.6f} vs smaller root {lower:.8f}"),
+                          what=f"bistable: flow (float64) from 0.5 and from {upper - 1e-3:.6f} vs smaller root {lower:.8f}, "
+                               f"need {FLOW_DIGITS} digits"),
                 symbolic(rising, f"bistable: flow from {upper + 1e-3:.6f} (above the repelling root {upper:.6f}) "
                                  f"rises monotonically to 1 - {1 - above[-1]:.1e}")]
     return combine(*outcomes)

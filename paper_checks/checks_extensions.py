@@ -6,6 +6,8 @@ Each check derives its left side from the model (:mod:`grpo_symbolic.cases.direc
 and 1, small and large β and a small margin γ; numeric solutions come from the general solver.
 """
 
+import itertools
+
 import mpmath
 import sympy as sp
 
@@ -14,7 +16,7 @@ from grpo_symbolic.cases import binary, direct_kl, shift_only
 from paper_checks import fixtures
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.penalty import direct_penalty, kl, kl0
-from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
@@ -183,6 +185,7 @@ def check_shift_only_reward_term(dps):
     noisy = [values[0], {values[1]: sp.Rational(1, 4), values[2]: sp.Rational(3, 4)}, {values[0]: s, values[2]: 1 - s}]
     exact = all(gap == 0 for size in range(2, 5) for gap in shift_only.engine_preference_gap(size, noisy, (sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2))))
     outcomes.append(symbolic(exact, "same with stochastic rewards (symbolic law probability) for G = 2..4"))
+    outcomes.extend(_against_brute_force(noisy))
     problem = Problem(reference=["0.2", "0.3", "0.5"], rewards=[{0: "0.3", 1: "0.7"}, 2, {0: "0.999999", 5: "0.000001"}],
                       group_size=6, beta=1, normalisation="shift")
     policy, old = ("0.000001", "0.5", "0.499999"), ("0.6", "0.1", "0.3")
@@ -197,6 +200,44 @@ def check_shift_only_reward_term(dps):
     outcomes.append(agreement(term, _value(paper.SHIFT_ONLY_REWARD_TERM, at, dps), dps, scale=1e-30,
                               what="engine's numeric E_pi[P_6(o|pi_old)] vs printed, stochastic rewards, pi(o1)=1e-6"))
     return combine(outcomes)
+
+
+def _against_brute_force(rewards):
+    """Engine P_G and the printed reward term against E[r_1 - mean | o_1 = o] summed over every ordered
+    group: independent of the shift rule and of the engine."""
+    policy = (sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2))
+    pi = (p, sp.Rational(1, 2) - p, sp.Rational(1, 2))
+    outcomes = []
+    for size in (2, 3, 4):
+        problem = shift_only.engine_problem(size, rewards)
+        brute = _shift_brute_force([law.outcomes for law in problem.rewards], policy, size)
+        engine = preference_exact(problem, policy)
+        term = sp.expand(sum(x * b for x, b in zip(pi, brute)) - _printed_reward_term(problem, pi, policy, size))
+        outcomes.append(symbolic(all(sp.expand(a - b) == 0 for a, b in zip(engine, brute)) and term == 0,
+                                 f"G={size}: engine P_G(o|pi_old) == brute-force E[r_1 - mean | o_1 = o] over all groups, "
+                                 "and E_pi of it == printed reward term (symbolic rewards and pi)"))
+    return outcomes
+
+
+def _shift_brute_force(laws, policy, size):
+    """E[r_1 - (r_1 + ... + r_G)/G | o_1 = o] per output, summed over every ordered group of the others."""
+    members = [(v, q * x) for law, x in zip(laws, policy) for v, q in law]
+    result = []
+    for law in laws:
+        total = sp.Integer(0)
+        for v, q in law:
+            for others in itertools.product(members, repeat=size - 1):
+                weight = q * sp.Mul(*[w for _, w in others])
+                total += weight * (v - (v + sum(r for r, _ in others)) / size)
+        result.append(sp.expand(total))
+    return result
+
+
+def _printed_reward_term(problem, pi, pi_old, size):
+    """The printed (1 - 1/G)(E_pi r - E_old r) with the outputs' mean rewards."""
+    means = [law.mean for law in problem.rewards]
+    at = {G: size, r_mean: sum(x * m for x, m in zip(pi, means)), r_old_mean: sum(x * m for x, m in zip(pi_old, means))}
+    return sp.expand(paper.SHIFT_ONLY_REWARD_TERM.subs(at))
 
 
 @check("shift-only-direct-kl-rlhf")
@@ -263,7 +304,8 @@ def check_slip_10(dps):
         with working_precision(dps, guard=0):
             rates = [abs(slope(mpmath.log(z / (1 - z)), _rational_mpf(_rational(weight)))) for z in (smaller, larger)]
         outcomes.append(agreement([pt.spectral_radius for pt in points], rates, 12, margin=2,
-                                  what=f"solver's spectral radius vs |T'| at the zeros (float eigenvalues: 10 digits), rho={ref}, beta={weight}"))
+                                  what=f"solver's spectral radius vs |T'| at the zeros, 10 digits (the solver's spectral radius is a "
+                                       f"float64 eigenvalue, not --dps digits), rho={ref}, beta={weight}"))
         offset = mpmath.mpf(10) ** -10
         above = direct_kl.iterate_best_response(ref, weight, larger + offset, dps=dps)
         below = direct_kl.iterate_best_response(ref, weight, larger - offset, dps=dps)

@@ -248,7 +248,27 @@ def check_app_a_multiplier(dps):
             root = bracketed_newton(lambda m: mpmath.fsum(policy_at(m)) - 1, lo, hi, what="lambda from sum pi = 1")
             mean = mpmath.fsum(x * q for x, q in zip(policy_at(root), P_))
         outcomes.append(agreement(root, mean, dps, scale=1, what=f"lambda from sum pi = 1 vs E_pi P, beta={weight}"))
-    return combine(outcomes)
+    return combine(outcomes + _direct_multiplier(dps))
+
+
+def _direct_multiplier(dps):
+    """The direct penalty's multiplier, derived the same way: E_pi P - beta KL(pi || pi_ref), and at
+    pi = pi_ref exp((P - lambda)/beta) it is lambda = beta log sum pi_ref exp(P/beta) (normalisation)."""
+    st = derive_stationarity("direct", 3)
+    kl_form = expectation(st.pi, st.preference) - beta * sum(x * (sp.log(x) - sp.log(r)) for x, r in zip(st.pi, st.pi_ref))
+    on_simplex = {st.pi[-1]: 1 - sum(st.pi[:-1])}
+    outcomes = [symbolic(is_zero((st.multiplier - kl_form).subs(on_simplex)),
+                         "direct penalty: derived lambda == E_pi P - beta KL(pi || pi_ref) on the simplex")]
+    for P, reference, weight in MULTIPLIER_POINTS:
+        with mpmath.workdps(dps + 10):
+            P_, ref_, b = [_number(v) for v in P], [_number(v) for v in reference], _number(weight)
+            normaliser = b * mpmath.log(mpmath.fsum(r * mpmath.exp(q / b) for q, r in zip(P_, ref_)))
+            policy = [r * mpmath.exp((q - normaliser) / b) for q, r in zip(P_, ref_)]
+            values = {**dict(zip(st.pi, policy)), **dict(zip(st.pi_ref, ref_)), **dict(zip(st.preference, P_)), beta: b}
+            derived = _mpmath(st.multiplier, tuple(values))(*values.values())
+        outcomes.append(agreement(derived, normaliser, dps, scale=1,
+                                  what=f"direct: derived lambda at the log-pooled pi vs beta log sum pi_ref e^(P/beta), beta={weight}"))
+    return outcomes
 
 
 @check("slip-2")

@@ -192,6 +192,10 @@ CLAIMS = _claims(
     ("x-complete-roots", "beyond the paper (App. B.2, solver)",
      "the solver lists every interior stationary point, certified: direct KL at G = oo through the fold beta*, "
      "and the G = 64 fold triples"),
+    ("x-eps-brute-force", "beyond the paper (implementations)",
+     "P_G with (r - mean)/(std + eps), eps > 0, population and sample std, on every engine path = a brute-force sum over all groups"),
+    ("x-engine-paths", "beyond the paper (implementations)",
+     "the engine's paths agree: pairwise shift form, MomentTable (also past one batch), NumericTable, float64 scan tables"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -18,7 +18,7 @@ independent numeric route) and with the printed forms live here, next to the che
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -40,7 +40,7 @@ from grpo_symbolic.theory.penalty import kl
 # --- The solver's answers ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def solver_policy(group_size: Any, rho_value: Any, beta_value: Any, rewards: tuple = (1, 0), dps: int = 50,
                   normalisation: str = "population") -> Any:
     """π(a) from :func:`stationary_policy` on the numeric binary Problem (the independent route).
@@ -59,7 +59,7 @@ def solver_policy(group_size: Any, rho_value: Any, beta_value: Any, rewards: tup
     return stationary_policy(problem, dps)[0]
 
 
-@lru_cache(maxsize=None)
+@cached
 def solved_example(name: str, dps: int) -> tuple[Problem, StationaryPoint, tuple]:
     """(problem, stationary point, P_G(· | π*)) for :data:`EXAMPLES` ``[name]``, at ``dps`` digits.
 
@@ -125,7 +125,7 @@ def runs_to_vertex(reference: Any, weight: Any, dps: int = 50) -> bool:
 # --- Derived over printed: the direct penalty and shift-only advantages ------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def log_pooling(size: int = 3) -> tuple[tuple, sp.Expr]:
     """(ratios, normaliser): derived π(o) over the printed π_ref(o)·e^{P_o/β}, and λ from Σπ = 1.
 
@@ -146,7 +146,7 @@ def log_pooling(size: int = 3) -> tuple[tuple, sp.Expr]:
     return ratios, direct_kl.log_pool_multiplier(size)
 
 
-@lru_cache(maxsize=None)
+@cached
 def shift_only_reward_terms(size: int = shift_only.OUTPUTS) -> tuple[sp.Expr, sp.Expr]:
     """(derived, printed) E_{o~π}[P_G(o|π_old)] over ``size`` outputs, on the simplex, expanded.
 
@@ -162,7 +162,7 @@ def shift_only_reward_terms(size: int = shift_only.OUTPUTS) -> tuple[sp.Expr, sp
     return shift_only.reward_term(size), sp.expand(printed.subs(simplex))
 
 
-@lru_cache(maxsize=None)
+@cached
 def shift_only_direct_ratios(size: int = shift_only.OUTPUTS) -> tuple:
     """Derived direct-penalty π(o) with P_G = shift pattern at π_old = π, over RLHF's (4) at β'.
 
@@ -201,7 +201,7 @@ def rlhf_policy(problem: Problem, dps: int = 50) -> tuple:
     return rounded(result, dps)
 
 
-@lru_cache(maxsize=None)
+@cached
 def shift_only_grpo_gaps(size: int = shift_only.OUTPUTS) -> tuple[sp.Expr, tuple]:
     """(λ, per output: derived π(o) − :data:`~grpo_symbolic.paper.forms.SHIFT_ONLY_GRPO_POLICY`), symbolic G.
 
@@ -275,7 +275,7 @@ def mroueh_gap() -> sp.Expr:
     return sp.expand(sp.expand_log(equation.lhs - equation.rhs + direct_kl.h().subs(x, p), force=True))
 
 
-@lru_cache(maxsize=None)
+@cached
 def _printed_numeric_forms() -> dict[str, Callable]:
     equation = paper_forms.MROUEH_FIXED_POINT
     return dict(

@@ -9,7 +9,8 @@ python-flint, and without it one line says so and they are skipped).
 
 One table row is printed per claim as soon as its check has run; claims without a registered check
 are FAILED rows ("no check registered"), and so are ``checks_*`` modules that fail to import.  The
-report ends with the single line ``N passed, N failed``.  Exit code: 0 when nothing failed, 1 when
+report ends with the single line ``N passed, N failed``.  Before each check the derivation caches
+(:func:`grpo_symbolic.model.caches.cached`) are cleared, so every check re-derives what it reads.  Exit code: 0 when nothing failed, 1 when
 something failed, 2 for a usage error (reported as one line on stderr).
 """
 
@@ -21,6 +22,7 @@ import json
 import sys
 from typing import Iterable, NoReturn, Sequence, TextIO
 
+from grpo_symbolic.model.caches import clear_caches
 from paper_checks.claims import Claim
 from paper_checks.registry import REGISTRY, CheckResult, Registry
 
@@ -166,6 +168,7 @@ def _run_checks(registry: Registry, claims: list[Claim], dps: int, table: _Table
     for result in results:
         table.row(result)
     for claim in claims:
+        clear_caches()  # each check derives what it reads, not what an earlier check cached
         results.append(registry.run(claim.id, dps))
         table.row(results[-1])
     return results
@@ -182,6 +185,7 @@ def _run_certifications(certifications: Registry | None, certified: list[Claim],
         return []
     results = []
     for claim in certified:
+        clear_caches()
         result = certifications.run(claim.id, dps)
         result.id += CERTIFIED
         results.append(result)

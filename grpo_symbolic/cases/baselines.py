@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 import itertools
 from typing import Any, Sequence
 
@@ -45,7 +45,7 @@ class PoolingDerivation:
     symbols: dict
 
 
-@lru_cache(maxsize=None)
+@cached
 def derive_rlhf(size=3):
     """The maximiser of the RLHF objective (3) over the simplex, by Lagrangian and solve.
 
@@ -113,7 +113,7 @@ def nlhf_payoff(pi, opponent, reference, prefers):
                     for a in range(K) for b in range(K)])
 
 
-@lru_cache(maxsize=None)
+@cached
 def derive_nlhf(size=3):
     """The symmetric NLHF equilibrium condition, from player 1's first-order conditions.
 
@@ -179,7 +179,7 @@ def _nlhf_newton(equations, jacobian, params, start):
                   what="the NLHF equilibrium")
 
 
-@lru_cache(maxsize=None)
+@cached
 def _nlhf_system(size):
     """The derived equilibrium conditions and Σπ = 1, and their Jacobian, as mpmath functions of
     (log π, λ, β, π_ref, q); also the data symbols (β, π_ref, q) in that order."""
@@ -219,7 +219,7 @@ def pairwise_scale(normalisation):
     return advantage([1, 0], 0, normalisation)
 
 
-@lru_cache(maxsize=None)
+@cached
 def direct_nlhf_gaps(problem, prefers=None):
     """How far the G = 2 direct-penalty stationary policy is from the NLHF equilibrium with weight τ.
 

@@ -31,7 +31,7 @@ G ≥ 2 is known to SymPy): P_G is then :func:`~grpo_symbolic.cases.shift_only.e
 solver on the corresponding numeric Problem.
 """
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 import itertools
 
 import sympy as sp
@@ -179,7 +179,7 @@ def _shift_symbolic_group(group_size, rewards):
     return tuple(pattern.subs(r_o, law.mean) for law in laws)
 
 
-@lru_cache(maxsize=None)
+@cached
 def preference_values(group_size, rewards="margin", normalisation="population"):
     """(P_G(a|π_old), P_G(b|π_old)) from the engine, in p_o (and γ for ``"margin"``).
 
@@ -205,7 +205,7 @@ def preference_values(group_size, rewards="margin", normalisation="population"):
     return values
 
 
-@lru_cache(maxsize=None)
+@cached
 def reward_term(group_size, rewards="margin", normalisation="population"):
     """E_{o~π}[P_G(o|π_old)] for π = (p, 1 − p): the reward term of J.
 
@@ -216,7 +216,7 @@ def reward_term(group_size, rewards="margin", normalisation="population"):
     return tidy(p * pa + (1 - p) * pb)
 
 
-@lru_cache(maxsize=None)
+@cached
 def objective_binary(group_size, rewards="margin", normalisation="population"):
     """J(p; p_o) = reward term − β KL0(π‖π_ref; π_old), built by :func:`objective` (GRPO penalty).
 
@@ -227,7 +227,7 @@ def objective_binary(group_size, rewards="margin", normalisation="population"):
     return objective(preference_values(group_size, rewards, normalisation), pi, pi_ref, pi_old, beta, "grpo")
 
 
-@lru_cache(maxsize=None)
+@cached
 def stationarity(group_size, rewards="margin", normalisation="population"):
     """dJ/dp at p_o = p: zero exactly at the interior stationary policies.
 
@@ -241,7 +241,7 @@ def stationarity(group_size, rewards="margin", normalisation="population"):
     return tidy(reward_part) + tidy(penalty_part)
 
 
-@lru_cache(maxsize=None)
+@cached
 def cleared_stationarity(group_size, rewards="margin", normalisation="population"):
     """p(1 − p)·dJ/dp at p_o = p (p(1 − p) > 0 in the interior, so the zeros are the same).
 
@@ -252,7 +252,7 @@ def cleared_stationarity(group_size, rewards="margin", normalisation="population
     return sp.expand(sp.expand(e * p * _one_minus_p).subs(_one_minus_p, 1 - p))
 
 
-@lru_cache(maxsize=None)
+@cached
 def sign_condition(group_size, rewards="margin", normalisation="population"):
     """p − ρ at an interior stationary p, solved from the stationarity (which is linear in ρ).
 
@@ -271,7 +271,7 @@ def _split_radical(expr):
     return sp.Add(*radical), sp.Add(*[t for t in sp.Add.make_args(expr) if t not in radical])
 
 
-@lru_cache(maxsize=None)
+@cached
 def polynomial_condition(group_size, rewards="margin", normalisation="population"):
     """A polynomial in p, leading coefficient > 0, vanishing at every interior stationary p.
 
@@ -293,7 +293,7 @@ def polynomial_condition(group_size, rewards="margin", normalisation="population
     return sp.collect(poly.as_expr(), p)
 
 
-@lru_cache(maxsize=None)
+@cached
 def admissible_root(group_size, rewards="margin", normalisation="population"):
     """The interior stationary p: the root of :func:`polynomial_condition` that the sign condition admits.
 
@@ -360,7 +360,7 @@ def slope_sign(group_size, variable, rewards="margin", normalisation="population
     raise RuntimeError(f"SymPy could not decide the sign of dp/d{variable}")
 
 
-@lru_cache(maxsize=None)
+@cached
 def floor(group_size, rewards="margin", normalisation="population"):
     """lim_{ρ→0+} of the stationary π(a): the infimum over ρ, since π(a) increases in ρ.
 
@@ -467,7 +467,7 @@ def floor_large_g():
 # --- reward noise at G → ∞ (notes slip 7) -----------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def variance_large_g(rewards="noisy"):
     """σ²(π_old) at G → ∞ for a reward model, read off the engine.
 
@@ -501,7 +501,7 @@ def total_variance_noisy(rewards="noisy"):
     return sp.expand(gap**2 * p_old * (1 - p_old) + p_old * var_a + (1 - p_old) * var_b)
 
 
-@lru_cache(maxsize=None)
+@cached
 def large_g_equation(rewards="spread"):
     """The G → ∞ stationarity with σ(p) kept whole: Eq(β(p − ρ)σ, reward part), σ = ``symbols.sigma``.
 

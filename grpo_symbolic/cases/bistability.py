@@ -18,7 +18,7 @@ This module adds, from those derivations:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from typing import Any, Callable, NamedTuple
 
 import mpmath
@@ -43,7 +43,7 @@ class ZeroStability(NamedTuple):
 # --- Symbolic: existence and the threshold in β -------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def minimum_slope_in_beta():
     """d h(x*)/dβ, reduced: negative for every β > 0, so h(x*) decreases strictly in β.
 
@@ -53,7 +53,7 @@ def minimum_slope_in_beta():
     return sp.factor(sp.radsimp(sp.together(sp.diff(direct_kl.h_minimum(), beta))))
 
 
-@lru_cache(maxsize=None)
+@cached
 def critical_beta_slope_in_rho():
     """dβ_c/dρ by implicit differentiation of h(x*) = 0: positive, so β_c increases with ρ.
 
@@ -66,7 +66,7 @@ def critical_beta_slope_in_rho():
 # --- Symbolic: stability under best response ---------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def best_response_slope():
     """T'(t), the derivative of :func:`.direct_kl.best_response_logit` in t = logit p_o.
 
@@ -98,7 +98,7 @@ def mirror_in_odds_root():
     return sp.cancel(point(1 / u) - (1 - point(u)))
 
 
-@lru_cache(maxsize=None)
+@cached
 def slopes_at_turning_points():
     """(T' at x*, T' at 1 − x*), i.e. at t = ±2 log u*: (1, −1).
 
@@ -111,7 +111,7 @@ def slopes_at_turning_points():
     return tuple(sp.factor(sp.radsimp(sp.together(slope.subs(direct_kl.logit_old, s * t_star)))) for s in (1, -1))
 
 
-@lru_cache(maxsize=None)
+@cached
 def h_at_mirror():
     """h(1 − x*), derived at u = 1/u*: the smaller zero attracts iff this is > 0.
 
@@ -121,7 +121,7 @@ def h_at_mirror():
     return direct_kl.h_at_odds_root(1 / direct_kl.h_turning_point()[0])
 
 
-@lru_cache(maxsize=None)
+@cached
 def oscillation_onset():
     """(β₀, ρ_min): h(1 − x*) − logit ρ is least at β₀ = 1; both zeros repel for some β iff ρ < ρ_min.
 
@@ -138,7 +138,7 @@ def oscillation_onset():
 # --- Numeric -------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def _numeric_forms():
     u = direct_kl.odds_root
     h_u = direct_kl.h_in_odds_root()

@@ -21,7 +21,7 @@ sqrt(G - 1)/sqrt(G)
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import mpmath
 import sympy as sp
@@ -46,7 +46,7 @@ def symbolic_group(distinct=3):
     return Group(values=values, focal_index=0, counts=counts)
 
 
-@lru_cache(maxsize=None)
+@cached
 def bessel_factor(distinct=3):
     """A_sample / A_population on a symbolic group at eps = 0, in terms of the group size G.
 
@@ -92,7 +92,7 @@ def beta_eff():
     return beta / bessel_factor()
 
 
-@lru_cache(maxsize=None)
+@cached
 def rescaling_holds(penalty):
     """True when SymPy decides eq(c·P; β, λ) ≡ c·eq(P; β/c, λ/c) for the derived stationarity equations.
 
@@ -106,7 +106,7 @@ def rescaling_holds(penalty):
     return all(sp.expand(a - b) == 0 for a, b in zip(scaled, rescaled))
 
 
-@lru_cache(maxsize=None)
+@cached
 def _weight_form():
     """From the derived stationary form π_1 = f(P_1, ρ_1, λ, β): ρ_1 and β solved for, and λ."""
     st = derive_stationarity("grpo")

@@ -17,7 +17,7 @@ question becomes one SymPy can decide.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
 import mpmath
@@ -108,7 +108,7 @@ def penalty_gap(size=3):
     return sp.expand(gap.subs({pi[-1]: 1 - sum(pi[:-1]), ref[-1]: 1 - sum(ref[:-1])}))
 
 
-@lru_cache(maxsize=None)
+@cached
 def log_pool_multiplier(size: int = 3) -> sp.Expr:
     """λ from Σπ = 1 for the derived direct-penalty stationary form: β·log Σ_o π_ref(o) e^{P_o/β}.
 
@@ -126,7 +126,7 @@ def log_pool_multiplier(size: int = 3) -> sp.Expr:
 # --- Binary, G = 2 ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def g2_slope():
     """dJ/dp at p_o = p for G = 2, Bernoulli rewards with confidence margin γ = q_a − q_b.
 
@@ -136,7 +136,7 @@ def g2_slope():
     return _on_policy_slope(2, "margin")
 
 
-@lru_cache(maxsize=None)
+@cached
 def g2_policy():
     """π(a) for G = 2 with the direct penalty: the unique root of :func:`g2_slope`.
 
@@ -149,7 +149,7 @@ def g2_policy():
 # --- Binary, G → ∞ --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def large_group_slope(rewards="ranked"):
     """dJ/dp at p_o = p for G → ∞ with deterministic rewards ("ranked": r(a) = r(b) + Δ, Δ > 0).
 
@@ -159,7 +159,7 @@ def large_group_slope(rewards="ranked"):
     return _on_policy_slope(sp.oo, rewards)
 
 
-@lru_cache(maxsize=None)
+@cached
 def large_group_reward_slope(rewards="ranked"):
     """d/dp of the reward term E_{o~π}[P_∞(o|π_old)], a function of p_o only ("reversed": r(a) < r(b)).
 
@@ -170,7 +170,7 @@ def large_group_reward_slope(rewards="ranked"):
     return _tidy(sp.diff(reward, p), p_old)
 
 
-@lru_cache(maxsize=None)
+@cached
 def h():
     """h(x) with dJ/dp = β·h(p) (G → ∞, r(a) > r(b)), derived from :func:`large_group_slope`.
 
@@ -180,7 +180,7 @@ def h():
     return sp.expand(large_group_slope() / beta).subs(p, x)
 
 
-@lru_cache(maxsize=None)
+@cached
 def h_in_odds_root():
     """h as a function of u = sqrt(x/(1 − x)).
 
@@ -191,7 +191,7 @@ def h_in_odds_root():
     return _tidy(h().subs(x, u**2 / (1 + u**2)), u)
 
 
-@lru_cache(maxsize=None)
+@cached
 def h_slope_sign():
     """S(u), a polynomial with sign(h'(x)) = sign(S(u)) on 0 < x < 1 (u = sqrt(x/(1 − x))).
 
@@ -203,7 +203,7 @@ def h_slope_sign():
     return sp.expand(sp.cancel(sp.diff(h_in_odds_root(), odds_root) * beta * odds_root**2))
 
 
-@lru_cache(maxsize=None)
+@cached
 def h_turning_point():
     """(u*, x*, other_root): the positive root u* of S, x* = u*²/(1 + u*²), and S's other root.
 
@@ -233,7 +233,7 @@ def h_at_odds_root(value):
     return sp.factor(sp.radsimp(sp.together(algebraic))) + (value - algebraic)
 
 
-@lru_cache(maxsize=None)
+@cached
 def h_minimum():
     """h(x*), the minimum of h over (0, 1): h > 0 everywhere iff h(x*) > 0.
 
@@ -243,7 +243,7 @@ def h_minimum():
     return h_at_odds_root(h_turning_point()[0])
 
 
-@lru_cache(maxsize=None)
+@cached
 def best_response_logit():
     """t ↦ logit of argmax_p J(p; p_o) at p_o = 1/(1 + e^{−t}) (G → ∞, r(a) > r(b)), derived.
 
@@ -258,7 +258,7 @@ def best_response_logit():
     return logs + sp.expand(sp.powsimp(sp.expand(sp.factor(mapped - logs))))
 
 
-@lru_cache(maxsize=None)
+@cached
 def _numeric_forms():
     return dict(
         h_u=sp.lambdify((odds_root, rho, beta), h_in_odds_root(), "mpmath"),

@@ -19,7 +19,7 @@ engine's quantities); the paper checks compare the results with the printed form
 
 from __future__ import annotations
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 import itertools
 from typing import Any, Callable, Sequence
 
@@ -173,7 +173,7 @@ def large_group_error(problem, policy, sizes, dps):
 # --- Section 2.2: the penalty's gradients ---------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def penalty_gradients(size=2):
     """∂/∂π(o) of KL0 (8), KL (9), KL0 at π_old = π (10) and the reverse KL, in the paper's symbols.
 
@@ -199,7 +199,7 @@ def penalty_gradients(size=2):
 # --- Section 2.3: stationarity ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cached
 def stationarity_form(size=3):
     """The derived KKT condition in the paper's shape: −(π(o)/β)·∂L/∂π(o) at π_old = π, one per output.
 
@@ -249,7 +249,7 @@ def binary_vertex_problem():
     return Problem(reference=(rho, 1 - rho), rewards=(1, 0), group_size=2, beta=beta)
 
 
-@lru_cache(maxsize=None)
+@cached
 def vertex_kkt(problem=None, vertex=0):
     """The KKT conditions of J(·; π_old = δ_a) at the vertex π = δ_a (a = ``vertex``), β symbolic.
 

@@ -7,7 +7,7 @@ engine: the binomial-sum P_G (the composition sum with two reward values), the f
 around its mean and perturbing the derived stationarity equation.
 """
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import mpmath
 import sympy as sp
@@ -57,7 +57,7 @@ def floor(weight, group_size, dps=50):
     return rounded(root, dps)
 
 
-@lru_cache(maxsize=None)
+@cached
 def large_group_expansion():
     """(A0, A1) with P_G(a|p) = A0(p) + A1(p)/(G − 1) + O(1/G²), derived by SymPy.
 
@@ -77,7 +77,7 @@ def large_group_expansion():
     return sp.simplify(series.coeff(_eps, 0)), sp.simplify(series.coeff(_eps, 1))
 
 
-@lru_cache(maxsize=None)
+@cached
 def rate_coefficient():
     """c(p, β, ρ) in π_G(a) = π_∞(a) + c/G + O(1/G²), evaluated at p = π_∞(a).
 

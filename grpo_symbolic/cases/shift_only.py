@@ -12,7 +12,7 @@ The comparisons with the printed forms are in :mod:`paper_checks.fixtures`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
 import mpmath
@@ -34,7 +34,7 @@ group_excess = sp.Symbol("n", integer=True, nonnegative=True)
 SYMBOLIC_GROUP_SIZE = group_excess + 2
 
 
-@lru_cache(maxsize=None)
+@cached
 def expected_advantage():
     """E[A_1 | o_1 = o] for symbolic G: the shift rule at reward r(o) and G − 1 rewards E_{π_old} r.
 
@@ -58,7 +58,7 @@ def rule_is_affine(group_size):
     return sp.Poly(sp.expand(advantage), *rewards).total_degree() <= 1
 
 
-@lru_cache(maxsize=None)
+@cached
 def reward_term(size: int = OUTPUTS) -> sp.Expr:
     """E_{o~π}[P_G(o|π_old)] over ``size`` outputs from the shift pattern, on the simplex, expanded.
 
@@ -97,7 +97,7 @@ def engine_preference_gap(group_size, rewards, policy):
                  for value, law in zip(preference_exact(problem, policy), problem.rewards))
 
 
-@lru_cache(maxsize=None)
+@cached
 def grpo_stationary_form(size: int = OUTPUTS) -> tuple[sp.Expr, tuple, dict]:
     """(λ, π(o) per output, symbols): the derived GRPO stationary form with P_G = the shift pattern.
 

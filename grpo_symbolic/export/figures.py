@@ -28,7 +28,7 @@ No figure has a title (captions belong to the paper); legends are inside the axe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from pathlib import Path
 from typing import Any, Callable
 
@@ -108,7 +108,7 @@ def _spec(figure_number):
     return _SPECS[figure_number]
 
 
-@lru_cache(maxsize=None)
+@cached
 def closed_form(figure_number: int) -> sp.Expr:
     """The derived π(a) of a figure as a SymPy expression in ρ = π_ref(a) and β (γ = 1).
 

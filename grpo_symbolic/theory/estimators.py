@@ -21,7 +21,7 @@ the paper's direct penalty).  Derived by SymPy for K outputs:
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import sympy as sp
 
@@ -58,14 +58,14 @@ class Symbols:
     pi_ref: tuple
 
 
-@lru_cache(maxsize=None)
+@cached
 def generic(size):
     """The K-output symbols shared with :func:`grpo_symbolic.theory.objective.derive_stationarity`."""
     st = derive_stationarity("grpo", size)
     return Symbols(st.pi, st.pi_old, st.pi_ref)
 
 
-@lru_cache(maxsize=None)
+@cached
 def expected_gradient(name, size=3):
     """E_{o~π_old}[∇_π loss] at π_old = π, one entry per output.
 
@@ -80,7 +80,7 @@ def expected_gradient(name, size=3):
     return tuple(sp.expand(sp.expand_log(g.subs(on_policy), force=True)) for g in full)
 
 
-@lru_cache(maxsize=None)
+@cached
 def target_gradient(target, size=3):
     """∇_π of KL(π_ref‖π) ("reverse"), KL(π‖π_ref) ("forward"), or 0 ("none").
 
@@ -92,7 +92,7 @@ def target_gradient(target, size=3):
     return tuple(sp.expand(sp.expand_log(g, force=True)) for g in gradient(divergence, s.pi))
 
 
-@lru_cache(maxsize=None)
+@cached
 def offset(name, target, size=3):
     """The constant c with E[∇ loss] = ∇(target) + c for every output, or None when there is none.
 
@@ -135,7 +135,7 @@ class EstimatorStationarity:
     policy: tuple
 
 
-@lru_cache(maxsize=None)
+@cached
 def stationarity(name, size=2):
     """Stationarity conditions of Σ_o π(o)P_o − β·E_{π_old}[loss] − λ(Σπ − 1) at π_old = π.
 
@@ -160,7 +160,7 @@ def _solve_for(equation, unknown):
     return sp.powsimp(sp.expand(only_solution(equation, unknown)))
 
 
-@lru_cache(maxsize=None)
+@cached
 def unregularised_equations(size=2):
     """∂/∂π(o) of Σ_o π(o)P_o − λ(Σπ − 1): the stationarity conditions without any penalty."""
     s = generic(size)

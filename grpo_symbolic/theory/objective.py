@@ -7,7 +7,7 @@ P_G(o | π_old), which does not depend on π.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 
 import sympy as sp
 
@@ -48,7 +48,7 @@ class Stationarity:
     multiplier: sp.Expr
 
 
-@lru_cache(maxsize=None)
+@cached
 def derive_stationarity(penalty, size=2):
     """Derive the stationarity conditions for ``penalty`` ("grpo" or "direct") with ``size`` outputs.
 

@@ -6,7 +6,7 @@ and returns the SymPy Eq the document prints; every arrangement passes :func:`ch
 
 from __future__ import annotations
 
-from functools import lru_cache
+from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
 import sympy as sp
@@ -100,7 +100,7 @@ def _example(name: str) -> Problem:
     return Problem(**settings)
 
 
-@lru_cache(maxsize=None)
+@cached
 def _grpo(size=2):
     """The derived stationarity, after confirming that its multiplier is E_π[P_G]."""
     st = derive_stationarity("grpo", size)
