@@ -22,6 +22,7 @@ from grpo_symbolic.model.symbols import p
 from grpo_symbolic.preference.engine import (advantage_table, numeric_table, pairwise_preference, preference_exact,
                                              preference_numeric)
 from grpo_symbolic.preference.moments import MomentTable, moment_table
+from grpo_symbolic.numerics.precision import working_precision
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
 R = sp.Rational
@@ -41,7 +42,7 @@ def _brute_force(laws, policy, group_size, normalisation, eps, dps):
     outcomes = [tuple(law.items()) if isinstance(law, dict) else ((law, 1),) for law in laws]
     members = [(v, q * x) for law, x in zip(outcomes, policy) for v, q in law]  # (reward, probability) of one draw
     divisor = {"population": group_size, "sample": group_size - 1}.get(normalisation)
-    with mpmath.workdps(dps + 10):
+    with working_precision(dps, guard=10):
         e = mpmath.mpf(sp.N(eps, dps + 10))
         result = []
         for law in outcomes:
@@ -94,17 +95,17 @@ def check_x_engine_paths(dps):
     outcomes = [symbolic(all(sp.expand(a - b) == 0 for a, b in zip(pairwise, composition)),
                          "G=2, shift: pairwise form (r(o) - r(o'))/2 == composition sum, symbolic pi")]
     values, weights = (sp.Integer(0), sp.Integer(1), sp.Integer(3)), (R(1, 3), R(1, 4), R(5, 12))
-    with mpmath.workdps(dps):
+    with working_precision(dps, guard=0):
         m = [mpmath.mpf(w.p) / w.q for w in weights]
     for normalisation in ("population", "sample"):
         rational = _problem(LAWS, normalisation, R(1, 10), group_size=6)
         key = (rational.reward_values, 6, normalisation, R(1, 10))
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps, guard=10):
             q_moment, q_numeric = moment_table(*key).evaluate(m), numeric_table(*key, dps + 10).evaluate(m)
         outcomes.append(agreement(q_moment, q_numeric, dps, what=f"{normalisation}, G=6: MomentTable vs NumericTable"))
         # G = 300, three reward values: ~45000 compositions, more than one batch of 2^15.
         table, mirrored = moment_table(values, 300, normalisation, R(1, 10)), moment_table(values[::-1], 300, normalisation, R(1, 10))
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps, guard=10):
             q, q_mirrored = table.evaluate(m), mirrored.evaluate(m[::-1])[::-1]
             zero_mean = mpmath.fsum(x * y for x, y in zip(m, q))
         outcomes.append(agreement(q, q_mirrored, dps, what=f"{normalisation}, G=300 (batches): values in reverse order, other batches"))

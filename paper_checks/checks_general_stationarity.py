@@ -260,7 +260,7 @@ def _direct_multiplier(dps):
     outcomes = [symbolic(is_zero((st.multiplier - kl_form).subs(on_simplex)),
                          "direct penalty: derived lambda == E_pi P - beta KL(pi || pi_ref) on the simplex")]
     for P, reference, weight in MULTIPLIER_POINTS:
-        with mpmath.workdps(dps + 10):
+        with working_precision(dps, guard=10):
             P_, ref_, b = [_number(v) for v in P], [_number(v) for v in reference], _number(weight)
             normaliser = b * mpmath.log(mpmath.fsum(r * mpmath.exp(q / b) for q, r in zip(P_, ref_)))
             policy = [r * mpmath.exp((q - normaliser) / b) for q, r in zip(P_, ref_)]

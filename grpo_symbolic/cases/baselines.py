@@ -175,8 +175,19 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
 
 def _nlhf_newton(equations, jacobian, params, start):
     """(log π, λ) solving the derived conditions at ``params`` = (β, π_ref, q), by Newton from ``start``."""
-    return newton(lambda z: equations(*z, *params), start, jacobian=lambda z: jacobian(*z, *params).tolist(),
+    return newton(lambda z: [_real(v) for v in equations(*z, *params)], start,
+                  jacobian=lambda z: [[_real(v) for v in row] for row in jacobian(*z, *params).tolist()],
                   what="the NLHF equilibrium")
+
+
+def _real(value: Any) -> Any:
+    """``value`` without a rounding-level imaginary part; a genuinely complex value (a trial step
+    left the equations' real domain) is +inf, so Newton's line search rejects that step."""
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > mpmath.mpf(2) ** (10 - mpmath.mp.prec) * max(1, abs(value.real)):
+            return mpmath.inf
+        return value.real
+    return value
 
 
 @cached
