@@ -30,7 +30,9 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.preference.moments import moment_table, supports
 from grpo_symbolic.numerics.precision import policy_mpf, rounded, to_mpf, working_precision
 
@@ -196,8 +198,7 @@ def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, 
     """
     if problem.is_large_group:
         return large_group_preference(problem, policy)
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     q = _expected_advantages(exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
     return _combine(problem.law_matrix, q)
 
@@ -210,6 +211,7 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -
     >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, ["0.3", "0.7"], dps=30)]
     ['1.37390511318', '-0.588816477075']
     """
+    dps = inputs.dps(dps)
     with working_precision(dps):
         pol = policy_mpf(policy, problem.size, dps=dps)
         result = numeric_preference_at(problem, pol, dps)
@@ -264,8 +266,7 @@ def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.
     >>> [sp.simplify(e) for e in large_group_preference(prob, (p, 1 - p))]
     [sqrt(1 - p)/sqrt(p), -sqrt(p)/sqrt(1 - p)]
     """
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     laws = problem.law_matrix
     return _large_group_formula(problem.normalisation, problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
 
@@ -283,8 +284,7 @@ def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Exp
     """
     if problem.eps != 0 and problem.normalisation != "shift":
         raise ParameterError("eps: the pairwise G = 2 form holds only for eps = 0; use preference_exact instead")
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     laws = problem.rewards
     if problem.normalisation == "shift":
         return tuple(
@@ -334,6 +334,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     >>> bool(abs(est[0] - float(exact[0])) < 4 * se[0])
     True
     """
+    samples, seed = inputs.count(samples, "samples", 2), inputs.count(seed, "seed", 0)
     if problem.is_large_group:
         raise ParameterError("group_size: Monte Carlo needs a finite group size")
     if not problem.is_numeric:
@@ -361,6 +362,11 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     return np.array(estimates), np.array(errors)
 
 
-def _check_length(policy, size):
-    if len(policy) != size:
-        raise ParameterError(f"policy: got {len(policy)} probabilities for {size} outputs; give one per output")
+def exact_policy(policy: Sequence[Any], size: int) -> tuple[sp.Expr, ...]:
+    """A policy through the input gate (:func:`grpo_symbolic.model.inputs.policy`), as exact SymPy
+    entries (an mpf entry is read exactly, as the binary fraction it is).
+
+    >>> exact_policy(["0.25", "3/4"], 2)
+    (1/4, 3/4)
+    """
+    return tuple(exact(v, "policy") if isinstance(v, mpmath.mpf) else v for v in inputs.policy(policy, size))
