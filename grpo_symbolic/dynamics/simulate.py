@@ -31,15 +31,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 import math
-import numbers
 import sys
 from typing import TYPE_CHECKING, Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.preference.engine import expected_advantages_float
 
@@ -126,13 +127,13 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
     True
     """
     setup = _Setup(problem, lr, estimator, start)
-    iterations = _whole(iterations, "iterations", 1)
-    groups = _whole(groups, "groups", 1)
-    steps_per_batch = _whole(steps_per_batch, "steps_per_batch", 1)
-    chains = _whole(chains, "chains", 1)
-    seed = _whole(seed, "seed", 0)
-    clip = _positive_float(clip, "clip", "the ratio clipping epsilon must be > 0 (e.g. 0.2; math.inf for none)",
-                           allow_inf=True)
+    iterations = inputs.count(iterations, "iterations")
+    groups = inputs.count(groups, "groups")
+    steps_per_batch = inputs.count(steps_per_batch, "steps_per_batch")
+    chains = inputs.count(chains, "chains")
+    seed = inputs.count(seed, "seed", 0)
+    clip = inputs.step(clip, "clip", "the ratio clipping epsilon must be > 0 (e.g. 0.2; math.inf for none)",
+                       allow_inf=True)
     if problem.is_large_group:
         raise ParameterError("group_size: sampling needs a finite group size; use expected_flow for G -> infinity")
     sampler = _GroupSampler(problem, groups)
@@ -154,8 +155,7 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
             terms = terms + signs.sum(axis=(0, 2))
             with np.errstate(divide="ignore", invalid="ignore"):
                 penalty = np.where(counts > 0, counts * setup.penalty_gradient(pi, setup.rho, pi_old), 0.0)
-            theta = theta + setup.lr * _logit_gradient(pi, (surrogate - setup.beta * penalty) / sampler.members)
-            theta -= theta.max(axis=1, keepdims=True)
+            theta = setup.stepped(theta, _logit_gradient(pi, (surrogate - setup.beta * penalty) / sampler.members), t)
         policies[t] = _softmax(theta)
         report(t)
     return Trajectory(policies, clipped / np.maximum(terms, 1))
@@ -175,7 +175,7 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
     0.7109772229
     """
     setup = _Setup(problem, lr, estimator, start)
-    steps = _whole(steps, "steps", 1)
+    steps = inputs.count(steps, "steps")
     laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
     theta = np.log(setup.start)
     policies = np.empty((steps + 1, problem.size))
@@ -184,9 +184,10 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
     for t in range(1, steps + 1):
         pi = _softmax(theta)
         preference = laws @ expected_advantages_float(problem, pi @ laws, 20)
-        penalty = pi * setup.penalty_gradient(pi, setup.rho, pi)
-        theta = theta + setup.lr * _logit_gradient(pi, preference - setup.beta * penalty)
-        theta -= theta.max()
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a diverging step: stepped() raises
+            penalty = pi * setup.penalty_gradient(pi, setup.rho, pi)
+            gradient = _logit_gradient(pi, preference - setup.beta * penalty)
+        theta = setup.stepped(theta, gradient, t)
         policies[t] = _softmax(theta)
         report(t)
     return policies
@@ -198,7 +199,7 @@ class _Setup:
     def __init__(self, problem, lr, estimator, start):
         if not problem.is_numeric:
             raise ParameterError("problem: the dynamics need numeric parameters; substitute the symbols first")
-        self.lr = _positive_float(lr, "lr", "the learning rate must be > 0 (e.g. 0.5)")
+        self.lr = inputs.step(lr, "lr", "the learning rate must be a finite number > 0 (e.g. 0.5)")
         estimator = PENALTY_ESTIMATOR[problem.penalty] if estimator is None else estimator
         if estimator not in ESTIMATORS:
             raise ParameterError(f"estimator: got {estimator!r}; use one of {', '.join(ESTIMATORS)}")
@@ -206,6 +207,22 @@ class _Setup:
         self.rho = np.array([float(r) for r in problem.reference])
         self.beta = float(problem.beta)
         self.start = self.rho if start is None else _start(start, problem.size)
+
+    def stepped(self, theta, gradient, iteration):
+        """θ + lr·gradient, shifted so its largest logit is 0; a ParameterError naming ``lr`` when
+        the step leaves the finite numbers or empties an output (π(o) = 0 in float64: the penalty
+        gradient there is infinite), so a diverging run never returns NaN policies."""
+        theta = theta + self.lr * gradient
+        theta = theta - theta.max(axis=-1, keepdims=True)
+        if not np.all(np.isfinite(theta)) or np.any(theta < _LOWEST_LOGIT):
+            raise ParameterError(
+                f"lr: the run diverged at iteration {iteration} with lr = {self.lr!r} (a logit left the finite "
+                "numbers or a probability underflowed to 0 in float64); use a smaller learning rate")
+        return theta
+
+
+_LOWEST_LOGIT = math.log(np.finfo(float).tiny)
+"""Below this logit gap π(o) underflows to 0 in float64."""
 
 
 class _GroupSampler:
@@ -289,28 +306,11 @@ def _logit_gradient(pi, gradient):
     return pi * (gradient - (pi * gradient).sum(axis=-1, keepdims=True))
 
 
-def _whole(value, name, least):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ParameterError(f"{name}: got {value!r}; give a whole number >= {least}")
-    return int(value)
-
-
-def _positive_float(value, name, fix, allow_inf=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"{name}: got {value!r}; {fix}")
-    value = float(value)
-    if not (value > 0 and (math.isfinite(value) or allow_inf)):
-        raise ParameterError(f"{name}: got {value!r}; {fix}")
-    return value
-
-
 def _start(start, size):
-    if isinstance(start, (str, bytes)) or not hasattr(start, "__len__") or len(start) != size:
-        raise ParameterError(f"start: give {size} probabilities, one per output")
-    try:
-        values = np.array([float(v) for v in start])
-    except (TypeError, ValueError):
-        raise ParameterError("start: the probabilities must be numbers") from None
-    if not np.all(np.isfinite(values)) or np.any(values <= 0) or abs(values.sum() - 1) > 1e-12:
+    """The start policy through the input gate, as float64; entries > 0, the sum within 1e-12 of 1
+    (float entries are taken as the approximate numbers they are)."""
+    approximate = [mpmath.mpf(v) if isinstance(v, float) else v for v in inputs.sequence(start, "start")]
+    values = np.array([float(v) for v in inputs.policy(approximate, size, "start", dps=12)])
+    if np.any(values <= 0) or not np.all(np.isfinite(values)):
         raise ParameterError("start: give probabilities > 0 that sum to 1 (the softmax never reaches 0)")
     return values / values.sum()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 import math
 import numbers as _numbers
+import re
 from typing import Union
 
 import mpmath
@@ -68,7 +69,24 @@ def exact(value: object, name: str) -> sp.Expr:
     )
 
 
+MAX_STRING = 1000
+"""The longest number string read (a cost limit, with :data:`MAX_EXPONENT`)."""
+
+MAX_EXPONENT = 100_000
+"""The largest |decimal exponent| a string may carry ("1e-300" is fine; "1e999999999" would
+make a billion-digit integer)."""
+
+_EXPONENT = re.compile(r"[eE][+-]?0*([\d_]*)")
+
+
 def _from_string(text: str, name: str) -> sp.Expr:
+    exponent = _EXPONENT.search(text)
+    digits = exponent.group(1).replace("_", "") if exponent else ""
+    if len(text) > MAX_STRING or len(digits) > 6 or (digits and int(digits) > MAX_EXPONENT):
+        raise ParameterError(
+            f"{name}: the number string is too long or its exponent too large (at most {MAX_STRING} "
+            f"characters, |exponent| <= {MAX_EXPONENT}); give a smaller number"
+        )
     try:
         f = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
@@ -80,6 +98,8 @@ def _from_string(text: str, name: str) -> sp.Expr:
 
 
 def _from_sympy(value: sp.Basic, name: str) -> sp.Expr:
+    if not isinstance(value, sp.Expr):
+        raise ParameterError(f"{name}: got the SymPy object {value!r}, which is not an expression; give a number")
     if value.free_symbols:
         return value
     if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_finite is False:

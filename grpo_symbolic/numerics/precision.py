@@ -32,8 +32,8 @@ from typing import Any, TypeVar
 import mpmath
 import sympy as sp
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import exact
 
 GUARD_DIGITS = 15
 """Digits computed beyond the requested ``dps`` before the result is rounded to ``dps``."""
@@ -42,18 +42,17 @@ T = TypeVar("T")
 
 
 def check_dps(dps: object, least: int = 5) -> int:
-    """``dps`` if it is a whole number of digits >= ``least``, else :class:`ParameterError`.
+    """``dps`` if it is a whole number of digits >= ``least`` (the input gate's
+    :func:`grpo_symbolic.model.inputs.dps`), else :class:`ParameterError`.
 
     >>> check_dps(30)
     30
     >>> check_dps(2.5)
     Traceback (most recent call last):
     ...
-    grpo_symbolic.model.errors.ParameterError: dps: got 2.5; give a whole number of digits >= 5 (default 50)
+    grpo_symbolic.model.errors.ParameterError: dps: got 2.5; give a whole number of digits >= 5 and <= 10000 (default 50)
     """
-    if isinstance(dps, bool) or not isinstance(dps, int) or dps < least:
-        raise ParameterError(f"dps: got {dps!r}; give a whole number of digits >= {least} (default 50)")
-    return dps
+    return inputs.dps(dps, least)
 
 
 @contextmanager
@@ -159,24 +158,11 @@ def to_mpf(value: Any) -> mpmath.mpf:
 
 
 def policy_mpf(policy: Sequence[Any], size: int, name: str = "policy", dps: int | None = None) -> tuple[mpmath.mpf, ...]:
-    """Check a numeric policy (length, finite, ≥ 0, sums to 1) and return mpf values.
-
-    The sum may miss 1 by 10^(5 − dps), ``dps`` being the caller's digits (default: the current
-    precision), so a policy rounded to ``dps`` digits, e.g. one the solver returned, is accepted.
+    """Check a numeric policy with the input gate (:func:`grpo_symbolic.model.inputs.policy`:
+    length, finite, >= 0, sums to 1 exactly, or within 10^(−dps) for mpf entries) and return mpf
+    values at the current precision (mpf entries as given).
 
     >>> policy_mpf(["0.25", "0.75"], 2)
     (mpf('0.25'), mpf('0.75'))
     """
-    if len(policy) != size:
-        raise ParameterError(f"{name}: got {len(policy)} probabilities for {size} outputs; give one per output")
-    values = []
-    for i, v in enumerate(policy):
-        if not isinstance(v, mpmath.mpf):
-            v = to_mpf(exact(v, f"{name}[{i}]"))
-        if not mpmath.isfinite(v) or v < 0:
-            raise ParameterError(f"{name}[{i}]: got {v}; probabilities must be finite and >= 0")
-        values.append(v)
-    total = mpmath.fsum(values)
-    if abs(total - 1) > tolerance(dps, slack=-5):
-        raise ParameterError(f"{name}: the probabilities sum to {mpmath.nstr(total, 10)}, not 1; normalise the policy")
-    return tuple(values)
+    return tuple(v if isinstance(v, mpmath.mpf) else to_mpf(v) for v in inputs.policy(policy, size, name, dps))

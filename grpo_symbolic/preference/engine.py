@@ -30,9 +30,11 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
-from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model import inputs
+from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.preference.moments import moment_table, supports
-from grpo_symbolic.numerics.precision import policy_mpf, rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import GUARD_DIGITS, policy_mpf, rounded, to_mpf, working_precision
 
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem, RewardLaw
@@ -145,9 +147,20 @@ class NumericTable:
             log_coef = log_factorial[group_size - 1] - log_factorial[counts].sum(axis=1)
             self.float_rows.append((counts, log_coef, np.array([float(a) for _, _, a in rows])))
 
-    def evaluate(self, m: Sequence[Any]) -> list[Any]:
-        """Q_v(m) for every focal value, in mpmath at the current precision."""
-        return _expected_advantages(self.rows, m, mpmath.mpf(1))
+    def evaluate(self, m: Sequence[Any], relative: bool = False) -> list[Any]:
+        """Q_v(m) for every focal value, in mpmath at the current precision.
+
+        The terms are mpf, each accurate relative to itself, so tiny values keep their digits and
+        only cancellation between terms of opposite signs costs any (:func:`preference_numeric`
+        checks for that at a higher precision).  ``relative=True``: a value that cancels below the
+        rounding noise of its terms (e.g. an exact zero by symmetry) is returned as 0, not as noise.
+        """
+        values = _expected_advantages(self.rows, m, mpmath.mpf(1))
+        if not relative:
+            return values
+        sizes = _expected_advantages([[(c, abs(w)) for c, w in rows] for rows in self.rows], m, mpmath.mpf(1))
+        noise = mpmath.mpf(2) ** (8 - mpmath.mp.prec) * len(max(self.rows, key=len, default=()))
+        return [v if abs(v) > noise * size else 0 * v for v, size in zip(values, sizes)]
 
     def evaluate_float(self, m: np.ndarray) -> np.ndarray:
         """Q_v(m) in float64 (m a numpy array); for scans, never for reported values."""
@@ -196,33 +209,72 @@ def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, 
     """
     if problem.is_large_group:
         return large_group_preference(problem, policy)
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     q = _expected_advantages(exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
     return _combine(problem.law_matrix, q)
 
 
 def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -> tuple[mpmath.mpf, ...]:
-    """P_G(o | policy) for every output as mpmath numbers, accurate to ``dps`` digits.
+    """P_G(o | policy) for every output as mpmath numbers, each to ``dps`` significant digits.
+
+    Relative precision, tiny values included: the tables sum with as many more bits as a small
+    value needs, and a value small against the largest (cancellation, probabilities near 0 or 1)
+    is computed again with more digits until two precisions agree to ``dps`` + 1 digits
+    (:class:`SolverError` UNVERIFIED if they do not by 3·dps + 600 extra digits).  A value that is
+    0 at both precisions (e.g. by symmetry) is returned as 0.
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=1)
     >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, ["0.3", "0.7"], dps=30)]
     ['1.37390511318', '-0.588816477075']
+    >>> from fractions import Fraction
+    >>> tiny = Fraction(1, 10**300)
+    >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, [tiny, 1 - tiny], dps=30)]
+    ['2.64575131106', '-2.64575131106e-300']
     """
-    with working_precision(dps):
-        pol = policy_mpf(policy, problem.size, dps=dps)
-        result = numeric_preference_at(problem, pol, dps)
-    return rounded(tuple(result), dps)
+    dps = inputs.dps(dps)
+    extra, previous = 0, None
+    while True:
+        with working_precision(dps + extra):
+            pol = policy_mpf(policy, problem.size, dps=dps)
+            result = numeric_preference_at(problem, pol, dps + extra, relative=True)
+        lacking = _lacking_digits(result) if previous is None else _disagreement(result, previous, dps)
+        if lacking <= 0:
+            return rounded(tuple(result), dps)
+        if extra > 3 * dps + 600:
+            raise SolverError(f"policy: P_G did not settle to {dps} digits within {extra} extra digits; "
+                              "the values cancel too closely", reason=SolverError.UNVERIFIED)
+        previous, extra = result, max(2 * extra, GUARD_DIGITS + lacking)
 
 
-def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int) -> Sequence[mpmath.mpf]:
-    """Q_v(m) for every reward value v (finite G), or the G → ∞ analogue, at the current precision."""
+def _lacking_digits(values):
+    """Digits a value lacks against the largest (0: none lacks more than half the guard digits)."""
+    top = max((abs(v) for v in values), default=0)
+    if top == 0:
+        return 0
+    small = min(abs(v) for v in values)
+    lacking = int(mpmath.ceil(mpmath.log10(top / small))) if small else GUARD_DIGITS
+    return lacking if lacking > GUARD_DIGITS // 2 else 0
+
+
+def _disagreement(values, previous, dps):
+    """0 when both precisions agree to ``dps`` + 1 significant digits, else the digits to add."""
+    agree = all(a == b or abs(a - b) <= abs(a) * mpmath.mpf(10) ** (-dps - 1) for a, b in zip(values, previous))
+    return 0 if agree else GUARD_DIGITS
+
+
+def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int,
+                                relative: bool = False) -> Sequence[mpmath.mpf]:
+    """Q_v(m) for every reward value v (finite G), or the G → ∞ analogue, at the current precision.
+
+    ``relative=True``: every value accurate relative to itself (see :meth:`MomentTable.evaluate`
+    and :meth:`NumericTable.evaluate`), as :func:`preference_numeric` promises; the solver, which
+    compares residuals with an absolute tolerance, uses the default."""
     if problem.is_large_group:
         values = tuple(to_mpf(v) for v in problem.reward_values)
         identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
         return _large_group_formula(problem.normalisation, to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
-    return advantage_table(problem, dps).evaluate(m)
+    return advantage_table(problem, dps).evaluate(m, relative)
 
 
 def expected_advantages_float(problem: Problem, m: np.ndarray, dps: int) -> np.ndarray:
@@ -235,10 +287,12 @@ def expected_advantages_float(problem: Problem, m: np.ndarray, dps: int) -> np.n
     return advantage_table(problem, dps).evaluate_float(m)
 
 
-def numeric_preference_at(problem: Problem, policy: Sequence[mpmath.mpf], dps: int) -> tuple[mpmath.mpf, ...]:
-    """P_G(o|policy) for a checked mpf policy, at the current precision (used by the solver)."""
+def numeric_preference_at(problem: Problem, policy: Sequence[mpmath.mpf], dps: int,
+                          relative: bool = False) -> tuple[mpmath.mpf, ...]:
+    """P_G(o|policy) for a checked mpf policy, at the current precision (used by the solver;
+    ``relative`` as in :func:`expected_advantages_numeric`)."""
     laws = _numeric_laws(problem)
-    return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps))
+    return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps, relative))
 
 
 def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
@@ -250,7 +304,9 @@ def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
         scale = 0  # every reward equal: all advantages are 0/0 ≡ 0
     else:
         scale = 1 / (sqrt(variance) + eps)
-    return tuple((sum(q * v for q, v in zip(row, values)) - mean) * scale for row in laws)
+    # r̄(o) − mean as Σ_j m_j (r̄(o) − v_j) (Σ m = 1): no cancellation next to a vertex
+    return tuple(sum(mj * (sum(q * v for q, v in zip(row, values)) - vj) for mj, vj in zip(m, values)) * scale
+                 for row in laws)
 
 
 def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
@@ -264,8 +320,7 @@ def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.
     >>> [sp.simplify(e) for e in large_group_preference(prob, (p, 1 - p))]
     [sqrt(1 - p)/sqrt(p), -sqrt(p)/sqrt(1 - p)]
     """
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     laws = problem.law_matrix
     return _large_group_formula(problem.normalisation, problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
 
@@ -283,8 +338,7 @@ def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Exp
     """
     if problem.eps != 0 and problem.normalisation != "shift":
         raise ParameterError("eps: the pairwise G = 2 form holds only for eps = 0; use preference_exact instead")
-    policy = tuple(sp.sympify(v) for v in policy)
-    _check_length(policy, problem.size)
+    policy = exact_policy(policy, problem.size)
     laws = problem.rewards
     if problem.normalisation == "shift":
         return tuple(
@@ -334,6 +388,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     >>> bool(abs(est[0] - float(exact[0])) < 4 * se[0])
     True
     """
+    samples, seed = inputs.count(samples, "samples", 2), inputs.count(seed, "seed", 0)
     if problem.is_large_group:
         raise ParameterError("group_size: Monte Carlo needs a finite group size")
     if not problem.is_numeric:
@@ -361,6 +416,11 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     return np.array(estimates), np.array(errors)
 
 
-def _check_length(policy, size):
-    if len(policy) != size:
-        raise ParameterError(f"policy: got {len(policy)} probabilities for {size} outputs; give one per output")
+def exact_policy(policy: Sequence[Any], size: int) -> tuple[sp.Expr, ...]:
+    """A policy through the input gate (:func:`grpo_symbolic.model.inputs.policy`), as exact SymPy
+    entries (an mpf entry is read exactly, as the binary fraction it is).
+
+    >>> exact_policy(["0.25", "3/4"], 2)
+    (1/4, 3/4)
+    """
+    return tuple(exact(v, "policy") if isinstance(v, mpmath.mpf) else v for v in inputs.policy(policy, size))

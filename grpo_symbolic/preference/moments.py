@@ -97,22 +97,44 @@ class MomentTable:
         largest = (group_size * max(abs(x) for x in self.w)) ** 2
         self._dtype = np.int64 if 4 * largest < 2**62 else object  # exact D either way
         self._float: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.shift = _scale_shift(group_size * self.denominator, normalisation, eps)
 
     # --- full precision ------------------------------------------------------------------
-    def evaluate(self, m: Sequence[Any]) -> list[mpmath.mpf]:
-        """Q_v(m) for every focal value, as mpf at the current precision (m: mpf, summing to 1)."""
-        G, V = self.group_size, len(self.w)
-        active = [u for u in range(V) if m[u] != 0]
-        bits = mpmath.mp.prec + _guard_bits(G, len(active), self.w)
+    def evaluate(self, m: Sequence[Any], relative: bool = False) -> list[mpmath.mpf]:
+        """Q_v(m) for every focal value, as mpf at the current precision (m: mpf, summing to 1).
+
+        The fixed-point sums are accurate in absolute terms (to the precision in force, relative to
+        the largest advantage).  With ``relative=True`` every value is also accurate relative to
+        itself: a value too small for that (tiny mixture probabilities, cancellation) is computed
+        again with as many more bits as it lacks, up to :func:`_extra_bits_cap`; one that is still
+        below the error bound there is returned as 0 (|Q_v| < 2^−(prec + cap) of the largest
+        advantage, e.g. an exact zero by symmetry).
+        """
+        active = [u for u in range(len(self.w)) if m[u] != 0]
+        extra, cap = 0, _extra_bits_cap(mpmath.mp.prec, [m[u] for u in active])
+        while True:
+            totals, bits = self._totals(m, active, extra)
+            lacking = _lacking_bits(totals, 3 * bits, extra) if relative else 0
+            if lacking <= 0 or extra >= cap:
+                break
+            extra = min(cap, extra + lacking)
+        if relative:
+            totals = [t if abs(t).bit_length() >= 3 * bits - extra else 0 for t in totals]
+        return [mpmath.mpf((t, -3 * bits - self.shift)) for t in totals]  # weights 2^(2·bits), A 2^(bits + shift)
+
+    def _totals(self, m, active, extra):
+        """The fixed-point sums Σ weight·A per focal value at ``extra`` bits beyond the working
+        precision, and the bits used (weights at scale 2^(2·bits), A at 2^(bits + shift))."""
+        bits = mpmath.mp.prec + _guard_bits(self.group_size, len(active), self.w) + extra
         with working_bits(bits + 20):
             sticks = _stick_breaking([m[u] for u in active])
-        chain = _Chain([self.w[u] for u in active], sticks, G - 1, bits)
+        chain = _Chain([self.w[u] for u in active], sticks, self.group_size - 1, bits)
         h = self._scale_cache(bits)
-        totals = [0] * V
+        totals = [0] * len(self.w)
         for weights, s1, s2 in chain.batches(self._dtype):
-            for v in range(V):
+            for v in range(len(self.w)):
                 totals[v] += sum(map(operator.mul, weights, self._advantages(v, s1, s2, h, bits)))
-        return [mpmath.mpf((t, -3 * bits)) for t in totals]  # weights 2^(2·bits), A 2^bits
+        return totals, bits
 
     def _advantages(self, v, s1, s2, h, bits):
         """Fixed-point A(v; ·) (2^bits scale) for the other members' moments s1 = Σ w, s2 = Σ w²."""
@@ -133,8 +155,8 @@ class MomentTable:
         return self._scales[bits]
 
     def _scale(self, d, bits):
-        """h(D) in fixed point (2^bits scale), by integer square roots; h(0) is never used (N = 0)."""
-        G, one = self.group_size, 1 << bits
+        """h(D)·2^shift in fixed point (2^bits scale), by integer square roots; h(0) is never used (N = 0)."""
+        G, one = self.group_size, 1 << (bits + self.shift)
         if self.normalisation == "shift":
             return one // (G * self.denominator)
         if d == 0:
@@ -200,6 +222,32 @@ def _guard_bits(group_size, active, w):
     of ≤ G steps, times |N| ≤ G·(max w − min w), with 32 bits to spare."""
     spread = max(w) - min(w) + 1
     return 32 + (active + 1) * group_size.bit_length() + spread.bit_length()
+
+
+def _scale_shift(scale, normalisation, eps):
+    """s with 2^s ≤ 1/h_max < 2^(s + 1), h_max the largest h(D) (D ≥ 1 is an integer): the fixed
+    point holds h·2^s, so a huge G·d or eps costs no digits.  ``scale`` is G·d."""
+    if normalisation == "shift":
+        return scale.bit_length() - 1
+    with working_bits(64):
+        return max(0, int(mpmath.floor(mpmath.log(1 + scale * to_mpf(eps), 2))) - 1)
+
+
+def _extra_bits_cap(prec, m):
+    """The most bits :meth:`MomentTable.evaluate` adds for relative accuracy: enough for values of
+    order (smallest active m)² below the largest advantage, with the working precision twice."""
+    smallest = -min(mpmath.mag(x) for x in m) if m else 0
+    return 2 * max(0, smallest) + 2 * prec + 64
+
+
+def _lacking_bits(totals, scale_bits, extra):
+    """How many more bits the smallest total needs to be accurate relative to itself (0: none).
+
+    A total t at scale 2^scale_bits carries an absolute error below 2^(scale_bits − prec − extra)
+    (the guard bits cover the roundings), so it holds ``prec`` bits relative to itself when
+    |t| ≥ 2^(scale_bits − extra); 8 bits more are asked for to spare."""
+    need = max((scale_bits - extra - abs(t).bit_length() for t in totals), default=0)
+    return need + 8 if need > 0 else 0
 
 
 def _stick_breaking(m):

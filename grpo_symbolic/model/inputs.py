@@ -1,0 +1,159 @@
+"""The input gate: the one place where every public function checks the numbers it is given.
+
+Every public callable that takes numbers passes them through these checks at its entry, so bad
+input never reaches a computation (and never yields a wrong number):
+
+* :func:`policy` — a probability vector of the right length: entries read by the exact reader
+  :func:`~grpo_symbolic.model.numbers.exact` (strings via :class:`fractions.Fraction`, never
+  evaluated; SymPy objects taken as objects) or mpmath numbers; non-negative and finite; summing
+  to exactly 1 (exact entries) or within 10^(−dps) of 1 (when any entry is an mpf);
+* :func:`dps` — a whole number of digits in [5, :data:`MAX_DPS`];
+* :func:`count` — a whole number ≥ a least value (sizes, iterations, samples, seeds, points);
+* :func:`step` — a finite float > 0 (learning rates, clipping widths);
+* :func:`sequence` — a list or tuple of entries (not a string, mapping or scalar).
+
+Every failure is a :class:`~grpo_symbolic.model.errors.ParameterError` naming the parameter
+and the fix.
+
+>>> policy(["0.25", "3/4"], 2)
+(1/4, 3/4)
+>>> policy(["0.9", "0.9"], 2)
+Traceback (most recent call last):
+...
+grpo_symbolic.model.errors.ParameterError: policy: the probabilities sum to 9/5, not 1; give a probability vector (write decimals as strings, e.g. '0.3', not floats)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+import math
+import numbers as _numbers
+from typing import Any, Union
+
+import mpmath
+import sympy as sp
+
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
+
+MAX_DPS = 10_000
+"""The most digits any function computes to (a cost limit: time grows faster than dps²)."""
+
+Entry = Union[sp.Expr, mpmath.mpf]
+"""A checked policy entry: an exact SymPy expression, or an mpf as the caller gave it."""
+
+
+def dps(value: object, least: int = 5) -> int:
+    """``value`` if it is a whole number of digits in [``least``, :data:`MAX_DPS`], else ParameterError.
+
+    >>> dps(30)
+    30
+    >>> dps(1)
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: dps: got 1; give a whole number of digits >= 5 and <= 10000 (default 50)
+    """
+    if isinstance(value, bool) or not isinstance(value, _numbers.Integral) or not least <= int(value) <= MAX_DPS:
+        raise ParameterError(f"dps: got {value!r}; give a whole number of digits >= {least} and <= {MAX_DPS} (default 50)")
+    return int(value)
+
+
+def count(value: object, name: str, least: int = 1) -> int:
+    """``value`` if it is a whole number ≥ ``least`` (a size, iteration count, sample count, seed).
+
+    >>> count(3, "iterations")
+    3
+    >>> count(2.0, "iterations")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: iterations: got 2.0; give a whole number >= 1
+    """
+    if isinstance(value, bool) or not isinstance(value, _numbers.Integral) or value < least:
+        raise ParameterError(f"{name}: got {value!r}; give a whole number >= {least}")
+    return int(value)
+
+
+def step(value: object, name: str, fix: str, allow_inf: bool = False) -> float:
+    """``value`` as a float if it is a real number > 0 and finite (or +inf when ``allow_inf``).
+
+    ``fix`` says what to give instead, e.g. "the learning rate must be > 0 (e.g. 0.5)".
+
+    >>> step(0.5, "lr", "give a learning rate > 0")
+    0.5
+    >>> step(float("nan"), "lr", "give a learning rate > 0")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: lr: got nan; give a learning rate > 0
+    """
+    if isinstance(value, (bool, str)) or not isinstance(value, (_numbers.Real, mpmath.mpf)):
+        raise ParameterError(f"{name}: got {value!r}; {fix}")
+    number = float(value)
+    if not (number > 0 and (math.isfinite(number) or allow_inf)):
+        raise ParameterError(f"{name}: got {number!r}; {fix}")
+    return number
+
+
+def sequence(values: object, name: str) -> list[Any]:
+    """``values`` as a list, if it is a sequence of entries (not a string, bytes, mapping or scalar).
+
+    >>> sequence(("0.5", "0.5"), "policy")
+    ['0.5', '0.5']
+    >>> sequence("0.5", "policy")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: policy: got '0.5'; give a list or tuple with one entry per output
+    """
+    if isinstance(values, (str, bytes, Mapping, sp.Basic)) or not hasattr(values, "__iter__"):
+        raise ParameterError(f"{name}: got {values!r}; give a list or tuple with one entry per output")
+    return list(values)  # type: ignore[call-overload]
+
+
+def policy(values: object, size: int, name: str = "policy", dps: int | None = None) -> tuple[Entry, ...]:
+    """Check a probability vector over ``size`` outputs; return its entries (SymPy, or mpf as given).
+
+    Entries may be ints, decimal or fraction strings, Fractions, floats (read exactly), SymPy
+    numbers or expressions, or mpf.  Exact entries must sum to exactly 1, unless the sum holds
+    SymPy symbols: then the policy is a formal one for symbolic work (e.g. ``(p, 1 - p)``, or free
+    π_1, π_2, … whose simplex constraint the caller imposes) and only its length and the signs
+    SymPy can decide are checked; when any entry is an mpf the sum may miss 1 by 10^(−dps)
+    (``dps`` default: the mpmath precision in force), so a policy rounded to ``dps`` digits, e.g.
+    one the solver returned, is accepted.
+
+    >>> policy([mpmath.mpf(1) / 3, mpmath.mpf(2) / 3], 2, dps=15)
+    (mpf('0.33333333333333331'), mpf('0.66666666666666663'))
+    >>> policy(["1", "-0"], 3)
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: policy: got 2 probabilities for 3 outputs; give one per output
+    """
+    entries = sequence(values, name)
+    if len(entries) != size:
+        raise ParameterError(f"{name}: got {len(entries)} probabilities for {size} outputs; give one per output")
+    checked = tuple(_entry(v, f"{name}[{i}]") for i, v in enumerate(entries))
+    as_exact = [exact(v, name) if isinstance(v, mpmath.mpf) else v for v in checked]
+    total = sp.expand(sp.Add(*as_exact))
+    if not any(isinstance(v, mpmath.mpf) for v in checked):
+        if total != 1 and not total.free_symbols:
+            raise ParameterError(
+                f"{name}: the probabilities sum to {total}, not 1; give a probability vector "
+                "(write decimals as strings, e.g. '0.3', not floats)")
+        return checked
+    if total.free_symbols:
+        raise ParameterError(f"{name}: mixes symbols with mpmath numbers; give numbers only, or exact entries")
+    digits = mpmath.mp.dps if dps is None else dps
+    if abs(total - 1) > sp.Rational(1, 10**digits):
+        shown = mpmath.nstr(mpmath.mpf(sp.Float(total, digits + 5)._mpf_), 12)
+        raise ParameterError(
+            f"{name}: the probabilities sum to {shown}, more than 1e-{digits} away from 1; normalise the policy")
+    return checked
+
+
+def _entry(value: Any, name: str) -> Entry:
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value) or value < 0:
+            raise ParameterError(f"{name}: got {value}; probabilities must be finite and >= 0")
+        return value
+    entry = exact(value, name)
+    if entry.is_negative:
+        raise ParameterError(f"{name}: got {entry}; probabilities must be >= 0")
+    return entry
