@@ -206,6 +206,7 @@ def draw(figure_number: int, points: int = POINTS) -> Any:
 
 def write(figure_number: int, directory: str | Path, points: int = POINTS) -> list[Path]:
     """Write fig<N>.png and fig<N>.pdf into ``directory``; return the two paths."""
+    _spec(figure_number), reference_grid(points)  # checked before anything is written
     plt = _pyplot()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
