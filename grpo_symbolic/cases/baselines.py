@@ -20,6 +20,7 @@ import sympy as sp
 from grpo_symbolic.cases.general import advantage, tie_split_preferences
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, indexed, lam
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import newton
@@ -157,6 +158,7 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
     >>> [mpmath.nstr(x, 5) for x in policy]
     ['0.25', '0.75']
     """
+    reference = inputs.policy(reference, len(inputs.sequence(prefers, "prefers")), "reference")  # the input gate
     size, dps = len(reference), mpmath.mp.dps
     equations, jacobian, data_symbols = _nlhf_system(size)
     matrix = _matrix_values(derive_nlhf(size).symbols["prefers"], prefers)

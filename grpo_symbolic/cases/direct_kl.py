@@ -228,6 +228,7 @@ def h_at_odds_root(value):
     >>> h_at_odds_root(1)
     log(rho) - log(1 - rho) + 2/beta
     """
+    value = exact(value, "value")  # the exact reader: .subs would parse (and run) a string
     value = sp.expand(sp.expand_log(h_in_odds_root().subs(odds_root, value), force=True))
     algebraic = sp.Add(*[t for t in sp.Add.make_args(value) if not t.has(sp.log)])
     return sp.factor(sp.radsimp(sp.together(algebraic))) + (value - algebraic)

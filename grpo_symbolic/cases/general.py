@@ -48,7 +48,7 @@ def advantage(rewards, i, normalisation="population", eps=0):
     values = tuple(dict.fromkeys(rewards))  # distinct values, first-seen order
     others = list(rewards[:i]) + list(rewards[i + 1:])
     counts = tuple(others.count(v) for v in values)
-    return sp.sympify(RULES[normalisation](Group(values, values.index(rewards[i]), counts), eps, sp.sqrt))
+    return sp.sympify(RULES[normalisation](Group(values, values.index(rewards[i]), counts), eps, sp.sqrt), strict=True)
 
 
 # --- Section 2.1: expectations over groups, pairwise preferences, large groups -------------------
@@ -115,7 +115,7 @@ def strict_preferences(problem):
     ((0, 1), (0, 0))
     """
     laws = problem.rewards
-    return tuple(tuple(sp.sympify(beats(a, b)) for b in laws) for a in laws)
+    return tuple(tuple(sp.sympify(beats(a, b), strict=True) for b in laws) for a in laws)
 
 
 def tie_split_preferences(problem):

@@ -218,6 +218,7 @@ def draw(figure_number: int, points: int = POINTS, width: float = WIDTH) -> Any:
 def write(figure_number: int, directory: str | Path, points: int = POINTS, width: float = WIDTH,
           style: str = STYLE) -> list[Path]:
     """Write fig<N>.png and fig<N>.pdf into ``directory``; return the two paths."""
+    _spec(figure_number), reference_grid(points)  # checked before anything is written
     return save(lambda: draw(figure_number, points, width), directory, f"fig{figure_number}", style, width)
 
 

@@ -10,7 +10,8 @@ input never reaches a computation (and never yields a wrong number):
 * :func:`dps` — a whole number of digits in [5, :data:`MAX_DPS`];
 * :func:`count` — a whole number ≥ a least value (sizes, iterations, samples, seeds, points);
 * :func:`step` — a finite float > 0 (learning rates, clipping widths);
-* :func:`sequence` — a list or tuple of entries (not a string, mapping or scalar).
+* :func:`sequence` — a list or tuple of entries (not a string, mapping or scalar);
+* :func:`float_array` — numbers or numpy arrays for the float64 grids (strings are not read).
 
 Every failure is a :class:`~grpo_symbolic.model.errors.ParameterError` naming the parameter
 and the fix.
@@ -31,6 +32,7 @@ import numbers as _numbers
 from typing import Any, Union
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError
@@ -106,6 +108,25 @@ def sequence(values: object, name: str) -> list[Any]:
     if isinstance(values, (str, bytes, Mapping, sp.Basic)) or not hasattr(values, "__iter__"):
         raise ParameterError(f"{name}: got {values!r}; give a list or tuple with one entry per output")
     return list(values)  # type: ignore[call-overload]
+
+
+def float_array(values: object, name: str) -> np.ndarray:
+    """``values`` (a number, sequence or numpy array of ints or floats) as a float64 array.
+
+    For the float64 grids only: strings, booleans and other objects are refused, not read.
+    Finiteness and ranges are the caller's to check (they differ per parameter).
+
+    >>> float_array([1, 0.5], "beta")
+    array([1. , 0.5])
+    >>> float_array("0.5", "beta")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: beta: got '0.5'; give floats or a numpy array of floats (the float grid reads no strings)
+    """
+    array = np.asarray(values) if not isinstance(values, (str, bytes)) else np.asarray([], dtype=object)
+    if array.dtype.kind not in "iuf":
+        raise ParameterError(f"{name}: got {values!r}; give floats or a numpy array of floats (the float grid reads no strings)")
+    return array.astype(float)
 
 
 def policy(values: object, size: int, name: str = "policy", dps: int | None = None) -> tuple[Entry, ...]:

@@ -29,8 +29,9 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError, SolverError
-from grpo_symbolic.numerics.precision import working_bits, working_precision
+from grpo_symbolic.numerics.precision import check_dps, to_mpf, working_bits, working_precision
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
 
@@ -68,7 +69,7 @@ def flint_precision(dps: int) -> Any:
     ...     _flint().ctx.prec
     237
     """
-    return _flint().ctx.workprec(precision_bits(dps))
+    return _flint().ctx.workprec(precision_bits(check_dps(dps)))
 
 
 def flint_bits(bits: int) -> Any:
@@ -262,12 +263,13 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
     >>> root.digits >= 50, root.radius < mpmath.mpf(10) ** -60
     (True, True)
     """
+    dps, steps = inputs.dps(dps), inputs.count(steps, "steps", 0)
     flint = _flint()
     if isinstance(approximation, mpmath.mpf):
         x0 = approximation  # exactly as given: rounding it to the working precision would move it
     else:
         with working_precision(dps + 10, guard=0):
-            x0 = mpmath.mpf(approximation)
+            x0 = to_mpf(approximation)
     derivative = sp.diff(expr, variable)
     f = compile_arb(expr, (variable,))
     df = compile_arb(derivative, (variable,))

@@ -34,6 +34,7 @@ import sympy as sp
 
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 
 GUARD_DIGITS = 15
 """Digits computed beyond the requested ``dps`` before the result is rounded to ``dps``."""
@@ -149,7 +150,7 @@ def to_mpf(value: Any) -> mpmath.mpf:
     """
     if isinstance(value, mpmath.mpf):
         return +value
-    value = sp.sympify(value)  # internal numbers only, never user strings
+    value = exact(value, "value")  # the exact reader: a string is never parsed by SymPy
     if value.free_symbols:
         raise ParameterError(f"cannot evaluate {value} numerically: it contains symbols {sorted(map(str, value.free_symbols))}; substitute numbers first")
     if value.is_Rational:

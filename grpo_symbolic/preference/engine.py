@@ -220,8 +220,9 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -
     Relative precision, tiny values included: the tables sum with as many more bits as a small
     value needs, and a value small against the largest (cancellation, probabilities near 0 or 1)
     is computed again with more digits until two precisions agree to ``dps`` + 1 digits
-    (:class:`SolverError` UNVERIFIED if they do not by 3·dps + 600 extra digits).  A value that is
-    0 at both precisions (e.g. by symmetry) is returned as 0.
+    (:class:`SolverError` UNVERIFIED if they do not by 3·dps + 600 extra digits).  A value that
+    cancels exactly (e.g. by symmetry) is rounding noise at every precision; it is returned as 0
+    once two precisions, the second of 2·dps + guard digits, put it below their noise floors.
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=1)
@@ -233,18 +234,21 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -
     ['2.64575131106', '-2.64575131106e-300']
     """
     dps = inputs.dps(dps)
-    extra, previous = 0, None
+    extra, previous, previous_digits = 0, None, 0
     while True:
-        with working_precision(dps + extra):
+        with working_precision(dps + extra) as digits:
             pol = policy_mpf(policy, problem.size, dps=dps)
             result = numeric_preference_at(problem, pol, dps + extra, relative=True)
-        lacking = _lacking_digits(result) if previous is None else _disagreement(result, previous, dps)
+        if previous is None:
+            lacking = _lacking_digits(result)
+        else:
+            result, lacking = _settled(result, previous, digits, previous_digits, dps)
         if lacking <= 0:
             return rounded(tuple(result), dps)
         if extra > 3 * dps + 600:
             raise SolverError(f"policy: P_G did not settle to {dps} digits within {extra} extra digits; "
                               "the values cancel too closely", reason=SolverError.UNVERIFIED)
-        previous, extra = result, max(2 * extra, GUARD_DIGITS + lacking)
+        previous, previous_digits, extra = result, digits, max(2 * extra, GUARD_DIGITS + lacking)
 
 
 def _lacking_digits(values):
@@ -257,10 +261,22 @@ def _lacking_digits(values):
     return lacking if lacking > GUARD_DIGITS // 2 else 0
 
 
-def _disagreement(values, previous, dps):
-    """0 when both precisions agree to ``dps`` + 1 significant digits, else the digits to add."""
-    agree = all(a == b or abs(a - b) <= abs(a) * mpmath.mpf(10) ** (-dps - 1) for a, b in zip(values, previous))
-    return 0 if agree else GUARD_DIGITS
+def _settled(values, previous, digits, previous_digits, dps):
+    """Compare two precisions (``digits`` > ``previous_digits`` working digits): (values, 0) when
+    each pair agrees to ``dps`` + 1 significant digits or is rounding noise at both precisions, the
+    second of at least 2·dps + guard digits (then 0: an exact cancellation; a true value that small,
+    below 10^(8 − 2·dps − guard) of the largest, is returned as 0 too); else (values, digits to add)."""
+    top = max(max((abs(v) for v in values), default=0), max((abs(v) for v in previous), default=0))
+    floor, previous_floor = top * mpmath.mpf(10) ** (8 - digits), top * mpmath.mpf(10) ** (8 - previous_digits)
+    settled = []
+    for a, b in zip(values, previous):
+        if a == b or abs(a - b) <= abs(a) * mpmath.mpf(10) ** (-dps - 1):
+            settled.append(a)
+        elif abs(a) <= floor and abs(b) <= previous_floor and digits >= 2 * dps + GUARD_DIGITS:
+            settled.append(0 * a)
+        else:
+            return values, GUARD_DIGITS
+    return settled, 0
 
 
 def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int,

@@ -49,7 +49,7 @@ def supports(values: Sequence[Any], normalisation: str) -> bool:
     >>> supports((sp.Integer(0), sp.Rational(1, 2)), "population"), supports((sp.sqrt(2), sp.Integer(0)), "sample")
     (True, False)
     """
-    return normalisation in SCALES and all(sp.sympify(v).is_Rational for v in values)
+    return normalisation in SCALES and all(sp.sympify(v, strict=True).is_Rational for v in values)
 
 
 def composition_array(total: int, parts: int) -> np.ndarray:

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 import sympy as sp
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.numerics.roots import array_newton
 from grpo_symbolic.theory.objective import derive_stationarity
@@ -156,7 +157,7 @@ def stationary_grid(group_size: int, beta: ArrayLike, reference: ArrayLike, norm
                              "(use stationary_policy beyond)")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < MIN_ITERATIONS:
         raise ParameterError(f"iterations: got {iterations!r}; give a whole number >= {MIN_ITERATIONS} (default 100)")
-    beta, rho = np.broadcast_arrays(np.asarray(beta, dtype=float), np.asarray(reference, dtype=float))
+    beta, rho = np.broadcast_arrays(inputs.float_array(beta, "beta"), inputs.float_array(reference, "reference"))
     if not (np.all(np.isfinite(beta)) and np.all(beta > 0)):
         raise ParameterError("beta: every entry must be a finite number > 0")
     if not (np.all(np.isfinite(rho)) and np.all((rho > 0) & (rho < 1))):

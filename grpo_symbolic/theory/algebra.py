@@ -12,6 +12,8 @@ from typing import Any
 
 import sympy as sp
 
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import to_mpf
 
 
@@ -50,7 +52,12 @@ def evaluate(expr: Any, values: Mapping[Any, Any]) -> Any:
     ...     print(evaluate(sp.sqrt(x), {x: 2}))
     1.4142135623730950488
     """
-    return to_mpf(sp.sympify(expr).subs(values))
+    substitutions = {}
+    for key, value in values.items():
+        if not isinstance(key, sp.Basic):
+            raise ParameterError(f"values: got the key {key!r}; give SymPy symbols as keys (strings are never parsed)")
+        substitutions[key] = exact(value, f"values[{key}]")
+    return to_mpf(exact(expr, "expr").subs(substitutions))
 
 
 def expectation(weights: Iterable[Any], values: Iterable[Any]) -> sp.Expr:

@@ -11,7 +11,7 @@ def test_nlhf_continuation_reaches_a_small_weight():
     this data leave Newton's real domain and raise SolverError, which is what they should do)."""
     prefers = ((0.5, 0.99, 0.6), (0.01, 0.5, 0.3), (0.4, 0.7, 0.5))
     with mpmath.workdps(30):
-        policy, _ = nlhf_equilibrium_numeric(prefers, (0.98, 0.01, 0.01), mpmath.mpf("0.02"))
+        policy, _ = nlhf_equilibrium_numeric(prefers, ("0.98", "0.01", "0.01"), mpmath.mpf("0.02"))
         assert abs(mpmath.fsum(policy) - 1) < mpmath.mpf(10) ** -25
         assert all(isinstance(x, mpmath.mpf) for x in policy)
         assert abs(policy[0] - mpmath.mpf("0.999931")) < mpmath.mpf(10) ** -6  # the equilibrium sits near output 1

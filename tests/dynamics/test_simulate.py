@@ -1,5 +1,6 @@
 """The GRPO update (grpo_symbolic.dynamics.simulate): gradients, reproducibility, and where it settles."""
 
+from fractions import Fraction
 import math
 
 import numpy as np
@@ -249,3 +250,19 @@ def test_the_learning_rate_bias_is_measurable_and_within_the_allowance():
     assert offsets[0.5][0] > 3 * offsets[0.5][1]
     assert offsets[0.25][0] < offsets[0.5][0]
     assert SETTINGS["lr"] < 0.25
+
+
+def test_a_diverging_learning_rate_is_an_error_not_nan():
+    """Issue 10: lr = 1e300 returned NaN policies without a word."""
+    with pytest.raises(ParameterError, match="^lr: the run diverged"):
+        simulate(THREE, iterations=20, lr=1e300, groups=4)
+    for lr in (1e300, 1e3):
+        with pytest.raises(ParameterError, match="^lr: the run diverged"):
+            expected_flow(THREE, steps=20, lr=lr)
+
+
+@pytest.mark.parametrize("start", [["0.2", "0.3", "0.5"], [0.2, 0.3, 0.5], [Fraction(1, 5), "0.3", 0.5]])
+def test_start_is_read_by_the_gate(start):
+    assert expected_flow(THREE, steps=1, lr=0.1, start=start)[0, 0] == pytest.approx(0.2, abs=1e-15)
+    with pytest.raises(ParameterError, match=r"^start\[0\]"):
+        expected_flow(THREE, steps=1, lr=0.1, start=['__import__("os")', "0.3", "0.5"])

@@ -8,7 +8,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from grpo_symbolic import Problem
+from grpo_symbolic import ParameterError, Problem
 from grpo_symbolic.preference.engine import (large_group_preference, monte_carlo_preference, pairwise_preference,
                                       preference_exact, preference_numeric)
 from grpo_symbolic.model.symbols import p
@@ -182,3 +182,73 @@ def test_undecidable_reward_order_is_an_error():
     prob = Problem(reference=["0.3", "0.7"], rewards=[r_a, r_b], group_size=2, beta=1)
     with pytest.raises(ParameterError, match="cannot tell"):
         pairwise_preference(prob, (p, 1 - p))
+
+
+# --- relative precision at the extremes (issue 10): each against the exact SymPy answer --------
+
+TINY = Fraction(1, 10**300)
+
+
+def _relative_error(numeric, exact_values, dps):
+    worst = mpmath.mpf(0)
+    with mpmath.workdps(dps + 20):
+        for got, want in zip(numeric, exact_values):
+            want = mpmath.mpf(sp.N(want, dps + 20)._mpf_)
+            worst = max(worst, abs(got - want) / abs(want) if want != 0 else abs(got))
+    return worst
+
+
+@pytest.mark.parametrize("problem,policy", [
+    # P_G(b) = −√7·1e-300 to leading order: the fixed-point sums used to return 0 (0 correct digits)
+    (Problem(["0.3", "0.7"], [1, 0], 8, 1), (TINY, 1 - TINY)),
+    (Problem(["0.3", "0.7"], [1, 0], 8, 1), (1 - TINY, TINY)),
+    (Problem(["0.3", "0.7"], [1, 0], 40, 1, normalisation="sample"), (TINY, 1 - TINY)),
+    (Problem(["0.3", "0.7"], [1, 0], 8, 1, normalisation="shift"), (TINY, 1 - TINY)),
+    (Problem(["0.3", "0.7"], [1, 0], "inf", 1), (TINY, 1 - TINY)),
+    # eps = 1e300: every value is ~1e-301 (used to be 0)
+    (Problem(["0.3", "0.7"], [1, 0], 8, 1, eps="1e300"), ("0.3", "0.7")),
+    (Problem(["0.3", "0.7"], [1, 0], 8, "1e300"), ("0.3", "0.7")),
+    # a reward gap of 1e-20 under eps = 1e-4
+    (Problem(["0.3", "0.7"], [1, Fraction(10**20 - 1, 10**20)], 8, 1, eps="1e-4"), ("0.3", "0.7")),
+    (Problem(["0.3", "0.7"], [1, Fraction(10**20 - 1, 10**20)], 8, 1, eps="1e-4", normalisation="shift"), ("0.3", "0.7")),
+    # near-cancellation among three reward values (rational and irrational: both tables)
+    (Problem(["0.2", "0.3", "0.5"], [-1, 0, 1], 5, 1), (Fraction(1, 4) - Fraction(1, 10**40), "0.5", Fraction(1, 4) + Fraction(1, 10**40))),
+    (Problem(["0.2", "0.3", "0.5"], [-sp.sqrt(2), 0, sp.sqrt(2)], 5, 1),
+     (Fraction(1, 4) - Fraction(1, 10**40), "0.5", Fraction(1, 4) + Fraction(1, 10**40))),
+    # a noisy reward whose terms cancel in P(o) = Σ_v law(v)·Q_v
+    (Problem(["0.2", "0.3", "0.5"], [{1: "0.5", 0: "0.5"}, 0, 1], 6, 1), ("0.1", "1e-30", Fraction(9, 10) - Fraction(1, 10**30))),
+])
+@pytest.mark.parametrize("dps", [30, 60])
+def test_relative_precision_at_the_extremes(problem, policy, dps):
+    numeric = preference_numeric(problem, policy, dps)
+    assert _relative_error(numeric, preference_exact(problem, policy), dps) < mpmath.mpf(10) ** (1 - dps)
+
+
+def test_all_rewards_equal_give_zero():
+    problem = Problem(["0.3", "0.7"], [1, 1], 8, 1)
+    assert preference_numeric(problem, ("0.3", "0.7"), 30) == (0, 0)
+    assert preference_exact(problem, ("0.3", "0.7")) == (0, 0)
+
+
+def test_exact_zero_by_symmetry_is_zero_not_noise():
+    problem = Problem(["0.2", "0.3", "0.5"], [-1, 0, 1], 5, 1)
+    assert preference_numeric(problem, ("0.25", "0.5", "0.25"), 30)[1] == 0
+    irrational = Problem(["0.2", "0.3", "0.5"], [-sp.sqrt(2), 0, sp.sqrt(2)], 5, 1)
+    assert preference_numeric(irrational, ("0.25", "0.5", "0.25"), 30)[1] == 0
+
+
+@pytest.mark.parametrize("policy", [["0.9", "0.9"], ["5", "7"], ["500", "700"], ["2", "3"]])
+@pytest.mark.parametrize("dps", [5, 30])
+def test_policies_that_do_not_sum_to_one_are_refused(policy, dps):
+    """Issue 10: these returned numbers; dps <= 0 was accepted."""
+    problem = Problem(["0.3", "0.7"], [1, 0], 8, 1)
+    with pytest.raises(ParameterError, match="^policy:"):
+        preference_numeric(problem, policy, dps)
+    with pytest.raises(ParameterError, match="^policy:"):
+        preference_exact(problem, policy)
+
+
+@pytest.mark.parametrize("dps", [1, -3, 0, 4])
+def test_too_few_digits_are_refused(dps):
+    with pytest.raises(ParameterError, match="^dps:"):
+        preference_numeric(Problem(["0.3", "0.7"], [1, 0], 8, 1), ["0.3", "0.7"], dps)
