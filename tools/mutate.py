@@ -113,6 +113,12 @@ def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
     return entries
 
 
+def stale_equivalents(listed: dict[str, str], every: list[Mutant]) -> list[str]:
+    """The listed keys that name no current mutant (their line was edited since)."""
+    keys = {m.key for m in every}
+    return [key for key in listed if key not in keys]
+
+
 # --- running one mutant ---------------------------------------------------------------------------
 
 
@@ -275,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_checks(args.dps, [c for c in args.first.split(",") if c])
     chosen = select(args.modules.split(","), args.limit)
     equivalent = read_equivalent()
+    for key in stale_equivalents(equivalent, select(list(GROUPS), 0)):
+        print(f"stale entry in {EQUIVALENT.name} (no such mutant now; remove it): {key}", file=sys.stderr)
     if args.list:
         for m in chosen:
             print(f"{m.path}:{m.line}  {m.kind}  {'[equivalent] ' if m.key in equivalent else ''}{m.key}")

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -43,12 +44,16 @@ def test_the_default_selection_covers_every_group():
     assert {mutate.group_of(m.path) for m in chosen} == set(mutate.GROUPS) and len(chosen) >= 150
 
 
-def test_equivalent_mutants_exist_and_give_a_reason(every_mutant):
-    keys = {m.key for m in every_mutant}
+def test_equivalent_mutants_give_a_reason_and_stale_ones_are_reported(every_mutant):
+    """A listed mutant whose line was edited since is stale: a warning here (and in the command's
+    output), not a failure, so that an edit of a core module by another branch does not break the
+    suite; the next mutation run lists the new mutant anew."""
     listed = mutate.read_equivalent()
-    stale = [key for key in listed if key not in keys]
-    assert stale == [], "tools/equivalent_mutants.txt names mutants that no longer exist"
-    assert all(len(reason) > 10 for reason in listed.values())
+    assert listed and all(len(reason) > 10 for reason in listed.values())
+    stale = mutate.stale_equivalents(listed, every_mutant)
+    if stale:
+        warnings.warn(f"tools/equivalent_mutants.txt: {len(stale)} entries name no current mutant: {stale}")
+    assert len(stale) < len(listed)
 
 
 def test_docstrings_messages_and_validation_are_not_mutated(tmp_path):
