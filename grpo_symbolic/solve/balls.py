@@ -39,7 +39,7 @@ from grpo_symbolic.theory.advantage import RULES, Group
 
 def arb_of(value: Any) -> Any:
     """An exact SymPy number (or int) as a ball at the precision in force."""
-    return compile_arb(sp.sympify(value), ())()
+    return compile_arb(sp.sympify(value, strict=True), ())()  # numbers only, never text
 
 
 class BallResidual:

@@ -31,7 +31,7 @@ def show(expr: Any) -> Shown:
     """
     if isinstance(expr, (tuple, list)):
         expr = sp.Tuple(*expr)
-    return Shown(to_latex(sp.sympify(expr), strict=False))
+    return Shown(to_latex(sp.sympify(expr, strict=True), strict=False))  # SymPy objects only, never text
 
 
 def use_paper_notation() -> bool:

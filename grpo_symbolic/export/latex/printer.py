@@ -42,7 +42,7 @@ class OverOutputs(sp.Expr):
     """
 
     def __new__(cls, term: Any, index: sp.Symbol) -> OverOutputs:
-        return super().__new__(cls, sp.sympify(term), index)
+        return super().__new__(cls, sp.sympify(term, strict=True), index)
 
     @property
     def term(self) -> sp.Expr:
