@@ -14,7 +14,7 @@ from sympy.core.numbers import Infinity
 
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import NumberLike, exact
-from grpo_symbolic.model.settings import Normalisation, Penalty
+from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 GroupSize = Union[int, Infinity]
 """A validated group size: a whole number ≥ 2, or ``sympy.oo`` for the large-group limit."""
@@ -104,8 +104,18 @@ class Problem:
     normalisation : a :class:`Normalisation` or its value: "population" (the paper's (2)), "sample"
         (Bessel std: TRL, verl, OpenRLHF) or "shift" (mean only, the unscaled variant).
     penalty : a :class:`Penalty` or its value: "grpo" (the paper's k3 term D_i) or "direct"
-        (importance-weighted, = KL(π‖π_ref)).
+        (importance-weighted, = KL(π‖π_ref)); the default is "grpo" unless ``kl_estimator`` is
+        given.  An alias: "grpo" is ``kl_estimator="k3"``, "direct" is ``kl_estimator="k3-is"``,
+        both with ``kl_placement="loss"``.
     eps : ≥ 0, added to the std as trainers do.
+    kl_estimator : an :class:`Estimator` or its value (k1, k2, k3, k3-is, k3-flipped, k3-plus).
+    kl_placement : a :class:`Placement` or its value (loss, reward-pre, reward-post); default loss.
+    kl_clamp : ``None`` or a bound > 0 at which the per-sample KL term is clamped (verl, OpenRLHF).
+    entropy : the entropy bonus c ≥ 0 (c·H(π) added to the objective; TRL ``entropy_coef``).
+    advantage : an :class:`Advantage` or its value (grpo, rloo, rloo-std, passk).
+    pass_k : the k of ``advantage="passk"`` (a whole number, 1 ≤ k ≤ G); ``None`` otherwise.
+    group_filter : a :class:`GroupFilter` or its value (keep, drop-equal, mask-penalty).
+    names : ``None`` or one distinct non-empty name per output (used by repr, CLI and tables).
 
     Numbers are kept exact; entries may be SymPy symbols for symbolic work.  The fields hold the
     validated values (exact SymPy numbers, :class:`RewardLaw` s, the setting enums).
@@ -128,8 +138,16 @@ class Problem:
     group_size: GroupSize
     beta: sp.Expr
     normalisation: Normalisation
-    penalty: Penalty
+    penalty: Penalty | None
     eps: sp.Expr
+    kl_estimator: Estimator
+    kl_placement: Placement
+    kl_clamp: sp.Expr | None
+    entropy: sp.Expr
+    advantage: Advantage
+    pass_k: int | None
+    group_filter: GroupFilter
+    names: tuple[str, ...] | None
 
     def __init__(
         self,
@@ -138,8 +156,17 @@ class Problem:
         group_size: int | float | str | sp.Expr,
         beta: NumberLike,
         normalisation: Normalisation | str = Normalisation.POPULATION,
-        penalty: Penalty | str = Penalty.GRPO,
+        penalty: Penalty | str | None = None,
         eps: NumberLike = 0,
+        *,
+        kl_estimator: Estimator | str | None = None,
+        kl_placement: Placement | str = Placement.LOSS,
+        kl_clamp: NumberLike | None = None,
+        entropy: NumberLike = 0,
+        advantage: Advantage | str = Advantage.GRPO,
+        pass_k: int | None = None,
+        group_filter: GroupFilter | str = GroupFilter.KEEP,
+        names: Iterable[str] | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "reference", _reference(reference))
@@ -147,8 +174,19 @@ class Problem:
         set_(self, "group_size", _group_size(group_size))
         set_(self, "beta", _positive(beta, "beta", "the penalty weight must be > 0 (e.g. beta=0.04)"))
         set_(self, "normalisation", Normalisation.parse(normalisation, "normalisation"))
-        set_(self, "penalty", Penalty.parse(penalty, "penalty"))
+        placement = Placement.parse(kl_placement, "kl_placement")
+        estimator, penalty_ = _kl(penalty, kl_estimator, placement)
+        set_(self, "penalty", penalty_)
         set_(self, "eps", _nonnegative_eps(eps))
+        set_(self, "kl_estimator", estimator)
+        set_(self, "kl_placement", placement)
+        set_(self, "kl_clamp", None if kl_clamp is None else _positive(kl_clamp, "kl_clamp", "a clamp must be > 0 (e.g. kl_clamp=10)"))
+        set_(self, "entropy", _nonnegative(entropy, "entropy", "the entropy bonus must be >= 0"))
+        set_(self, "advantage", Advantage.parse(advantage, "advantage"))
+        set_(self, "pass_k", pass_k)
+        set_(self, "group_filter", GroupFilter.parse(group_filter, "group_filter"))
+        set_(self, "names", None if names is None else _names(names, len(self.reference)))
+        self.require_paper_settings("Problem")
 
     @property
     def size(self) -> int:
@@ -189,8 +227,36 @@ class Problem:
         entries += [x for law in self.rewards for vq in law.outcomes for x in vq]
         return not any(e.free_symbols for e in entries)
 
+    def require_paper_settings(self, caller: str) -> None:
+        """Raise :class:`ParameterError` for a setting ``caller`` does not implement yet.
+
+        A placeholder shared by the entry points while the trainers' settings (KL estimators and
+        placements, entropy, advantage rules, group filtering) are being built.
+        """
+        extra = []
+        if self.penalty is None or self.kl_placement is not Placement.LOSS or self.kl_clamp is not None:
+            extra.append(f"kl_estimator={self.kl_estimator}, kl_placement={self.kl_placement}, kl_clamp={self.kl_clamp}")
+        if self.entropy != 0:
+            extra.append(f"entropy={self.entropy}")
+        if self.advantage is not Advantage.GRPO or self.pass_k is not None:
+            extra.append(f"advantage={self.advantage}, pass_k={self.pass_k}")
+        if self.group_filter is not GroupFilter.KEEP:
+            extra.append(f"group_filter={self.group_filter}")
+        if extra:
+            raise ParameterError(f"{caller}: not supported yet: {'; '.join(extra)}; use the paper's settings")
+
     def replace(self, **changes: Any) -> Problem:
-        """A copy with some parameters changed (validated again), via :func:`dataclasses.replace`."""
+        """A copy with some parameters changed (validated again), via :func:`dataclasses.replace`.
+
+        ``penalty`` and ``kl_estimator`` name the same thing: changing one drops the other.
+
+        >>> Problem(["0.3", "0.7"], [1, 0], 8, 1, penalty="direct").replace(penalty="grpo").kl_estimator
+        <Estimator.K3: 'k3'>
+        """
+        if "penalty" in changes:
+            changes.setdefault("kl_estimator", None)
+        elif "kl_estimator" in changes or "kl_placement" in changes:
+            changes["penalty"] = None
         return dataclasses.replace(self, **changes)
 
 
@@ -255,7 +321,39 @@ def _positive(value: NumberLike, name: str, fix: str) -> sp.Expr:
 
 
 def _nonnegative_eps(value: NumberLike) -> sp.Expr:
-    eps = exact(value, "eps")
-    if eps.is_negative:
-        raise ParameterError(f"eps: got {eps}; eps is added to the std and must be >= 0")
-    return eps
+    return _nonnegative(value, "eps", "eps is added to the std and must be >= 0")
+
+
+def _nonnegative(value: NumberLike, name: str, fix: str) -> sp.Expr:
+    v = exact(value, name)
+    if v.is_negative:
+        raise ParameterError(f"{name}: got {v}; {fix}")
+    return v
+
+
+def _kl(penalty: Any, estimator: Any, placement: Placement) -> tuple[Estimator, Penalty | None]:
+    """The KL estimator, and the paper's penalty it equals (``None`` when it is neither of the two)."""
+    if penalty is not None:
+        alias = Penalty.parse(penalty, "penalty")
+        if estimator is not None and (Estimator.parse(estimator, "kl_estimator") is not PENALTY_ESTIMATOR[alias]
+                                      or placement is not Placement.LOSS):
+            raise ParameterError(
+                f"penalty: {alias} means kl_estimator={PENALTY_ESTIMATOR[alias]} in the loss; "
+                "give either penalty or kl_estimator/kl_placement, not both"
+            )
+        return PENALTY_ESTIMATOR[alias], alias
+    chosen = Estimator.K3 if estimator is None else Estimator.parse(estimator, "kl_estimator")
+    if placement is Placement.LOSS:
+        for alias, paper in PENALTY_ESTIMATOR.items():
+            if paper is chosen:
+                return chosen, alias
+    return chosen, None
+
+
+def _names(names: Iterable[str], size: int) -> tuple[str, ...]:
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise ParameterError("names: give a sequence of strings, one per output, e.g. ['a', 'b']")
+    out = tuple(names)
+    if len(out) != size or not all(isinstance(n, str) and n.strip() for n in out) or len(set(out)) != size:
+        raise ParameterError(f"names: got {out!r}; give {size} distinct non-empty strings, one per output")
+    return out

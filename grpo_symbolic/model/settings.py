@@ -9,7 +9,9 @@ True
 >>> f"{Penalty.DIRECT}", {"grpo": 1, "direct": 2}[Penalty.DIRECT]
 ('direct', 2)
 >>> Estimator.choices()
-('k1', 'k2', 'k3', 'is_k3')
+('k1', 'k2', 'k3', 'is_k3', 'k3-flipped', 'k3-plus')
+>>> Estimator.parse("k3-is", "kl_estimator") is Estimator.IS_K3
+True
 >>> Penalty.parse("k2", "penalty")
 Traceback (most recent call last):
 ...
@@ -70,13 +72,53 @@ class Penalty(Setting):
 
 
 class Estimator(Setting):
-    """The per-sample KL estimators used as a loss (Schulman's k1, k2, k3 and k3 weighted by π/π_old)."""
+    """The per-sample KL estimators (Schulman's k1, k2, k3; k3 weighted by π/π_old; k3 with the ratio
+    flipped, π/π_ref; "k3-plus": k3's value with k2's gradient).  ``"k3-is"`` (the CLI's name) is
+    read as ``IS_K3``."""
 
     K1 = "k1"
     K2 = "k2"
     K3 = "k3"
     IS_K3 = "is_k3"
+    K3_FLIPPED = "k3-flipped"
+    K3_PLUS = "k3-plus"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Estimator | None:
+        return cls.IS_K3 if value == "k3-is" else None
+
+
+class Placement(Setting):
+    """Where the KL term enters: ``LOSS`` (added to the per-sample loss, differentiated through),
+    ``REWARD_PRE`` (subtracted from the reward with the old policy's log-ratio, detached, before
+    group normalisation: verl ``use_kl_in_reward``), ``REWARD_POST`` (added to the normalised
+    advantage, detached: OpenRLHF)."""
+
+    LOSS = "loss"
+    REWARD_PRE = "reward-pre"
+    REWARD_POST = "reward-post"
+
+
+class Advantage(Setting):
+    """The advantage rule: ``GRPO`` (the normalisation setting decides mean/std), ``RLOO`` (r_i minus
+    the mean of the others), ``RLOO_STD`` (leave-one-out mean and std, NeMo-RL), ``PASSK`` (PKPO's
+    unbiased pass@k advantage, binary rewards; needs ``k``)."""
+
+    GRPO = "grpo"
+    RLOO = "rloo"
+    RLOO_STD = "rloo-std"
+    PASSK = "passk"
+
+
+class GroupFilter(Setting):
+    """Groups whose rewards are all equal: ``KEEP`` (TRL: they still feel the penalty), ``DROP_EQUAL``
+    (DAPO dynamic sampling: expectations conditional on a non-degenerate group), ``MASK_PENALTY``
+    (dropped from the penalty as well)."""
+
+    KEEP = "keep"
+    DROP_EQUAL = "drop-equal"
+    MASK_PENALTY = "mask-penalty"
 
 
 PENALTY_ESTIMATOR: dict[Penalty, Estimator] = {Penalty.GRPO: Estimator.K3, Penalty.DIRECT: Estimator.IS_K3}
-"""The estimator whose sampled gradient is each penalty's gradient."""
+"""The estimator whose sampled gradient is each penalty's gradient (each placed in the loss)."""

@@ -31,7 +31,7 @@ from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
 from grpo_symbolic.model.settings import Estimator
 from grpo_symbolic.model.symbols import beta, lam
 
-ESTIMATORS = tuple(Estimator)
+ESTIMATORS = (Estimator.K1, Estimator.K2, Estimator.K3, Estimator.IS_K3)
 TARGETS = ("reverse", "forward", "none")
 
 

