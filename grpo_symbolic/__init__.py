@@ -5,7 +5,8 @@ penalty, eps); the settings are the enums :class:`Normalisation`, :class:`Penalt
 :class:`Estimator` (their plain string values work too).  ``stationary_policy`` /
 ``stationary_policies`` solve the stationarity equations to any number of digits; the
 ``preference_*`` functions evaluate the group-relative preference P_G; ``preset`` builds a Problem
-with a trainer's conventions (TRL, verl, OpenRLHF, Dr. GRPO).
+with a trainer's conventions (TRL, verl, OpenRLHF, Dr. GRPO, DAPO, RLOO);
+``from_trainer_config`` builds it from the trainer's own config (TRL, verl, OpenRLHF field names).
 
 Every error the package raises on purpose is a :class:`GrpoSymbolicError`: a
 :class:`ParameterError` for bad input, a :class:`SolverError` (with a ``reason``) when the solver
@@ -20,6 +21,7 @@ True
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError, SolverError
 from grpo_symbolic.model.presets import preset
 from grpo_symbolic.model.problem import Problem, RewardLaw
+from grpo_symbolic.model.trainer_config import ConfiguredProblem, TrainerConfigWarning, from_trainer_config
 from grpo_symbolic.model.settings import Estimator, Normalisation, Penalty
 from grpo_symbolic.preference.engine import (
     large_group_preference,
@@ -35,6 +37,7 @@ __version__: str = "0.1.0"
 __all__ = [
     "Problem", "RewardLaw", "Normalisation", "Penalty", "Estimator",
     "GrpoSymbolicError", "ParameterError", "SolverError", "preset",
+    "from_trainer_config", "ConfiguredProblem", "TrainerConfigWarning",
     "stationary_policy", "stationary_policies", "StationaryPoint",
     "preference_exact", "preference_numeric", "large_group_preference",
     "pairwise_preference", "monte_carlo_preference", "__version__",

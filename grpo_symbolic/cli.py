@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+import json
 import re
 import sys
 import traceback
@@ -33,12 +34,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import mpmath
 
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
-from grpo_symbolic.model.settings import Normalisation, Penalty
+from grpo_symbolic.model.settings import Advantage, GroupFilter, Normalisation, Penalty
 
 if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
     from grpo_symbolic.model.problem import Problem
 
 PROG = "grpo-symbolic"
+#: The ``--preset`` names, listed in --help (grpo_symbolic.model.presets.TABLE and ALIASES; checked by a test).
+_PRESET_NAMES = ("paper", "trl-0.18", "trl-1.10", "rloo", "verl-grpo", "dapo", "openrlhf-group-norm", "openrlhf-kl-loss",
+                 "dr_grpo", "trl", "verl", "openrlhf")
 DEBUG = "--debug"
 
 
@@ -107,18 +111,76 @@ def parse_rewards(text: str) -> list[str | dict[str, str]]:
 
 
 def build_problem(args: argparse.Namespace) -> Problem:
-    """The :class:`Problem` described by the ``solve`` arguments."""
+    """The :class:`Problem` described by the ``solve`` arguments.
+
+    ``--preset`` or ``--trainer``/``--config`` give the settings (and G, β where they fix them);
+    an option given explicitly overrides them.  The config's warnings go to stderr.
+    """
     from grpo_symbolic.model.problem import Problem  # imported here: it loads SymPy
 
-    return Problem(
-        reference=parse_list(args.reference, "reference"),
-        rewards=parse_rewards(args.rewards),
-        group_size=args.group_size,
-        beta=args.beta,
-        normalisation=args.normalisation,
-        penalty=args.penalty,
-        eps=args.eps,
-    )
+    settings = _base_settings(args)
+    explicit = {kwarg: getattr(args, dest) for dest, kwarg in _SOLVE_SETTINGS.items() if getattr(args, dest) is not None}
+    if "penalty" in explicit:  # the alias replaces whatever KL setting the preset or config chose
+        settings.pop("kl_estimator", None), settings.pop("kl_placement", None)
+    settings.update(explicit)
+    for kwarg, option in (("group_size", "--group-size"), ("beta", "--beta")):
+        if settings.get(kwarg) is None:
+            raise _UsageError(f"the following arguments are required: {option} (or a --preset or --trainer/--config "
+                              "that sets it)")
+    return Problem(reference=parse_list(args.reference, "reference"), rewards=parse_rewards(args.rewards), **settings)
+
+
+#: ``solve`` option (argparse dest) → Problem keyword; unset options are ``None``.
+_SOLVE_SETTINGS = {"group_size": "group_size", "beta": "beta", "normalisation": "normalisation", "penalty": "penalty",
+                   "eps": "eps", "advantage": "advantage", "k": "pass_k", "filter": "group_filter"}
+
+
+def _base_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of ``--preset`` or of ``--trainer``/``--config`` (empty when neither is given)."""
+    if args.preset is not None and (args.trainer is not None or args.config is not None):
+        raise _UsageError("give --preset or --trainer/--config, not both")
+    if args.preset is not None:
+        from grpo_symbolic.model.presets import preset_settings
+
+        chosen = preset_settings(args.preset)
+        return {**chosen.problem_kwargs(), "beta": chosen.beta}
+    if args.config is not None and args.trainer is None:
+        raise _UsageError("--config needs --trainer trl|verl|openrlhf (whose field names the file uses)")
+    if args.trainer is None:
+        return {}
+    from grpo_symbolic.model.trainer_config import settings_from_config
+
+    kwargs, notes = settings_from_config(args.trainer, {} if args.config is None else read_config(args.config))
+    for note in notes:
+        print(f"{PROG}: warning: {args.trainer}: {note}", file=sys.stderr)
+    return kwargs
+
+
+def read_config(path: str) -> dict[str, Any]:
+    """A trainer config file: JSON, or YAML (``.yaml``/``.yml``, needs PyYAML: the ``yaml`` extra)."""
+    with open(path, encoding="utf-8") as handle:
+        config = _parse_config(path, handle.read())
+    if not isinstance(config, dict):
+        raise ParameterError(f"--config: {path} holds a {type(config).__name__}; give a mapping of the trainer's "
+                             "field names to values")
+    return config
+
+
+def _parse_config(path: str, text: str) -> Any:
+    if path.endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ModuleNotFoundError:
+            raise ParameterError(f"--config: reading {path} needs PyYAML: pip install 'grpo_symbolic[yaml]', "
+                                 "or give the config as JSON") from None
+        try:
+            return yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"--config: {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"--config: {path} is not valid JSON ({exc}); YAML files must end in .yaml or .yml") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,13 +253,26 @@ def make_parser() -> OneLineParser:
                        help="pi_ref over the outputs, e.g. 0.3,0.7 (each > 0, summing to exactly 1)")
     solve.add_argument("--rewards", required=True, metavar="R1,R2,...",
                        help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
-    solve.add_argument("--group-size", required=True, metavar="G", help="group size G >= 2, or inf")
-    solve.add_argument("--beta", required=True, metavar="BETA", help="penalty weight > 0")
-    solve.add_argument("--normalisation", default="population", choices=Normalisation.choices(),
+    solve.add_argument("--group-size", metavar="G", help="group size G >= 2, or inf (required unless the preset "
+                                                         "or config sets it)")
+    solve.add_argument("--beta", metavar="BETA", help="penalty weight > 0 (required unless the preset or config sets it)")
+    solve.add_argument("--normalisation", choices=Normalisation.choices(),
                        help="advantage normalisation (default: population, as in the paper)")
-    solve.add_argument("--penalty", default="grpo", choices=Penalty.choices(),
-                       help="grpo: the paper's k3 term; direct: importance-weighted = KL(pi||pi_ref)")
-    solve.add_argument("--eps", default="0", metavar="X", help="added to the std (default 0)")
+    solve.add_argument("--penalty", choices=Penalty.choices(),
+                       help="grpo: the paper's k3 term (default); direct: importance-weighted = KL(pi||pi_ref)")
+    solve.add_argument("--eps", metavar="X", help="added to the std (default 0)")
+    # -- the trainer's settings: a preset, or the trainer's own config; explicit options override them
+    solve.add_argument("--preset", metavar="NAME", help="a trainer's defaults: " + ", ".join(_PRESET_NAMES)
+                       + " (explicit options override them)")
+    solve.add_argument("--trainer", choices=("trl", "verl", "openrlhf"),
+                       help="read --config with this trainer's field names (alone: the trainer's defaults)")
+    solve.add_argument("--config", metavar="FILE", help="the trainer's config as JSON, or YAML (.yaml/.yml, needs "
+                       "PyYAML); fields it cannot represent are warned about on stderr")
+    solve.add_argument("--advantage", choices=Advantage.choices(),
+                       help="advantage rule (default grpo: the normalisation decides mean/std)")
+    solve.add_argument("--k", type=int, metavar="K", help="the k of --advantage passk")
+    solve.add_argument("--filter", choices=GroupFilter.choices(),
+                       help="groups whose rewards are all equal: keep (default), drop-equal, mask-penalty")
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")

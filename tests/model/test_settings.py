@@ -56,7 +56,9 @@ def test_cli_choices_are_the_lists():
     commands = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
     solve = commands.choices["solve"]
     choices = {action.dest: tuple(action.choices) for action in solve._actions if action.choices}
-    assert choices == {"normalisation": Normalisation.choices(), "penalty": Penalty.choices()}
+    assert choices == {"normalisation": Normalisation.choices(), "penalty": Penalty.choices(),
+                       "advantage": Advantage.choices(), "filter": GroupFilter.choices(),
+                       "trainer": ("trl", "verl", "openrlhf")}
 
 
 def test_problem_and_presets_store_members():

@@ -194,3 +194,11 @@ def test_warnings_are_issued_and_returned():
     assert [str(w.message) for w in caught] == [f"trl: {w}" for w in setup.warnings]
     assert all(w.category is TrainerConfigWarning for w in caught) and setup.problem.names == ("a", "b")
     assert setup.problem == Problem(REF, REWARDS, 8, "0.04", "sample", "grpo", "0.0001", names=["a", "b"])
+
+
+@pytest.mark.parametrize("field", ["beta", "num_generations", "entropy_coef", "scale_rewards", "use_bias_correction_kl"])
+def test_an_injection_string_in_a_config_is_an_error_and_runs_nothing(field, tmp_path):
+    marker = tmp_path / "INJECTED"
+    with pytest.raises(ParameterError, match=field):
+        settings_from_config("trl", {field: f'__import__("os").system("touch {marker}")'})
+    assert not marker.exists()
