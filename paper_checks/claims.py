@@ -196,6 +196,15 @@ CLAIMS = _claims(
      "P_G with (r - mean)/(std + eps), eps > 0, population and sample std, on every engine path = a brute-force sum over all groups"),
     ("x-engine-paths", "beyond the paper (implementations)",
      "the engine's paths agree: pairwise shift form, MomentTable (also past one batch), NumericTable, float64 scan tables"),
+    ("x-config-round-trips", "beyond the paper (trainer configs)",
+     "each preset's trainer config (TRL, verl, OpenRLHF field names) maps to exactly the preset's settings and beta, "
+     "and changing a mapped field changes them"),
+    ("x-preset-simulation", "beyond the paper (trainer presets)",
+     "the stationary policy of each preset with the paper's settings family (paper, trl-0.18, trl-1.10, verl-grpo, "
+     "openrlhf-kl-loss, dr_grpo) is where a sampled run of that trainer's update settles (within 3 standard errors)"),
+    ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
+     "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
+     "unsupported while the Problem refuses their settings"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
