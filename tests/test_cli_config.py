@@ -75,7 +75,8 @@ def test_trainer_config_yaml_reproduces_the_verl_preset(tmp_path, capsys):
 
 def test_trainer_config_json(tmp_path, capsys):
     path = tmp_path / "cfg.json"
-    path.write_text(json.dumps({"beta": 0.04, "num_generations": 8, "max_completion_length": 1}))
+    path.write_text(json.dumps({"beta": 0.04, "num_generations": 8, "max_completion_length": 1,
+                               "use_bias_correction_kl": False}))
     code, out, err = run([*CONTEXT, "--trainer", "trl", "--config", str(path)], capsys)
     assert code == 0 and err == "", err
     assert out == run([*CONTEXT, "--preset", "trl-0.18", "--group-size", "8"], capsys)[1]

@@ -179,7 +179,8 @@ def _trl_scale(name: str, value: Any, values: Values) -> dict[str, Any]:
 
 
 def _trl_kl(name: str, value: Any, values: Values) -> dict[str, Any]:
-    return {"kl_estimator": Estimator.IS_K3 if _flag(name, value) else Estimator.K3, "kl_placement": Placement.LOSS}
+    direct = value is not None and _flag(name, value)
+    return {"kl_estimator": Estimator.IS_K3 if direct else Estimator.K3, "kl_placement": Placement.LOSS}
 
 
 def _trl_loss_type(name: str, value: Any, values: Values) -> str | None:
@@ -228,7 +229,8 @@ TRL = Trainer("trl", "huggingface/trl@f2cd577 (1.10.0.dev0) trl/trainer/grpo_con
     "scale_rewards": Field("group", _trl_scale, _when(lambda v, _: v == "batch", "the batch-wide std is one number "
                            "for all prompts: the model uses r − mean (as 'none'); the stationary policy is the "
                            "shift-only one at β·std_batch")),
-    "use_bias_correction_kl": Field(False, _trl_kl),
+    "use_bias_correction_kl": Field(None, _trl_kl, _when(lambda v, vs: v is None, "not given: False up to TRL 1.9 "
+                                    "(and in the source read), True from 1.10 (PR #6503); taken as False: give it")),
     "entropy_coef": Field(0.0, _entropy),
     "use_adaptive_entropy": Field(False, warns=_when(_is_on, "the entropy coefficient changes during training; "
                                                            "the model holds entropy_coef fixed")),

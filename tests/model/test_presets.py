@@ -197,3 +197,53 @@ def test_matching_weight_below_the_floor():
 def test_matching_weight_needs_two_outputs():
     with pytest.raises(ValueError, match="two-output"):
         conventions.matching_weight(Problem(["0.2", "0.3", "0.5"], [1, 0, 0], 4, 1), "0.5")
+
+
+# --- versioned presets (issue 12) ----------------------------------------------------------------
+
+
+def test_readme_shows_the_generated_preset_table():
+    from pathlib import Path
+
+    from grpo_symbolic.model.presets import markdown_table
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"-->\n{markdown_table()}\n<!-- end: preset table -->" in text
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("trl-0.18", {"kl_estimator": "k3", "beta": sp.Rational(1, 25), "normalisation": "sample"}),
+    ("trl-1.10", {"kl_estimator": "is_k3", "beta": 0, "normalisation": "sample"}),
+    ("rloo", {"advantage": "rloo", "kl_estimator": "k1", "kl_placement": "reward-pre", "beta": sp.Rational(1, 20)}),
+    ("verl-grpo", {"kl_estimator": "k3", "kl_placement": "loss", "beta": sp.Rational(1, 1000), "eps": VERL_EPS}),
+    ("dapo", {"group_filter": "drop-equal", "beta": 0}),
+    ("openrlhf-group-norm", {"kl_estimator": "k1", "kl_placement": "reward-post", "beta": sp.Rational(1, 100)}),
+    ("openrlhf-kl-loss", {"kl_estimator": "k3", "kl_placement": "loss", "beta": sp.Rational(1, 100)}),
+    ("dr_grpo", {"normalisation": "shift", "beta": 0}),
+])
+def test_versioned_presets_encode_the_trainers_defaults(name, expected):
+    settings = preset_settings(name)
+    assert {k: getattr(settings, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("alias, target", [("trl", "trl-0.18"), ("verl", "verl-grpo"), ("openrlhf", "openrlhf-kl-loss")])
+def test_old_names_are_aliases(alias, target):
+    assert preset_settings(alias) == preset_settings(target)
+    assert preset_options(alias) == preset_options(target)
+
+
+def test_default_beta_and_refusals():
+    assert preset("verl", *ARGS[:3]).beta == sp.Rational(1, 1000)
+    with pytest.raises(ParameterError, match="beta: preset 'paper' has no default"):
+        preset("paper", *ARGS[:3])
+    with pytest.raises(ParameterError, match="beta"):  # TRL >= 1.10 defaults to beta = 0
+        preset("trl-1.10", *ARGS[:3])
+    assert preset("trl-1.10", *ARGS).penalty == "direct"
+    for name in ("rloo", "openrlhf-group-norm", "dapo"):  # settings built elsewhere: refused by name, or carried
+        try:
+            problem = preset(name, *ARGS)
+        except ParameterError as exc:
+            assert "not supported yet" in str(exc)
+        else:
+            assert problem.kl_placement == preset_settings(name).kl_placement
+            assert problem.group_filter == preset_settings(name).group_filter

@@ -98,6 +98,7 @@ def test_fields_map_to_problem_settings(trainer, config, expected):
 
 @pytest.mark.parametrize("trainer, config, field", [
     ("trl", {"num_iterations": 2}, "num_iterations"),
+    ("trl", {"use_bias_correction_kl": None}, "use_bias_correction_kl"),
     ("trl", {"steps_per_generation": 4}, "num_iterations"),
     ("trl", {"scale_rewards": "batch"}, "scale_rewards"),
     ("trl", {"loss_type": "dapo", "max_completion_length": 256}, "loss_type"),
@@ -120,7 +121,7 @@ def test_fields_map_to_problem_settings(trainer, config, expected):
     ("openrlhf", {"kl_target": 0.1}, "algo.kl.target"),
 ])
 def test_unrepresentable_fields_are_named_in_a_warning(trainer, config, field):
-    base = {"trl": {"max_completion_length": 1}, "openrlhf": {"n_samples_per_prompt": 4, "advantage_estimator": "group_norm"},
+    base = {"trl": {"max_completion_length": 1, "use_bias_correction_kl": False}, "openrlhf": {"n_samples_per_prompt": 4, "advantage_estimator": "group_norm"},
             "verl": {"actor_rollout_ref.rollout.n": 4, "algorithm.adv_estimator": "grpo", "data.train_batch_size": 256,
                      "data.max_response_length": 1}}[trainer]
     _, quiet = settings_from_config(trainer, base)
