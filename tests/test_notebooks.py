@@ -28,7 +28,7 @@ EXTRA = "install the notebooks extra: pip install -e '.[notebooks]'"
 
 
 def test_the_six_chapters_are_there():
-    assert [path.name[:2] for path in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+    assert {"01", "02", "03", "04", "05", "06", "08"} <= {path.name[:2] for path in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

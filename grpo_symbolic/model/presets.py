@@ -257,12 +257,14 @@ def preset(
     rewards: Iterable[RewardSpec],
     group_size: int | float | str | sp.Expr,
     beta: NumberLike | None = None,
+    *,
+    names: Iterable[str] | None = None,
     **options: Any,
 ) -> Problem:
     """A :class:`Problem` with the settings of implementation ``name`` (β: its default unless given).
 
     ``name`` is a key of :data:`TABLE` or an alias (:data:`ALIASES`); ``options`` are that
-    implementation's own option names (see the module docstring).
+    implementation's own option names (see the module docstring); ``names`` name the outputs.
 
     >>> print(preset("paper", ["0.3", "0.7"], [1, 0], 2, "0.5", direct_kl=True).penalty)
     direct
@@ -278,7 +280,7 @@ def preset(
         if settings.beta is None:
             raise ParameterError(f"beta: preset {name!r} has no default KL weight; give beta")
         beta = settings.beta
-    return Problem(reference=reference, rewards=rewards, group_size=group_size, beta=beta,
+    return Problem(reference=reference, rewards=rewards, group_size=group_size, beta=beta, names=names,
                    **settings.problem_kwargs())
 
 
