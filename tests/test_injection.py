@@ -43,7 +43,8 @@ VALID: dict[str, Any] = {
     "approximation": "1", "radius": None, "i": 0, "directory": "figures", "opponent": ("0.5", "0.5"),
     "prefers": ((sp.Rational(1, 2), 1), (0, sp.Rational(1, 2))), "preference": (symbol_x, -symbol_x),
     "rng": random.Random(0), "function": lambda s: s, "form": lambda *args: args[0],
-    "trainer": "trl", "config": {"beta": "0.5", "num_generations": 4, "max_completion_length": 1},
+    "trainer": "trl", "config": {"beta": "0.5", "num_generations": 4, "max_completion_length": 1,
+                                  "use_bias_correction_kl": False},
 }
 
 #: The parameters that carry numbers or policies: each gets the bad values in turn.
