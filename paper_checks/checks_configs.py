@@ -1,4 +1,4 @@
-"""Trainer configs and presets: x-config-round-trips, x-preset-simulation.
+"""Trainer configs and presets: x-config-round-trips, x-preset-simulation, x-preset-simulation-trainers.
 
 * ``x-config-round-trips``: the config stored with each preset (:data:`grpo_symbolic.model.presets.TABLE`,
   in the trainer's own field names) is read by :func:`~grpo_symbolic.model.trainer_config.settings_from_config`
@@ -9,7 +9,8 @@
   against a sampled run of the trainer's update (:func:`paper_checks.checks_dynamics.compare`:
   sampled groups, the trainer's advantage and estimator, clipped ratios), within 3 standard errors
   plus the learning-rate bias allowance, RLHF (4) far outside.
-  A preset the Problem refuses fails the check, saying "unsupported" and why.
+* ``x-preset-simulation-trainers``: the same for the presets with settings beyond that family; while
+  the Problem refuses one of them the check fails, saying "unsupported" and why.
 
 The context is :data:`CONTEXT` at β = 1/2 (the trainers' default β of 0.001–0.04 puts π* so close
 to the vertex that a short sampled run cannot resolve it).
@@ -26,6 +27,7 @@ from paper_checks.registry import Outcome, check, combine, symbolic
 #: π_ref, rewards, G and β of the sampled comparisons.
 CONTEXT = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size=4, beta="0.5")
 PAPER_FAMILY = ("paper", "trl-0.18", "trl-1.10", "verl-grpo", "openrlhf-kl-loss", "dr_grpo")
+TRAINER_SETTINGS = ("rloo", "dapo", "openrlhf-group-norm")
 
 
 @check("x-config-round-trips")
@@ -92,3 +94,8 @@ def _simulated(name, dps):
 @check("x-preset-simulation")
 def check_x_preset_simulation(dps):
     return combine([_simulated(name, dps) for name in PAPER_FAMILY])
+
+
+@check("x-preset-simulation-trainers")
+def check_x_preset_simulation_trainers(dps):
+    return combine([_simulated(name, dps) for name in TRAINER_SETTINGS])

@@ -202,6 +202,9 @@ CLAIMS = _claims(
     ("x-preset-simulation", "beyond the paper (trainer presets)",
      "the stationary policy of each preset with the paper's settings family (paper, trl-0.18, trl-1.10, verl-grpo, "
      "openrlhf-kl-loss, dr_grpo) is where a sampled run of that trainer's update settles (within 3 standard errors)"),
+    ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
+     "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
+     "unsupported while the Problem refuses their settings"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
