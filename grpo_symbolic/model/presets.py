@@ -177,6 +177,6 @@ def preset(
 
 
 def _builder(name: str) -> Callable[..., Settings]:
-    if name not in PRESETS:
-        raise ParameterError(f"preset: got {name!r}; use one of {', '.join(PRESETS)}")
+    if not isinstance(name, str) or name not in PRESETS:
+        raise ParameterError(f"preset: got {name!r:.60}; use one of {', '.join(PRESETS)}")
     return PRESETS[name]
