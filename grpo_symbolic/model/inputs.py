@@ -14,7 +14,8 @@ input never reaches a computation (and never yields a wrong number):
 * :func:`step` — a finite float > 0 (learning rates, clipping widths);
 * :func:`sequence` — an ordered collection of entries (not a string, mapping, set or scalar);
   :func:`numbers` — such a collection read entry by entry by the exact reader;
-* :func:`float_array` — numbers or numpy arrays for the float64 grids (strings are not read).
+* :func:`float_array` — numbers or numpy arrays for the float64 grids (strings are not read);
+  :func:`float_values` — exact reward values that float64 sampling can carry.
 
 Every failure is a :class:`~grpo_symbolic.model.errors.ParameterError` naming the parameter
 and the fix.
@@ -235,6 +236,38 @@ def float_array(values: object, name: str) -> np.ndarray:
     if array.dtype.kind not in "iuf":
         raise ParameterError(f"{name}: got {shown(values)}; give floats or a numpy array of floats (the float grid reads no strings)")
     return array.astype(float)
+
+
+FLOAT_REWARD_LIMIT = 1e150
+"""The float64 functions (Monte Carlo, the dynamics) take reward values of size at most this, and
+distinct values at least 1/this apart: their squares (in the std) stay finite and nonzero."""
+
+
+def float_values(values: Sequence[sp.Expr], name: str) -> tuple[float, ...]:
+    """The exact (sorted, distinct) reward ``values`` as floats, if float64 can carry them.
+
+    Every |v| must be at most :data:`FLOAT_REWARD_LIMIT`, distinct values at least
+    1/:data:`FLOAT_REWARD_LIMIT` apart and still distinct after rounding; otherwise a float64
+    group's std would overflow, vanish or merge two rewards into a tie (a wrong number).  The exact
+    functions (``preference_numeric``, ``stationary_policy``) take any magnitude.
+
+    >>> float_values((sp.Integer(0), sp.Rational(1, 3)), "rewards")
+    (0.0, 0.3333333333333333)
+    >>> float_values((sp.Integer(0), sp.Integer(10)**300), "rewards")
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: rewards: the reward values (0, 1.0e+300) are beyond what float64 sampling carries (|r| <= 1e+150, distinct values >= 1e-150 apart and distinct as floats); rescale the rewards (and beta, for normalisation='shift'), or use the exact functions
+    """
+    floats = tuple(float(sp.Float(v, 17)) for v in values)
+    gaps = [b - a for a, b in zip(values, values[1:])]
+    if (any(abs(f) > FLOAT_REWARD_LIMIT for f in floats) or any(g < sp.Float(1 / FLOAT_REWARD_LIMIT) for g in gaps)
+            or len(set(floats)) < len(floats)):
+        shown_values = ", ".join(_shown_number(v) if len(str(v)) <= 20 else str(sp.Float(v, 2)) for v in values[:4])
+        raise ParameterError(
+            f"{name}: the reward values ({shown_values}{', ...' if len(values) > 4 else ''}) are beyond what float64 "
+            f"sampling carries (|r| <= {FLOAT_REWARD_LIMIT:g}, distinct values >= {1 / FLOAT_REWARD_LIMIT:g} apart and "
+            "distinct as floats); rescale the rewards (and beta, for normalisation='shift'), or use the exact functions")
+    return floats
 
 
 def policy(values: object, size: int, name: str = "policy", dps: int | None = None) -> tuple[Entry, ...]:

@@ -15,7 +15,7 @@ from sympy.core.numbers import Infinity
 
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import NumberLike, exact
+from grpo_symbolic.model.numbers import NumberLike, exact, shown
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 GroupSize = Union[int, Infinity]
@@ -313,10 +313,16 @@ def _group_size(g: Any) -> GroupSize:
         return sp.oo
     value = exact(g, "group_size")
     if not value.is_Integer:
-        raise ParameterError(f"group_size: got {g!r:.60}; use a whole number >= 2, or math.inf for the large-group limit")
-    if value < 2:
-        raise ParameterError(f"group_size: got {value}; GRPO needs groups of at least 2 outputs (G >= 2)")
+        raise ParameterError(f"group_size: got {shown(g)}; use a whole number >= 2, or math.inf for the large-group limit")
+    if not 2 <= value <= MAX_GROUP_SIZE:
+        raise ParameterError(f"group_size: got {shown(int(value))}; GRPO needs groups of at least 2 outputs, and at most "
+                             f"2**53 (beyond, no float64 stage can count the group; use group_size=inf, the limit)")
     return int(value)
+
+
+MAX_GROUP_SIZE = 2**53
+"""The largest finite group size (9.007e15, the last integer float64 counts exactly); P_G differs
+from the large-group limit (``group_size=inf``) by O(1/G) there."""
 
 
 def _positive(value: NumberLike, name: str, fix: str) -> sp.Expr:

@@ -83,7 +83,10 @@ def test_numpy_scalars_are_numbers():
                    beta=np.float64(0.5), eps=np.float32(0.25))
     assert prob.group_size == 8 and type(prob.group_size) is int
     assert prob.beta == sp.Rational(1, 2) and prob.eps == sp.Rational(1, 4)
-    assert Problem(**{**GOOD, "group_size": 1e300}).group_size == int(1e300)
+    assert Problem(**{**GOOD, "group_size": float(2**53)}).group_size == 2**53
+    for huge in (1e300, 10**400, 2**53 + 1):
+        with pytest.raises(ParameterError, match="^group_size: .*at most 2\\*\\*53"):
+            Problem(**{**GOOD, "group_size": huge})
     assert Problem(**{**GOOD, "group_size": "16"}).group_size == 16
 
 
