@@ -67,24 +67,6 @@ PLUMBING = {"mixture", "advantage_table", "numeric_table", "expected_advantages_
             "zero_mean_holds", "preference_a", "precision_bits", "ball_of", "exact_ball", "mpf_of", "compile_arb",
             "estimator_gradient", "preset_options", "preset_settings", "closed_form", "value_at_zero", "main"}
 
-#: cases/ functions whose entry lines are not gated yet (the cases/ precision call sites are being
-#: rewritten on another branch): they raise TypeError/ValueError instead of ParameterError on the
-#: injection string, but run nothing (test_injection_string_runs_nothing holds for them too).
-CASES_NOT_GATED = {
-    "baselines.preference_matrix:size", "baselines.nlhf_payoff:pi", "baselines.nlhf_payoff:reference",
-    "binary.bernoulli:success", "binary.two_point:mean", "binary.two_point:variance", "binary.margin_rewards:margin_value",
-    "bistability.classify_zeros:dps", "bistability.logit_roots:dps", "conventions.symbolic_group:distinct",
-    "conventions.eps_factor:eps", "conventions.matching_weight:dps", "direct_kl.penalty_gap:size",
-    "direct_kl.h_zeros:dps", "direct_kl.iterate_best_response:dps",
-    "general.advantage:i", "general.advantage:eps", "general.surrogate_reward_term:pi",
-    "general.surrogate_reward_term:pi_old", "general.sampled_penalty:pi", "general.sampled_penalty:pi_ref",
-    "general.sampled_penalty:pi_old", "general.win_lose:pi", "general.reward_std:policy",
-    "general.stationarity_with_preference:size", "general.random_problem:size", "general.random_policy:size", "general_g.floor:dps", "general_g.stationary_near:guess",
-    "general_g.stationary_near:dps", "shift_only.rule_is_affine:group_size", "shift_only.engine_preference_gap:policy",
-    "shift_only.grpo_policy:dps", "shift_only.pool_fixed_point:dps",
-}
-
-
 def public_callables() -> list[Callable[..., Any]]:
     found = [getattr(grpo_symbolic, name) for name in grpo_symbolic.__all__]
     for module_name in MODULES:
@@ -105,8 +87,6 @@ def _numeric_parameters(function: Callable[..., Any]) -> list[str]:
 
 CALLABLES = public_callables()
 CASES = [(f, name) for f in CALLABLES for name in _numeric_parameters(f)]
-#: The entry points behind the input gate (all but cases/, see CASES_NOT_GATED).
-GATED = [c for c in CASES if not c[0].__module__.startswith("grpo_symbolic.cases.")]
 
 
 def _call(function, **changes):
@@ -154,8 +134,7 @@ def test_injection_string_runs_nothing(case, tmp_path, monkeypatch):
     assert not ran
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    _label(c) in CASES_NOT_GATED, reason="cases/ entry line not gated yet", strict=True)) for c in CASES], ids=_label)
+@pytest.mark.parametrize("case", CASES, ids=_label)
 def test_injection_string_raises_parameter_error(case, tmp_path, monkeypatch):
     error, _ = _inject(case, tmp_path, monkeypatch)
     assert isinstance(error, ParameterError), repr(error)
@@ -165,7 +144,7 @@ BAD_POLICIES = [["0.9", "0.9"], ["5", "7"], ["2", "3"], ["-0.5", "1.5"], [float(
                 ["0.3", "0.7", "0"], "0.3", {"a": "0.3"}]
 
 
-@pytest.mark.parametrize("case", [c for c in GATED if c[1] in POLICIES], ids=_label)
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] in POLICIES], ids=_label)
 @pytest.mark.parametrize("policy", BAD_POLICIES, ids=repr)
 def test_bad_policies_raise(case, policy):
     function, name = case
@@ -173,7 +152,7 @@ def test_bad_policies_raise(case, policy):
         _call(function, **{name: policy})
 
 
-@pytest.mark.parametrize("case", [c for c in GATED if c[1] == "dps"], ids=_label)
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "dps"], ids=_label)
 @pytest.mark.parametrize("dps", [1, -3, 0, 4, 2.5, "30", True, 10**6])
 def test_bad_digits_raise(case, dps):
     function, _ = case

@@ -92,6 +92,7 @@ def preference_matrix(size):
     >>> preference_matrix(2)
     ((1/2, q_12), (1 - q_12, 1/2))
     """
+    size = inputs.count(size, "size")
     rows = [[sp.Rational(1, 2)] * size for _ in range(size)]
     for a, b in itertools.combinations(range(size), 2):
         q = sp.Symbol(f"q_{a + 1}{b + 1}", positive=True)
@@ -108,7 +109,8 @@ def nlhf_payoff(pi, opponent, reference, prefers):
     >>> nlhf_payoff((half, half), (half, half), (half, half), preference_matrix(2))
     1/2
     """
-    K = len(pi)
+    K = len(inputs.sequence(prefers, "prefers"))
+    pi, opponent, reference = (inputs.policy(v, K, n) for v, n in ((pi, "pi"), (opponent, "opponent"), (reference, "reference")))
     return sp.Add(*[pi[a] * opponent[b] * (prefers[a][b] - beta * sp.log(pi[a] / reference[a])
                                            + beta * sp.log(opponent[b] / reference[b]))
                     for a in range(K) for b in range(K)])

@@ -31,6 +31,8 @@ G ≥ 2 is known to SymPy): P_G is then :func:`~grpo_symbolic.cases.shift_only.e
 solver on the corresponding numeric Problem.
 """
 
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.caches import cached
 import itertools
 
@@ -59,6 +61,7 @@ def bernoulli(success):
     >>> bernoulli(q_a)
     {1: q_a, 0: 1 - q_a}
     """
+    success = exact(success, "success")
     return {1: success, 0: 1 - success}
 
 
@@ -68,6 +71,9 @@ def two_point(mean, variance):
     >>> two_point(r_b, v_b)
     {r_b + sqrt(v_b): 1/2, r_b - sqrt(v_b): 1/2}
     """
+    mean, variance = exact(mean, "mean"), exact(variance, "variance")
+    if variance.is_negative:
+        raise ParameterError(f"variance: got {variance}; a variance must be >= 0")
     return {mean + sp.sqrt(variance): sp.S.Half, mean - sp.sqrt(variance): sp.S.Half}
 
 
@@ -531,5 +537,7 @@ def margin_rewards(margin_value):
     >>> margin_rewards(sp.Rational(1, 2))
     (((1, 3/4), (0, 1/4)), ((1, 1/4), (0, 3/4)))
     """
-    g = sp.Rational(margin_value)
+    g = exact(margin_value, "margin_value")
+    if not (g.is_Rational and -1 <= g <= 1):
+        raise ParameterError(f"margin_value: got {g}; give a number in [-1, 1] (a difference of probabilities)")
     return (((1, (1 + g) / 2), (0, (1 - g) / 2)), ((1, (1 - g) / 2), (0, (1 + g) / 2)))

@@ -18,6 +18,7 @@ This module adds, from those derivations:
 
 from __future__ import annotations
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable, NamedTuple
 
@@ -218,7 +219,7 @@ def classify_zeros(reference: Any, weight: Any, dps: int = 50) -> list[ZeroStabi
     [('0.670179', '0.12066', True), ('0.996514', '2.808', False)]
     """
     slope = _numeric_forms()["slope"]
-    with working_precision(dps) as working:
+    with working_precision(inputs.dps(dps)) as working:
         zeros = direct_kl.h_zeros(reference, weight, working)
         (b,) = parameter_numbers(weight)
         rates = [slope(mpmath.log(z / (1 - z)), b) for z in zeros]
@@ -251,6 +252,7 @@ def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = m
     >>> [mpmath.nstr(v, 8) for v in logit_roots(lambda q: q - mpmath.mpf(1) / 3, dps=20)]
     ['0.33333333']
     """
+    dps = inputs.dps(dps)
     policy = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
     g = lambda t: function(policy(t))  # noqa: E731
     with working_precision(20, guard=0):

@@ -21,6 +21,7 @@ sqrt(G - 1)/sqrt(G)
 """
 
 from dataclasses import dataclass
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 
 import mpmath
@@ -41,6 +42,7 @@ def symbolic_group(distinct=3):
     >>> symbolic_group(2).size
     n_1 + n_2 + 1
     """
+    distinct = inputs.count(distinct, "distinct")
     values = indexed("v", distinct, real=True)
     counts = indexed("n", distinct, integer=True, nonnegative=True)
     return Group(values=values, focal_index=0, counts=counts)
@@ -71,6 +73,9 @@ def eps_factor(rewards, eps, normalisation="population"):
     >>> eps_factor((0, 1, 1, 1), e), eps_factor((0, 0, 1, 1), e)
     (sqrt(3)/(4*epsilon + sqrt(3)), 1/(2*epsilon + 1))
     """
+    rewards, eps = inputs.numbers(rewards, "rewards"), exact(eps, "eps")
+    if not rewards or eps.is_negative:
+        raise ParameterError(f"rewards, eps: got {rewards}, {eps}; give a non-empty group of rewards and eps >= 0")
     values = tuple(sorted(set(rewards), key=sp.default_sort_key))
     counts = [0] * len(values)
     for r in rewards[1:]:
@@ -142,9 +147,9 @@ def matching_weight(problem, p, dps=50):
     ('0.41836572', '1.2188281')
     """
     if problem.size != 2 or problem.penalty != "grpo":
-        raise ValueError("matching_weight: needs a two-output problem with the GRPO penalty")
+        raise ParameterError("problem: matching_weight needs a two-output problem with the GRPO penalty")
     weight_of, reference_of, multiplier_of = _weight_form()
-    with working_precision(dps):
+    with working_precision(inputs.dps(dps)):
         pa = to_mpf(exact(p, "p"))
         pi = (pa, 1 - pa)
         with_eps = preference_numeric(problem, pi, dps)

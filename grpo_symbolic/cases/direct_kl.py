@@ -17,6 +17,7 @@ question becomes one SymPy can decide.
 
 from __future__ import annotations
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
@@ -101,6 +102,7 @@ def penalty_gap(size=3):
     >>> penalty_gap(3)
     0
     """
+    size = inputs.count(size, "size", 2)
     pi = indexed("pi", size, positive=True)
     ref = indexed("rho", size, positive=True)
     old = indexed("pi_old", size, positive=True)
@@ -279,7 +281,7 @@ def h_zeros(reference, weight, dps=50):
     []
     """
     forms = _numeric_forms()
-    with working_precision(dps):
+    with working_precision(inputs.dps(dps)):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         f = lambda s: forms["h_u"](mpmath.exp(s), r, b)  # noqa: E731
         s_star = mpmath.log(forms["u_star"](b))
@@ -311,7 +313,8 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
     ('1.0', True)
     """
     br = _numeric_forms()["best_response"]
-    with working_precision(dps):
+    steps = inputs.count(steps, "steps")
+    with working_precision(inputs.dps(dps)):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         start = to_mpf(exact(start, "start"))
         if not 0 < start < 1:

@@ -19,6 +19,10 @@ engine's quantities); the paper checks compare the results with the printed form
 
 from __future__ import annotations
 
+from grpo_symbolic.model import inputs
+from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.model.settings import Normalisation
 from grpo_symbolic.model.caches import cached
 import itertools
 from typing import Any, Callable, Sequence
@@ -45,10 +49,14 @@ def advantage(rewards, i, normalisation="population", eps=0):
     >>> advantage([1, 0], 0), advantage([3, 3, 3], 1), advantage([2, 0, 1], 2, "shift")
     (1, 0, 0)
     """
+    rewards, eps = inputs.numbers(rewards, "rewards"), exact(eps, "eps")
+    i, rule = inputs.index(i, len(rewards), "i"), RULES[Normalisation.parse(normalisation, "normalisation")]
+    if eps.is_negative:
+        raise ParameterError(f"eps: got {eps}; eps is added to the std and must be >= 0")
     values = tuple(dict.fromkeys(rewards))  # distinct values, first-seen order
     others = list(rewards[:i]) + list(rewards[i + 1:])
     counts = tuple(others.count(v) for v in values)
-    return sp.sympify(RULES[normalisation](Group(values, values.index(rewards[i]), counts), eps, sp.sqrt), strict=True)
+    return sp.sympify(rule(Group(values, values.index(rewards[i]), counts), eps, sp.sqrt), strict=True)
 
 
 # --- Section 2.1: expectations over groups, pairwise preferences, large groups -------------------
@@ -84,6 +92,7 @@ def surrogate_reward_term(problem, pi, pi_old):
     p - q
     """
     G = problem.group_size
+    pi, pi_old = inputs.policy(pi, problem.size, "pi"), inputs.policy(pi_old, problem.size, "pi_old")
 
     def statistic(outputs, rewards):
         return sp.Add(*[pi[o] / pi_old[o] * advantage(rewards, i, problem.normalisation, problem.eps)
@@ -101,6 +110,7 @@ def sampled_penalty(problem, pi, pi_ref, pi_old):
     0
     """
     G = problem.group_size
+    pi, pi_ref, pi_old = (inputs.policy(v, problem.size, n) for v, n in ((pi, "pi"), (pi_ref, "pi_ref"), (pi_old, "pi_old")))
 
     def statistic(outputs, rewards):
         return sp.Add(*[k3(pi[o], pi_ref[o]) for o in outputs]) / G
@@ -138,6 +148,7 @@ def win_lose(problem, pi):
     """
     strict = strict_preferences(problem)
     K = problem.size
+    pi = inputs.policy(pi, K, "pi")
     win = tuple(sp.Add(*[pi[b] * strict[a][b] for b in range(K)]) for a in range(K))
     lose = tuple(sp.Add(*[pi[b] * strict[b][a] for b in range(K)]) for a in range(K))
     return win, lose
@@ -152,6 +163,7 @@ def reward_std(problem, policy):
     sqrt(-p**2 + p)
     """
     laws = problem.rewards
+    policy = inputs.policy(policy, problem.size)
     mean = expectation(policy, [law.mean for law in laws])
     return sp.sqrt(sp.expand(expectation(policy, [law.second_moment for law in laws]) - mean**2))
 
@@ -223,6 +235,10 @@ def stationarity_with_preference(preference, size):
     >>> stationarity_with_preference(P, 2)[0]
     Q_1*pi_1**2/beta - Q_1*pi_1/beta + Q_2*pi_1*pi_2/beta + pi_1 - rho_1
     """
+    size = inputs.count(size, "size", 2)
+    preference = inputs.numbers(preference, "preference")
+    if len(preference) != size:
+        raise ParameterError(f"preference: got {len(preference)} entries for {size} outputs; give one per output")
     st = derive_stationarity("grpo", size)
     at_multiplier = [f.subs(lam, st.multiplier) for f in stationarity_form(size)]
     return tuple(sp.expand(f.subs(dict(zip(st.preference, preference)))) for f in at_multiplier)
@@ -309,6 +325,7 @@ def random_problem(rng, size, group_size, normalisation="population", eps=0):
     >>> prob.size, prob.group_size, sum(prob.reference)
     (3, 4, 1)
     """
+    size = inputs.count(size, "size", 2)
     raw = [rng.randint(1, 20) for _ in range(size)]
     reference = [sp.Rational(v, sum(raw)) for v in raw]
     rewards = []
@@ -327,6 +344,7 @@ def random_policy(rng, size):
     >>> sum(random_policy(random.Random(0), 4))
     1
     """
+    size = inputs.count(size, "size")
     raw = [sp.Rational(rng.randint(1, 10**6), 10 ** rng.choice([0, 0, 3, 9])) for _ in range(size)]
     total = sp.Add(*raw)
     return tuple(v / total for v in raw)

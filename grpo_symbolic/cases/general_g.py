@@ -7,6 +7,7 @@ engine: the binomial-sum P_G (the composition sum with two reward values), the f
 around its mean and perturbing the derived stationarity equation.
 """
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 
 import mpmath
@@ -47,7 +48,7 @@ def floor(weight, group_size, dps=50):
     '0.693904'
     """
     prob = binary_problem(group_size)
-    with working_precision(dps):
+    with working_precision(inputs.dps(dps)):
         b = to_mpf(exact(weight, "weight"))
         f = lambda t: preference_numeric(prob, (t, 1 - t), dps)[0] - b  # noqa: E731
         lo, hi = mpmath.mpf(10) ** (-dps), 1 - mpmath.mpf(10) ** (-dps)
@@ -103,8 +104,8 @@ def stationary_near(group_size, weight, reference_a, guess, dps=50):
     st = derive_stationarity("grpo")
     equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta), st.equations[0], "mpmath")
     prob = binary_problem(group_size)
-    with working_precision(dps) as working:
+    with working_precision(inputs.dps(dps)) as working:
         b, r = to_mpf(exact(weight, "weight")), to_mpf(exact(reference_a, "reference_a"))
         f = lambda t: equation(preference_numeric(prob, (t, 1 - t), working)[0], t, r, 0, b)  # noqa: E731
-        (root,) = newton(lambda v: [f(v[0])], [mpmath.mpf(guess)], what="the stationary pi(a) near the guess")
+        (root,) = newton(lambda v: [f(v[0])], [to_mpf(exact(guess, "guess"))], what="the stationary pi(a) near the guess")
     return rounded(root, dps)

@@ -12,6 +12,7 @@ The comparisons with the printed forms are in :mod:`paper_checks.fixtures`.
 
 from __future__ import annotations
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
@@ -53,6 +54,7 @@ def rule_is_affine(group_size):
     >>> rule_is_affine(4)
     True
     """
+    group_size = inputs.count(group_size, "group_size", 2)
     rewards = indexed("r", group_size, real=True)
     advantage = RULES["shift"](Group(rewards, 0, (0,) + (1,) * (group_size - 1)), 0, sp.sqrt)
     return sp.Poly(sp.expand(advantage), *rewards).total_degree() <= 1
@@ -91,6 +93,7 @@ def engine_preference_gap(group_size, rewards, policy):
     (0, 0)
     """
     problem = engine_problem(group_size, rewards)
+    policy = inputs.policy(policy, problem.size)
     old_mean = sum(x * law.mean for x, law in zip(policy, problem.rewards))
     pattern = expected_advantage().subs({G: group_size, r_old_mean: old_mean})
     return tuple(sp.expand(value - pattern.subs(r_o, law.mean))
@@ -131,6 +134,7 @@ def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
     >>> [mpmath.nstr(v, 10) for v in grpo_policy(prob, dps=20)]
     ['0.5', '0.5']
     """
+    dps = inputs.dps(dps)
     _, policies, symbols = grpo_stationary_form(2)
     form = sp.lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0], "mpmath")
     return pool_fixed_point(form, problem, dps)
@@ -144,7 +148,7 @@ def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
     (:func:`~grpo_symbolic.numerics.roots.bracketed_newton`), and then
     E_π r = t holds by summing the form.
     """
-    with working_precision(dps):
+    with working_precision(inputs.dps(dps)):
         refs = [to_mpf(ref) for ref in problem.reference]
         means = [to_mpf(law.mean) for law in problem.rewards]
         weight, size = to_mpf(problem.beta), to_mpf(problem.group_size)

@@ -206,6 +206,10 @@ class _Setup:
         self.penalty_gradient = _estimator_gradient(estimator)
         self.rho = np.array([float(r) for r in problem.reference])
         self.beta = float(problem.beta)
+        if not (np.all(self.rho > 0) and 0 < self.beta < math.inf):
+            raise ParameterError("problem: the float64 dynamics need every reference probability above 1e-308 and a "
+                                 "finite beta > 1e-308; use stationary_policy for such extremes")
+        inputs.float_values(problem.reward_values, "rewards")
         self.start = self.rho if start is None else _start(start, problem.size)
 
     def stepped(self, theta, gradient, iteration):
@@ -231,7 +235,7 @@ class _GroupSampler:
     def __init__(self, problem, groups):
         self.groups, self.size, self.group_size = groups, problem.size, problem.group_size
         self.members = groups * problem.group_size
-        self.values = tuple(float(v) for v in problem.reward_values)
+        self.values = inputs.float_values(problem.reward_values, "rewards")
         laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
         self.cumulative_laws = np.cumsum(laws, axis=1)
         self.rule, self.eps = RULES[problem.normalisation], float(problem.eps)

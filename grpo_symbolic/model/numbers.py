@@ -47,16 +47,13 @@ def exact(value: object, name: str) -> sp.Expr:
     if isinstance(value, sp.Basic):
         return _from_sympy(value, name)
     if isinstance(value, _numbers.Integral):
-        return sp.Integer(int(value))
+        return _bounded(sp.Integer(int(value)), name)
     if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
+        return _bounded(sp.Rational(value.numerator, value.denominator), name)
     if isinstance(value, str):
         return _from_string(value, name)
     if isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
-        man, exp = value.man_exp
-        return sp.Integer(man) * sp.Integer(2) ** exp
+        return _from_binary(value._mpf_, name)
     if isinstance(value, _numbers.Real):
         value = float(value)
         if not math.isfinite(value):
@@ -64,9 +61,23 @@ def exact(value: object, name: str) -> sp.Expr:
         f = Fraction(value)
         return sp.Rational(f.numerator, f.denominator)
     raise ParameterError(
-        f"{name}: cannot use {value!r} of type {type(value).__name__} as a number; "
+        f"{name}: cannot use {shown(value)} of type {type(value).__name__} as a number; "
         "give an int, a decimal string, a Fraction or a SymPy number"
     )
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to a readable length for an error message (a huge integer is described).
+
+    >>> shown(10**400)
+    'an integer of about 401 digits'
+    >>> shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (str of 102 characters)"
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__} of {len(text)} characters)"
 
 
 MAX_STRING = 1000
@@ -74,7 +85,34 @@ MAX_STRING = 1000
 
 MAX_EXPONENT = 100_000
 """The largest |decimal exponent| a string may carry ("1e-300" is fine; "1e999999999" would
-make a billion-digit integer)."""
+make a billion-digit integer).  Far beyond what any precision can use: :data:`~grpo_symbolic.model.inputs.MAX_DPS`
+is 10 000 digits, and mpmath's own exponent range is not the limit."""
+
+MAX_BITS = 340_000
+"""The most bits a numerator, denominator or binary exponent read may have (10^±102 000, the
+binary counterpart of :data:`MAX_EXPONENT`): an int, Fraction, mpf or SymPy number beyond is
+refused before it is expanded (``mpf("1e-99999999")`` would become a 3·10^8-bit integer)."""
+
+
+def _bounded(value: sp.Expr, name: str) -> sp.Expr:
+    """``value`` (an exact SymPy number) if its numerator and denominator fit :data:`MAX_BITS`."""
+    if value.is_Rational and max(abs(value.p).bit_length(), value.q.bit_length()) > MAX_BITS:
+        raise ParameterError(f"{name}: the number has more than {MAX_BITS} bits (beyond 10^±102000); "
+                             "give a number of moderate size (rescale the problem)")
+    return value
+
+
+def _from_binary(mpf_value: tuple, name: str) -> sp.Expr:
+    """An mpmath/SymPy binary float (sign, mantissa, exponent, bits) as an exact Rational."""
+    sign, man, exp, bits = mpf_value
+    if not man and exp:  # mpmath's codes for inf, −inf and nan
+        raise ParameterError(f"{name}: got {mpmath.mpf(mpf_value)}, which is not finite; give a finite number")
+    if abs(exp) > MAX_BITS:
+        raise ParameterError(f"{name}: the number's binary exponent {exp} is beyond ±{MAX_BITS} (10^±102000); "
+                             "give a number of moderate size (rescale the problem)")
+    value = sp.Integer(-man if sign else man)
+    return value * sp.Integer(2) ** exp if exp >= 0 else value / sp.Integer(2) ** (-exp)
+
 
 _EXPONENT = re.compile(r"[eE][+-]?0*([\d_]*)")
 
@@ -94,18 +132,20 @@ def _from_string(text: str, name: str) -> sp.Expr:
             f"{name}: cannot read {text!r} as a number; "
             "write a decimal such as '0.3' or a fraction such as '3/10'"
         ) from None
-    return sp.Rational(f.numerator, f.denominator)
+    return _bounded(sp.Rational(f.numerator, f.denominator), name)
 
 
 def _from_sympy(value: sp.Basic, name: str) -> sp.Expr:
     if not isinstance(value, sp.Expr):
-        raise ParameterError(f"{name}: got the SymPy object {value!r}, which is not an expression; give a number")
+        raise ParameterError(f"{name}: got the SymPy object {shown(value)}, which is not an expression; give a number")
     if value.free_symbols:
         return value
     if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_finite is False:
         raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
     if isinstance(value, sp.Float):
-        return sp.Rational(value)
+        return _from_binary(value._mpf_, name)
+    if isinstance(value, sp.Rational):
+        return _bounded(value, name)
     if value.is_real is False:
         raise ParameterError(f"{name}: got {value}, which is not real; give a real number")
     return value

@@ -321,7 +321,7 @@ def describe(settings: Settings) -> str:
 
 
 def _builder(name: str) -> Callable[..., Settings]:
-    target = ALIASES.get(name, name)
+    target = ALIASES.get(name, name) if isinstance(name, str) else None
     if target not in TABLE:
-        raise ParameterError(f"preset: got {name!r}; use one of {', '.join(TABLE)} (aliases: {', '.join(ALIASES)})")
+        raise ParameterError(f"preset: got {name!r:.60}; use one of {', '.join(TABLE)} (aliases: {', '.join(ALIASES)})")
     return TABLE[target].build

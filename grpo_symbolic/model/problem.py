@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 import math
 from typing import Any, Union
 
+import numpy as np
 import sympy as sp
 from sympy.core.numbers import Infinity
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import NumberLike, exact
+from grpo_symbolic.model.numbers import NumberLike, exact, shown
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 GroupSize = Union[int, Infinity]
@@ -34,16 +36,28 @@ class RewardLaw:
     """
 
     outcomes: tuple[tuple[sp.Expr, sp.Expr], ...]
+    correction: sp.Expr = dataclasses.field(default=sp.Integer(0), compare=False, repr=False)
+    """Σ(probabilities as given) − 1: 0 unless float probabilities were renormalised (see :meth:`of`)."""
 
     @classmethod
     def of(cls, spec: RewardSpec, name: str) -> RewardLaw:
         """Build a law from a number (a deterministic reward) or a mapping value → probability.
 
         A :class:`RewardLaw` is validated again, so one built by hand cannot smuggle in strings.
+        Probabilities must sum to exactly 1; float probabilities (Python or numpy) that miss 1 by
+        rounding only are read exactly and renormalised exactly (:func:`~grpo_symbolic.model.inputs.normalised`).
+
+        >>> law = RewardLaw.of({1: 0.1, 0: 0.9}, "r")
+        >>> sum(q for _, q in law.outcomes), law.correction
+        (1, 1/36028797018963968)
         """
+        carried = spec.correction if isinstance(spec, RewardLaw) else sp.Integer(0)
         if isinstance(spec, RewardLaw):
             spec = dict(spec.outcomes)
         if not isinstance(spec, Mapping):
+            if isinstance(spec, Set) or (hasattr(spec, "__iter__") and not isinstance(spec, (str, bytes, sp.Basic))):
+                raise ParameterError(f"{name}: got {type(spec).__name__} {spec!r:.60}; give a number, or a mapping "
+                                     "value -> probability such as {'1': '0.8', '0': '0.2'}")
             return cls(((exact(spec, name), sp.Integer(1)),))
         if not spec:
             raise ParameterError(f"{name}: the reward law is empty; give at least one value: probability")
@@ -54,14 +68,10 @@ class RewardLaw:
             if q.is_negative:
                 raise ParameterError(f"{name}: probability {q} of value {v} is negative; use probabilities in [0, 1]")
             merged[v] = merged.get(v, sp.Integer(0)) + q
-        total = sp.expand(sum(merged.values()))
-        if total != 1:
-            raise ParameterError(
-                f"{name}: the probabilities sum to {total}, not 1; make them sum to exactly 1 "
-                "(write decimals as strings, e.g. '0.2', not floats)"
-            )
+        probabilities = inputs.normalised(tuple(merged.values()), list(spec.values()), name)
+        merged = dict(zip(merged, probabilities))
         outcomes = tuple((v, q) for v, q in sorted(merged.items(), key=lambda vq: sp.default_sort_key(vq[0])) if q != 0)
-        return cls(outcomes)
+        return cls(outcomes, probabilities.correction if probabilities.correction != 0 else carried)
 
     @cached_property
     def values(self) -> tuple[sp.Expr, ...]:
@@ -198,6 +208,17 @@ class Problem:
         """True for the G → ∞ limit."""
         return self.group_size is sp.oo
 
+    @property
+    def reference_correction(self) -> sp.Expr:
+        """Σ(π_ref as given) − 1: 0 unless float entries (e.g. a softmax) were renormalised exactly.
+
+        >>> import numpy as np
+        >>> prob = Problem(reference=np.array([0.3, 0.7]), rewards=[1.0, 0.0], group_size=8, beta=0.5)
+        >>> prob.reference_correction, sum(prob.reference)
+        (-1/18014398509481984, 1)
+        """
+        return getattr(self.reference, "correction", sp.Integer(0))
+
     @cached_property
     def reward_values(self) -> tuple[sp.Expr, ...]:
         """The distinct reward values over all outputs, sorted."""
@@ -260,10 +281,9 @@ class Problem:
         return dataclasses.replace(self, **changes)
 
 
-def _reference(reference: Iterable[NumberLike]) -> tuple[sp.Expr, ...]:
-    if isinstance(reference, (str, bytes)) or not hasattr(reference, "__iter__"):
-        raise ParameterError("reference: give a sequence of probabilities, one per output, e.g. ['0.3', '0.7']")
-    ref = tuple(exact(v, f"reference[{i}]") for i, v in enumerate(reference))
+def _reference(reference: Iterable[NumberLike]) -> inputs.Probabilities:
+    given = inputs.sequence(reference, "reference")
+    ref = tuple(exact(v, f"reference[{i}]") for i, v in enumerate(given))
     if len(ref) < 2:
         raise ParameterError(
             f"reference: got {len(ref)} output(s); a GRPO problem needs at least two outputs "
@@ -275,19 +295,11 @@ def _reference(reference: Iterable[NumberLike]) -> tuple[sp.Expr, ...]:
                 f"reference[{i}]: got {v}; reference probabilities must be > 0 "
                 "(drop outputs the reference never produces)"
             )
-    total = sp.expand(sum(ref))
-    if total != 1:
-        raise ParameterError(
-            f"reference: the probabilities sum to {total}, not 1; make them sum to exactly 1 "
-            "(write decimals as strings, e.g. '0.3', not floats)"
-        )
-    return ref
+    return inputs.normalised(ref, reference if isinstance(reference, inputs.Probabilities) else given, "reference")
 
 
 def _rewards(rewards: Iterable[RewardSpec], size: int) -> tuple[RewardLaw, ...]:
-    if isinstance(rewards, (str, bytes, Mapping)) or not hasattr(rewards, "__iter__"):
-        raise ParameterError("rewards: give a sequence with one reward (or reward law) per output")
-    laws = tuple(RewardLaw.of(spec, f"rewards[{i}]") for i, spec in enumerate(rewards))
+    laws = tuple(RewardLaw.of(spec, f"rewards[{i}]") for i, spec in enumerate(inputs.sequence(rewards, "rewards")))
     if len(laws) != size:
         raise ParameterError(
             f"rewards: got {len(laws)} reward laws for {size} outputs; give one per output of reference"
@@ -296,21 +308,21 @@ def _rewards(rewards: Iterable[RewardSpec], size: int) -> tuple[RewardLaw, ...]:
 
 
 def _group_size(g: Any) -> GroupSize:
-    if g is sp.oo or (isinstance(g, float) and g == math.inf) or (isinstance(g, str) and g.strip().lower() in ("inf", "oo", "infinity")):
+    if g is sp.oo or (isinstance(g, (float, np.floating)) and g == math.inf) or (
+            isinstance(g, str) and g.strip().lower() in ("inf", "oo", "infinity")):
         return sp.oo
-    if isinstance(g, str):
-        g = g.strip()
-        if g.isdigit():
-            g = int(g)
-    if isinstance(g, bool) or not isinstance(g, (int, sp.Integer)):
-        if isinstance(g, (float, sp.Rational)) and float(g).is_integer():
-            g = int(g)
-        else:
-            raise ParameterError(f"group_size: got {g!r}; use a whole number >= 2, or math.inf for the large-group limit")
-    g = int(g)
-    if g < 2:
-        raise ParameterError(f"group_size: got {g}; GRPO needs groups of at least 2 outputs (G >= 2)")
-    return g
+    value = exact(g, "group_size")
+    if not value.is_Integer:
+        raise ParameterError(f"group_size: got {shown(g)}; use a whole number >= 2, or math.inf for the large-group limit")
+    if not 2 <= value <= MAX_GROUP_SIZE:
+        raise ParameterError(f"group_size: got {shown(int(value))}; GRPO needs groups of at least 2 outputs, and at most "
+                             f"2**53 (beyond, no float64 stage can count the group; use group_size=inf, the limit)")
+    return int(value)
+
+
+MAX_GROUP_SIZE = 2**53
+"""The largest finite group size (9.007e15, the last integer float64 counts exactly); P_G differs
+from the large-group limit (``group_size=inf``) by O(1/G) there."""
 
 
 def _positive(value: NumberLike, name: str, fix: str) -> sp.Expr:

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import TypeVar
 
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.numbers import shown
 
 _S = TypeVar("_S", bound="Setting")
 
@@ -44,7 +45,13 @@ class Setting(str, Enum):
 
     @classmethod
     def parse(cls: type[_S], value: object, name: str) -> _S:
-        """The member whose value is ``value``; :class:`ParameterError` naming ``name`` if none."""
+        """The member whose value is ``value``; :class:`ParameterError` naming ``name`` if none.
+
+        Only a string (or a member) is looked up: a numpy array or a list that compares equal
+        element by element is refused, not matched.
+        """
+        if not isinstance(value, str):
+            raise ParameterError(f"{name}: got {shown(value)}; use one of {', '.join(cls.choices())}")
         try:
             return cls(value)
         except ValueError:

@@ -412,7 +412,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     with working_precision(15):
         pol = policy_mpf(policy, problem.size)
     rng = np.random.default_rng(seed)
-    values = [float(v) for v in problem.reward_values]
+    values = list(inputs.float_values(problem.reward_values, "rewards"))
     laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
     m = np.array([float(v) for v in pol]) @ laws
     m = m / m.sum()

@@ -16,6 +16,7 @@ import mpmath
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
@@ -91,8 +92,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
     options = options or SolverOptions()
-    with working_precision(dps, guard=options.guard_digits):
-        reduced = ReducedMap(problem, dps)
+    with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
+        reduced = ReducedMap(rescaled(problem)[0], dps)
         roots, completeness = certified_roots(reduced, options)
         if not roots:
             sign = drift(reduced) if completeness.complete else None

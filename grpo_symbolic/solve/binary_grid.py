@@ -149,6 +149,12 @@ def stationary_grid(group_size: int, beta: ArrayLike, reference: ArrayLike, norm
     :data:`MIN_ITERATIONS`) caps the steps; a point still moving then raises
     :class:`~grpo_symbolic.model.errors.SolverError` (NOT_CONVERGED) naming it.
 
+    The root is always below 1 (E(1) < 0), but float64 cannot hold it when 1 − π(a) is below
+    its rounding of 1 (about 1.1e-16: β = 1e-300 gives 1 − π(a) ≈ 5e-301): such points raise
+    :class:`~grpo_symbolic.model.errors.ParameterError` rather than return π(a) = 1.0 with
+    1 − π(a) = 0; :func:`~grpo_symbolic.solve.api.stationary_policy` gives π(b) = 1 − π(a) to
+    every digit asked.  Near 1, 1 − π(a) carries only the digits above the 1e-13 accuracy.
+
     >>> [round(float(x), 10) for x in stationary_grid(2, np.array([0.5, 1.0]), 0.3)]
     [0.7109772229, 0.5477225575]
     """
@@ -168,6 +174,12 @@ def stationary_grid(group_size: int, beta: ArrayLike, reference: ArrayLike, norm
     for i in range(0, start.size, CHUNK):
         part = slice(i, i + CHUNK)
         result[part] = _newton_from_above(group_size, normalisation, start[part], beta[part], rho[part], iterations)
+    if np.any(result >= 1):
+        at = int(np.argmax(result >= 1))
+        raise ParameterError(
+            f"beta: at beta = {beta[at]!r}, pi_ref(a) = {rho[at]!r} the stationary pi(a) is within float64 rounding of 1 "
+            "(1 - pi(a) < 1.1e-16), which the float grid cannot represent; use larger beta or smaller pi_ref(a), "
+            "or stationary_policy, which gives 1 - pi(a) to every digit asked")
     return result.reshape(shape)
 
 

@@ -27,7 +27,8 @@ def test_symbolic_policies_are_formal():
 
 
 @pytest.mark.parametrize("policy,match", [
-    (["0.9", "0.9"], "sum to 9/5"), (["5", "7"], "sum to 12"), ([0.3, 0.7], "sum to"), (["-0.5", "1.5"], r"\[0\]"),
+    (["0.9", "0.9"], "sum to 9/5"), (["5", "7"], "sum to 12"), ([0.3, 0.6], "sum to 0.899999"),
+    ([0.5, 0.5 + 2**-40], "sum to 1.0000000000009"), ({"0.3", "0.7"}, "a set"), (np.array([[0.3, 0.7]]), "shape"), (["-0.5", "1.5"], r"\[0\]"),
     ([math.nan, 1], r"\[0\]"), ([math.inf, 0], r"\[0\]"), (["0.3"], "1 probabilities for 2"), ("0.3", "list or tuple"),
     ({"a": 1}, "list or tuple"), (["1", True], r"\[1\]"), (['__import__("os")', "1"], r"\[0\]: cannot read"),
     ([sp.Eq(sp.Symbol("x"), 1), 1], r"\[0\]"), ([mpmath.mpf("nan"), 1], r"\[0\]"), ([mpmath.mpf(-1), 2], r"\[0\]"),
@@ -35,6 +36,27 @@ def test_symbolic_policies_are_formal():
 def test_bad_policies_name_the_entry(policy, match):
     with pytest.raises(ParameterError, match=f"^policy.*{match}"):
         inputs.policy(policy, 2)
+
+
+def test_float_policies_within_rounding_are_renormalised_exactly():
+    logits = np.array([1.0, -0.5, 2.25])
+    softmax = np.exp(logits) / np.exp(logits).sum()
+    checked = inputs.policy(softmax, 3)
+    assert sum(checked) == 1 and all(isinstance(v, sp.Rational) for v in checked)
+    assert inputs.policy([0.3, 0.7], 2) == (sp.Rational(0.3) / (1 - sp.Rational(1, 2**54)), sp.Rational(0.7) / (1 - sp.Rational(1, 2**54)))
+    assert inputs.policy((x for x in ["0.5", "0.5"]), 2) == (sp.Rational(1, 2),) * 2  # an iterator is ordered
+
+
+def test_float_slack_is_what_rounding_can_do():
+    """K floats that sum to 1 before rounding miss by at most ~(K + 3) units of 2**-53; one more unit per
+    entry than the slack allows is refused."""
+    assert inputs.float_slack(2) == sp.Rational(16, 2**53)
+    worst = max(abs(sum(sp.Rational(float(v)) for v in np.random.default_rng(seed).dirichlet(np.ones(50))) - 1)
+                for seed in range(200))
+    assert worst <= inputs.float_slack(50) / 4
+    exact_half = sp.Rational(1, 2)
+    with pytest.raises(ParameterError, match="sum to"):
+        inputs.normalised((exact_half, exact_half + inputs.float_slack(2) * 2), (0.5, 0.5), "policy")
 
 
 def test_mpf_policies_may_miss_one_by_the_digits_asked():

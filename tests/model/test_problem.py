@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -23,7 +24,14 @@ GOOD: dict[str, Any] = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size
     (dict(group_size=1), "group_size"), (dict(group_size=2.5), "group_size"), (dict(group_size="two"), "group_size"),
     (dict(group_size=0), "group_size"), (dict(group_size=-3), "group_size"),
     (dict(reference=["-0.3", "1.3"]), "reference[0]"), (dict(reference=["0", "1"]), "reference[0]"),
-    (dict(reference=["0.3", "0.6"]), "reference"), (dict(reference=[0.3, 0.7]), "reference"),
+    (dict(reference=["0.3", "0.6"]), "reference"), (dict(reference=[0.3, 0.6]), "reference"),
+    (dict(reference=[0.3, 0.7 + 1e-12]), "reference"), (dict(reference={"0.3", "0.7"}), "reference"),
+    (dict(reference={"0.3": 1, "0.7": 1}), "reference"), (dict(reference=np.array([[0.3, 0.7]])), "reference"),
+    (dict(rewards={1, 0}), "rewards"), (dict(rewards=[[1], 0]), "rewards[0]"),
+    (dict(rewards=[{1: 0.1, 0: 0.8}, 0]), "rewards[0]"), (dict(group_size="²"), "group_size"),
+    (dict(group_size=np.float64(2.5)), "group_size"), (dict(beta=sp.Interval(1, 2)), "beta"), (dict(beta=sp.true), "beta"),
+    (dict(beta=sp.Tuple(1)), "beta"), (dict(normalisation=np.array(["population"])), "normalisation"),
+    (dict(normalisation=["population"]), "normalisation"), (dict(beta=np.float64("nan")), "beta"),
     (dict(reference=["0.2", "0.3", "0.5"]), "rewards"), (dict(reference=[]), "reference"),
     (dict(reference=["1"], rewards=[1]), "reference"), (dict(reference="0.3,0.7"), "reference"),
     (dict(rewards=[{"0": "0.5", "1": "0.6"}, 0]), "rewards[0]"), (dict(rewards=[{"0": "-0.5", "1": "1.5"}, 0]), "rewards[0]"),
@@ -52,6 +60,34 @@ def test_floats_are_converted_exactly():
     """0.5 is exact in binary; 0.1 becomes the nearest binary fraction, not 1/10."""
     assert Problem(**{**GOOD, "beta": 0.5}).beta == sp.Rational(1, 2)
     assert Problem(**{**GOOD, "beta": 0.1}).beta != sp.Rational(1, 10)
+
+
+def test_float_and_numpy_probabilities_are_renormalised_exactly():
+    """Issue 14: a softmax's floats sum to 1 within rounding; they are read exactly and divided out."""
+    prob = Problem(reference=np.array([0.3, 0.7]), rewards=[1.0, 0.0], group_size=8, beta=0.5)
+    given = sp.Rational(0.3) + sp.Rational(0.7)  # the exact binary fractions: 1 - 2**-54
+    assert sum(prob.reference) == 1 and prob.reference_correction == given - 1 == -sp.Rational(1, 2**54)
+    assert prob.reference[0] == sp.Rational(0.3) / given
+    assert prob.replace(beta=1).reference_correction == prob.reference_correction
+    assert Problem(**GOOD).reference_correction == 0
+    logits = np.array([0.1, -2.0, 3.5, 0.0])
+    softmax = np.exp(logits) / np.exp(logits).sum()
+    assert sum(Problem(reference=softmax, rewards=[1, 0, 2, 1], group_size=4, beta=0.5).reference) == 1
+    law = Problem(**{**GOOD, "rewards": [{np.float64(1): np.float64(0.1), 0: 0.9}, 0]}).rewards[0]
+    assert law.probability(sp.Integer(1)) == sp.Rational(0.1) / (sp.Rational(0.1) + sp.Rational(0.9))
+    assert law.correction == sp.Rational(0.1) + sp.Rational(0.9) - 1 != 0
+
+
+def test_numpy_scalars_are_numbers():
+    prob = Problem(reference=["0.3", "0.7"], rewards=[np.int64(1), np.float64(0)], group_size=np.int64(8),
+                   beta=np.float64(0.5), eps=np.float32(0.25))
+    assert prob.group_size == 8 and type(prob.group_size) is int
+    assert prob.beta == sp.Rational(1, 2) and prob.eps == sp.Rational(1, 4)
+    assert Problem(**{**GOOD, "group_size": float(2**53)}).group_size == 2**53
+    for huge in (1e300, 10**400, 2**53 + 1):
+        with pytest.raises(ParameterError, match="^group_size: .*at most 2\\*\\*53"):
+            Problem(**{**GOOD, "group_size": huge})
+    assert Problem(**{**GOOD, "group_size": "16"}).group_size == 16
 
 
 def test_problem_is_immutable_and_hashable():

@@ -51,3 +51,19 @@ def test_a_point_that_cannot_converge_raises(monkeypatch):
     with pytest.raises(SolverError) as info:
         binary_grid.stationary_grid(2, np.array([0.5, 1.0]), 0.3)
     assert info.value.reason == SolverError.NOT_CONVERGED and "1 entries: 0 " in str(info.value)
+
+
+@pytest.mark.parametrize("beta,reference", [(1e-300, 0.3), (np.array([0.5, 1e-300]), 0.3), (1e-20, 0.5), (0.5, 1 - 2**-53)])
+def test_a_root_within_rounding_of_one_is_refused(beta, reference):
+    """Issue 10: β = 1e-300 returned π(a) = 1.0, i.e. 1 − π(a) = 0 where it is about 5e-301 (the exact
+    solver's π(b) below); the grid refuses instead of returning 1."""
+    from grpo_symbolic import Problem, stationary_policy
+    exact = stationary_policy(Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="1e-300"), dps=20)
+    assert 1e-301 < exact[1] < 1e-300  # what the float grid cannot hold next to 1
+    with pytest.raises(ParameterError, match="^beta: .*within float64 rounding of 1"):
+        binary_grid.stationary_grid(2, beta, reference)
+
+
+def test_small_but_representable_complements_are_kept():
+    value = binary_grid.stationary_grid(2, 1e-8, 0.3)
+    assert 0 < 1 - value < 1e-7

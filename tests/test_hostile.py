@@ -1,0 +1,160 @@
+"""Hostile input through the public API (issue 17 item 5): every case either returns a verified
+answer or raises ParameterError/SolverError naming the parameter; never an OverflowError,
+MemoryError, TypeError, AttributeError, ZeroDivisionError or a bare ValueError, and never a NaN.
+
+Cases from the second outside attack: extreme reward magnitudes, group sizes and digit counts;
+non-numbers where numbers go (None, generators, SymPy sets and booleans, numpy arrays of strings);
+unordered containers where order carries meaning; number strings whose exponent would expand into
+millions of digits (refused by the reader before any work: the message names the limit).  No
+wall-clock assertion: the cost refusals are checked by their messages.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import grpo_symbolic as gs
+from grpo_symbolic import ParameterError, Problem, SolverError
+from grpo_symbolic.dynamics.simulate import expected_flow, simulate
+from grpo_symbolic.model import inputs, numbers
+from grpo_symbolic.numerics.certify import certify_root
+from grpo_symbolic.solve.binary_grid import stationary_grid
+
+GOOD: dict[str, Any] = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
+POLICY = ["0.3", "0.7"]
+DPS = 20
+
+
+def problem(**changes: Any) -> Problem:
+    return Problem(**{**GOOD, **changes})
+
+
+#: (label, call, the parameter the ParameterError must name first)
+REFUSED: list[tuple[str, Callable[[], Any], str]] = [
+    ("group_size=10**400", lambda: problem(group_size=10**400), "group_size"),
+    ("group_size=1e300", lambda: problem(group_size=1e300), "group_size"),
+    ("group_size='²'", lambda: problem(group_size="²"), "group_size"),
+    ("group_size=np.array", lambda: problem(group_size=np.array([8])), "group_size"),
+    ("dps=10**400", lambda: gs.preference_numeric(problem(), POLICY, dps=10**400), "dps"),
+    ("dps=10**6", lambda: gs.stationary_policy(problem(), dps=10**6), "dps"),
+    ("dps='abc'", lambda: gs.preference_numeric(problem(), POLICY, dps="abc"), "dps"),
+    ("dps=None", lambda: gs.stationary_policy(problem(), dps=None), "dps"),
+    ("preference(None)", lambda: gs.preference_numeric(problem(), None), "policy"),
+    ("preference(5)", lambda: gs.preference_exact(problem(), 5), "policy"),
+    ("preference(set)", lambda: gs.preference_exact(problem(), {"0.3", "0.7"}), "policy"),
+    ("preference(2-d array)", lambda: gs.preference_numeric(problem(), np.array([[0.3, 0.7]])), "policy"),
+    ("preset(['trl'])", lambda: gs.preset(["trl"], **GOOD), "preset"),
+    ("monte_carlo(samples='10')", lambda: gs.monte_carlo_preference(problem(), POLICY, samples="10"), "samples"),
+    ("certify_root(dps='abc')", lambda: certify_root(sp.Symbol("x") ** 2 - 2, sp.Symbol("x"), "1.4", dps="abc"), "dps"),
+    ("beta=Interval", lambda: problem(beta=sp.Interval(1, 2)), "beta"),
+    ("beta=sp.true", lambda: problem(beta=sp.true), "beta"),
+    ("beta=Tuple", lambda: problem(beta=sp.Tuple(1)), "beta"),
+    ("eps=Interval", lambda: problem(eps=sp.Interval(0, 1)), "eps"),
+    ("reference[0]=Interval", lambda: problem(reference=[sp.Interval(0, 1), "0.7"]), "reference[0]"),
+    ("rewards[0]=sp.true", lambda: problem(rewards=[sp.true, 0]), "rewards[0]"),
+    ("policy[0]=Tuple", lambda: gs.preference_exact(problem(), [sp.Tuple(1), 0]), "policy[0]"),
+    ("normalisation=np.array", lambda: problem(normalisation=np.array(["population"])), "normalisation"),
+    ("penalty=['grpo']", lambda: problem(penalty=["grpo"]), "penalty"),
+    ("reference=set", lambda: problem(reference={"0.3", "0.7"}), "reference"),
+    ("reference=dict", lambda: problem(reference={"0.3": 1, "0.7": 2}), "reference"),
+    ("rewards=set", lambda: problem(rewards={1, 0}), "rewards"),
+    ("expected_flow(lr=1e300)", lambda: expected_flow(problem(), 5, 1e300), "lr"),
+    ("stationary_grid(beta='abc')", lambda: stationary_grid(2, "abc", 0.3), "beta"),
+    ("stationary_grid(beta=1e-300)", lambda: stationary_grid(2, 1e-300, 0.3), "beta"),
+    ("beta='1e-9999999'", lambda: problem(beta="1e-9999999"), "beta"),
+    ("beta='1e-999999999'", lambda: problem(beta="1e-999999999"), "beta"),
+    ("reference[0]='1e-9999999'", lambda: problem(reference=["1e-9999999", "1"]), "reference[0]"),
+    ("beta=mpf('1e-99999999')", lambda: problem(beta=mpmath.mpf("1e-99999999")), "beta"),
+    ("beta=sp.Float(1e-99999999)", lambda: problem(beta=sp.Float(mpmath.mpf("1e-99999999"))), "beta"),
+    ("beta=Fraction(1, 2**400000)", lambda: problem(beta=Fraction(1, 2**400000)), "beta"),
+    ("beta=100000-digit string", lambda: problem(beta="1" * 100_000), "beta"),
+    ("reference floats off by 1e-12", lambda: problem(reference=[0.3, 0.7 + 1e-12]), "reference"),
+    ("reference=[nan, 0.7]", lambda: problem(reference=[np.float64("nan"), 0.7]), "reference[0]"),
+    ("monte_carlo(rewards 1e300)", lambda: gs.monte_carlo_preference(problem(rewards=[1e300, 0]), POLICY, 100), "rewards"),
+    ("monte_carlo(rewards 10**400)", lambda: gs.monte_carlo_preference(problem(rewards=[10**400, 0]), POLICY, 100), "rewards"),
+    ("monte_carlo(rewards 1e-300)", lambda: gs.monte_carlo_preference(problem(rewards=[1e-300, 0]), POLICY, 100), "rewards"),
+    ("simulate(rewards '1e-310')", lambda: simulate(problem(rewards=["1e-310", 0]), 2, 0.1, groups=4), "rewards"),
+    ("expected_flow(rewards 3**-700)", lambda: expected_flow(problem(rewards=[Fraction(1, 3**700), 0]), 2, 0.1), "rewards"),
+    ("expected_flow(beta 10**400)", lambda: expected_flow(problem(beta=10**400), 2, 0.1), "problem"),
+    ("simulate(reference 1e-400)", lambda: simulate(problem(reference=["1e-400", 1 - sp.Rational(1, 10**400)]), 2, 0.1),
+     "problem"),
+]
+
+
+@pytest.mark.parametrize("label,call,parameter", REFUSED, ids=[c[0] for c in REFUSED])
+def test_bad_input_is_refused_naming_the_parameter(label, call, parameter):
+    with pytest.raises(ParameterError) as info:
+        call()
+    message = str(info.value)
+    assert message.startswith(f"{parameter}:"), message
+    assert len(message) < 600 and len(message.splitlines()) == 1, message  # no echo of a huge input
+
+
+def test_long_exponents_are_refused_by_the_reader_before_expanding(monkeypatch):
+    """The reader's limit, not Fraction, refuses '1e-999999999': Fraction is never called."""
+    class Expanded(Fraction):
+        def __new__(cls, *_args):
+            raise AssertionError("Fraction was asked to expand the string")
+    monkeypatch.setattr(numbers, "Fraction", Expanded)
+    for text in ("1e-9999999", "1e999999999", "1E+0000000000000100001"):
+        with pytest.raises(ParameterError, match=f"exponent.*{numbers.MAX_EXPONENT}"):
+            numbers.exact(text, "beta")
+
+
+def test_documented_limits():
+    assert inputs.MAX_DPS == 10_000 and numbers.MAX_EXPONENT == 100_000 and numbers.MAX_STRING == 1000
+    assert gs.Problem(**{**GOOD, "beta": f"1e-{numbers.MAX_EXPONENT}"}).beta == sp.Rational(1, 10**numbers.MAX_EXPONENT)
+    assert inputs.dps(inputs.MAX_DPS) == inputs.MAX_DPS
+
+
+UNIT = (sp.Rational(1), sp.Integer(0))
+
+
+@pytest.mark.parametrize("rewards", [[10**400, 0], [1e300, 0], [1e-300, 0], ["1e-310", 0], [Fraction(1, 3**700), 0]],
+                         ids=["10**400", "1e300", "1e-300", "'1e-310'", "3**-700"])
+def test_extreme_reward_scales_give_the_unit_scale_answer(rewards):
+    """The advantage is scale-free: P_G and π* at these rewards equal those at rewards (1, 0)."""
+    prob, unit = problem(rewards=rewards), problem()
+    with mpmath.workdps(DPS + 10):
+        tolerance = mpmath.mpf(10) ** (3 - DPS)
+        for got, want in [(gs.stationary_policy(prob, DPS), gs.stationary_policy(unit, DPS)),
+                          (gs.preference_numeric(prob, POLICY, DPS), gs.preference_numeric(unit, POLICY, DPS))]:
+            assert all(abs(a - b) <= tolerance * max(1, abs(b)) for a, b in zip(got, want)), (got, want)
+
+
+def test_generators_and_numpy_inputs_are_ordered_sequences():
+    prob = problem()
+    assert gs.preference_exact(prob, (x for x in POLICY)) == gs.preference_exact(prob, POLICY)
+    floats = Problem(reference=np.array([0.3, 0.7]), rewards=[1.0, 0.0], group_size=np.int64(8), beta=np.float64(0.5))
+    assert sum(floats.reference) == 1 and abs(floats.reference_correction) <= inputs.float_slack(2)
+    assert np.asarray(gs.stationary_policy(floats, DPS), dtype=float).dtype == np.float64
+
+
+#: Well-posed problems at extreme scales: an answer verified by the solver's residual, or a SolverError.
+EXTREME = {
+    "beta=1e-300, G=2": dict(beta=1e-300, group_size=2), "beta=1e-300, G=inf": dict(beta=1e-300, group_size="inf"),
+    "beta=10**400": dict(beta=10**400), "beta='1e-10000'": dict(beta="1e-10000"),
+    "rewards (1e300, 0), G=inf": dict(rewards=[1e300, 0], group_size="inf"),
+    "rewards ('1e-310', 0), G=inf": dict(rewards=["1e-310", 0], group_size="inf"),
+    "reference 1e-400": dict(reference=["1e-400", 1 - sp.Rational(1, 10**400)]),
+    "rho=1e-30, beta=100": dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=100),
+}
+
+
+@pytest.mark.parametrize("changes", EXTREME.values(), ids=EXTREME.keys())
+def test_extreme_problems_answer_or_raise_solver_error(changes):
+    prob = problem(**changes)
+    try:
+        policy = gs.stationary_policy(prob, DPS)
+    except SolverError as error:
+        assert error.reason in SolverError.REASONS and str(error)
+        return
+    assert all(mpmath.isfinite(x) and 0 <= x <= 1 for x in policy)
+    with mpmath.workdps(DPS + 10):
+        assert abs(mpmath.fsum(policy) - 1) <= mpmath.mpf(10) ** (2 - DPS)
