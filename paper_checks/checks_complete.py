@@ -40,7 +40,7 @@ def _large_g(b, dps):
     found = _solve(b, "inf", dps)
     below = mpmath.mpf(b) < bistability.critical_beta("0.5", dps)
     if isinstance(found, SolverError):
-        proven = "provably no interior" in str(found)
+        proven = found.reason == SolverError.NO_INTERIOR_POINT  # raised only when the absence is proven
         return symbolic(below and proven, f"beta={b}: no interior point, proven: {proven}"), None
     with working_precision(dps, guard=10):
         worst = max(abs(h(pt.policy[0])) for pt in found)

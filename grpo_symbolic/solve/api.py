@@ -55,8 +55,9 @@ class StationaryPolicies(list[StationaryPoint]):
 def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> tuple[mpmath.mpf, ...]:
     """The unique interior stationary policy of ``problem``, as mpmath numbers.
 
-    Raises :class:`SolverError` when there is none (NO_INTERIOR_POINT; the message says whether
-    that is proven, and towards which vertex the mass then goes) or when there are several
+    Raises :class:`SolverError` when there is provably none (NO_INTERIOR_POINT; the message says
+    towards which face the mass then goes), when none was found by a search that is not complete
+    (NOT_CONVERGED, with the completeness statement) or when there are several
     (NOT_UNIQUE; use :func:`stationary_policies` to get them all).
 
     >>> from grpo_symbolic import Problem
@@ -79,8 +80,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
 
     The list's ``completeness`` says whether it holds every interior stationary point (by default
     it is certified with interval arithmetic: see :class:`~grpo_symbolic.solve.complete.Completeness`).
-    Raises :class:`SolverError` NO_INTERIOR_POINT when there is none; the message says whether
-    that is proven.
+    Raises :class:`SolverError` NO_INTERIOR_POINT when there is provably none, NOT_CONVERGED when
+    none was found and the search is not complete (the message holds the statement).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
@@ -96,7 +97,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         roots, completeness = certified_roots(reduced, options)
         if not roots:
             sign = drift(reduced) if completeness.complete else None
-            raise SolverError(no_point_message(completeness, sign), reason=SolverError.NO_INTERIOR_POINT)
+            reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
+            raise SolverError(no_point_message(completeness, sign), reason=reason)
         points = [_point(reduced, s, stability) for s in roots]
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness

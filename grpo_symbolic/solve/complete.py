@@ -1,7 +1,7 @@
 """Every interior stationary point, with a certificate: complete root isolation and its statement.
 
 :func:`certified_roots` isolates the roots of the reduced residual (:mod:`grpo_symbolic.solve.balls`)
-over the logit box that provably holds them (:func:`~grpo_symbolic.solve.balls.logit_region`)
+over the logit box that provably holds them (:func:`~grpo_symbolic.solve.regions.logit_region`)
 with :func:`~grpo_symbolic.numerics.intervals.isolate` (subdivision + Krawczyk in ball arithmetic),
 and says what was proven in a :class:`Completeness`.  Without python-flint it falls back on the
 float64 scan / multistart of :mod:`grpo_symbolic.solve.search` and says that nothing is certified.
@@ -17,7 +17,8 @@ import mpmath
 
 from grpo_symbolic.numerics.certify import available, flint_bits, flint_precision, mpf_of
 from grpo_symbolic.numerics.intervals import isolate, refine_roots
-from grpo_symbolic.solve.balls import BallResidual, Region, logit_region
+from grpo_symbolic.solve.balls import BallResidual
+from grpo_symbolic.solve.regions import Region, logit_region
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots

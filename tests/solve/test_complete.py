@@ -171,7 +171,7 @@ def test_family4_unstable_point_near_a_vertex():
     assert len(points) == 2 and len(far) == 1 and far[0].stable is False
     assert [mpmath.nstr(x, 6) for x in far[0].policy] == ["0.998537", "0.00146042", "2.13596e-6"]
     statement = points.completeness
-    assert not statement.complete and "no bound is derived" in statement.reason  # G = ∞, eps = 0: said so
+    assert statement.complete and statement.certified and "t = 1/σ" in statement.reason  # the tilt's bound
 
 
 # --- the statement ---------------------------------------------------------------------------
