@@ -9,7 +9,7 @@ and is rounded to ``dps`` digits at the end (:mod:`grpo_symbolic.numerics.precis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import mpmath
@@ -18,7 +18,7 @@ from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
-from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
+from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message, settled_stability
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import stability as best_response_stability
@@ -31,7 +31,9 @@ class StationaryPoint:
     ``policy``: π*(o) per output and ``multiplier``: λ*, mpf rounded to the requested digits;
     ``residual``: max |stationarity equation| (mpf);
     ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*, a **float64**;
-    ``stable``: spectral radius < 1 (attracting under repeated best responses);
+    ``stable``: spectral radius < 1 (attracting under repeated best responses; decided in ball
+    arithmetic for two reward values with the direct penalty, and None at a certified double root,
+    where the radius is 1);
     ``is_local_maximum``: π* is a local maximiser of J(·; π_old = π*) on the simplex.
     The last three are None when the solver was asked for no stability (``stability=False``).
     """
@@ -99,10 +101,19 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
             sign = drift(reduced) if completeness.complete else None
             reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
             raise SolverError(no_point_message(completeness, sign), reason=reason)
-        points = [_point(reduced, s, stability) for s in roots]
+        points = [_settled(_point(reduced, s, stability), settled_stability(reduced, s, completeness) if stability else None)
+                  for s in roots]
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness
     return result
+
+
+def _settled(point: StationaryPoint, settled: tuple[float, bool | None] | None) -> StationaryPoint:
+    """The stability decided in ball arithmetic where the completeness search can (two reward
+    values, direct penalty; None at a double root), else the float64 one."""
+    if settled is None:
+        return point
+    return replace(point, spectral_radius=settled[0], stable=settled[1])
 
 
 def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> StationaryPoint:
