@@ -264,15 +264,21 @@ def no_point_message(statement: Completeness, residual_sign: Any = None) -> str:
 
 def _face(sign: Any) -> str:
     if sign is None:
-        return ""
-    value, direction = sign
-    return f": every reward mixture is pushed towards the vertex where all mass is on reward value {value} ({direction})"
+        return "; boundary_points(problem) gives the KKT points of the faces, if any"
+    value, direction, outputs, share = sign
+    return (f": every reward mixture is pushed towards the vertex where all mass is on reward value {value} "
+            f"({direction}), i.e. towards the face of outputs {outputs} (those giving reward {value} with the "
+            f"highest probability, {share}); boundary_points(problem) gives the KKT points of the faces, if any")
 
 
-def drift(reduced: ReducedMap) -> tuple[Any, str] | None:
-    """With two reward values and no root, the sign of the residual says where the mass goes."""
+def drift(reduced: ReducedMap) -> tuple[Any, str, str, Any] | None:
+    """With two reward values and no root, the sign of the residual says where the mass goes:
+    (reward value, why, the outputs of that face, their probability of that value)."""
     if reduced.values != 2:
         return None
     f = reduced.residual([mpmath.mpf(0)])[0]
-    values = reduced.problem.reward_values
-    return (values[0], "the residual is positive everywhere") if f > 0 else (values[1], "the residual is negative everywhere")
+    problem = reduced.problem
+    j, why = (0, "the residual is positive everywhere") if f > 0 else (1, "the residual is negative everywhere")
+    share = max(row[j] for row in problem.law_matrix)
+    outputs = ", ".join(str(o + 1) for o, row in enumerate(problem.law_matrix) if row[j] == share)
+    return problem.reward_values[j], why, outputs, share
