@@ -248,7 +248,9 @@ def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, fol
     where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
     reason = region.reason
     if exhausted:
-        reason += "; the box budget (SolverOptions.max_boxes, max_boxes_multi) ran out"
+        reason += (f"; the box budget (SolverOptions.max_boxes, max_boxes_multi) ran out: certified is that box "
+                   f"minus the {len(unresolved)} unresolved box(es) listed (each box costs more with more reward "
+                   "values; raise the budget to certify them)")
     elif unresolved:
         reason += "; roots closer than the precision separates (or a double root) may lie in the unresolved boxes"
     return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved, folds)
