@@ -22,6 +22,7 @@ from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, rho, x
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.api import stationary_policies
@@ -123,7 +124,7 @@ def _fold_at_beta_star(dps):
         star = mpmath.nstr(bistability.critical_beta("0.5", dps + 10), dps + 10)
         h = paper.DIRECT_KL_H.subs({beta: sp.Rational(star), rho: sp.Rational(1, 2)})
         slope = sp.lambdify(x, sp.diff(h, x), "mpmath")
-        minimiser = mpmath.findroot(slope, (mpmath.mpf("0.85"), mpmath.mpf("0.95")), solver="anderson")
+        minimiser = bracketed_newton(slope, mpmath.mpf("0.85"), mpmath.mpf("0.95"), what="the zero of h'")
     problem = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=star, penalty="direct")
     found = stationary_policies(problem, dps)
     ok = (len(found) == 1 and len(found.completeness.double_roots) == 1 and found.completeness.complete
