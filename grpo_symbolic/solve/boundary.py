@@ -86,6 +86,8 @@ def boundary_points(problem: Problem, dps: int = 50) -> BoundaryPoints:
     >>> [(pt.support, [mpmath.nstr(x, 6) for x in pt.slacks], pt.kkt) for pt in boundary_points(prob, dps=20)]
     [((0,), ['0.75'], True), ((1,), ['-1.25'], False)]
     """
+    if not isinstance(problem, Problem):
+        raise ParameterError(f"problem: give a Problem, not {type(problem).__name__}")
     if not problem.is_numeric:
         raise ParameterError("problem: boundary_points needs numbers; substitute the symbols first")
     check_dps(dps)

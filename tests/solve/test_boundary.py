@@ -77,5 +77,7 @@ def test_too_many_outputs_and_symbols_are_refused():
     prob = Problem(reference=[sp.Rational(1, 11)] * 11, rewards=list(range(11)), group_size=2, beta=1)
     with pytest.raises(ParameterError, match="outputs"):
         boundary_points(prob)
+    with pytest.raises(ParameterError, match="give a Problem"):
+        boundary_points("__import__('os').system('true')")
     with pytest.raises(ParameterError, match="numbers"):
         boundary_points(Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=2, beta=beta_symbol))
