@@ -263,6 +263,10 @@ def solves(args):
 
 
 def complete_search(args):
+    from grpo_symbolic.cases.bistability import critical_beta  # this section's imports stay here
+    from grpo_symbolic.model.errors import SolverError
+    from grpo_symbolic.solve.boundary import boundary_points
+
     header(f"3b. Every stationary point, certified (issue 16), beside the float64 scan, at {args.dps} digits")
     sizes = (64, 256) if args.quick else (64, 256, 1024)
     for G in sizes:
@@ -274,6 +278,33 @@ def complete_search(args):
         scan_t, scan = clock(lambda: stationary_policies(prob, args.dps, options=SolverOptions(certified=False)))
         row(f"complete binary search, G = {G}", ours_t, "today's float64 logit scan (not certified)", scan_t, False,
             f"{len(ours)} vs {len(scan)} points; complete: {ours.completeness.complete}")
+    cases = (  # newly complete: G = ∞ with eps = 0 (proven boxes), three reward values (2-D subdivision), the fold
+        ("grpo, G = oo, eps = 0", dict(reference=["1/2", "1/2"], rewards=[1, 0], group_size="inf", beta="1/2")),
+        ("direct, G = oo, 3 values", dict(reference=["1/3"] * 3, rewards=[1, "1/2", 0], group_size="inf", beta=4,
+                                          penalty="direct")),
+        ("grpo, G = 4, 3 values", dict(reference=["1/5", "3/10", "1/2"], rewards=[2, 0, 1], group_size=4, beta="3/10")),
+        ("direct, G = oo, beta = beta* (fold)", dict(reference=["1/2", "1/2"], rewards=[1, 0], group_size="inf",
+                                                     beta=mpmath.nstr(critical_beta("0.5", args.dps + 10), args.dps + 10),
+                                                     penalty="direct")),
+    )
+    for name, kwargs in cases:
+        prob = Problem(**kwargs)
+        clear_caches()
+        ours_t, ours = clock(lambda: stationary_policies(prob, args.dps))
+        clear_caches()
+        start = time.perf_counter()
+        try:
+            found = len(stationary_policies(prob, args.dps, options=SolverOptions(certified=False)))
+        except SolverError:
+            found = 0
+        scan_t = time.perf_counter() - start
+        row(f"complete, {name}", ours_t, "float64 scan / multistart (not certified)", scan_t, False,
+            f"{len(ours)} vs {found} points; complete: {ours.completeness.complete}; "
+            f"double roots: {len(ours.completeness.double_roots)}")
+    prob = Problem(reference=["1/5", "3/10", "1/2"], rewards=[1, 0, 2], group_size=4, beta="1/2")
+    faces_t, faces = clock(lambda: boundary_points(prob, args.dps))
+    say(f"  {'boundary_points, K = 3, G = 4':<34} {seconds(faces_t):>10}  6 faces: {len(faces)} face points, "
+        f"{sum(pt.kkt for pt in faces)} KKT points")
 
 
 def plain_terms_binary(G, p, dps):

@@ -205,6 +205,12 @@ CLAIMS = _claims(
     ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
      "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
      "unsupported while the Problem refuses their settings"),
+    ("x-complete-large-group", "beyond the paper (Sec. 2.3, (13), (15); App. B.2, solver)",
+     "at G = oo with eps = 0 the list is certified complete (grpo (15) at pi_ref(b) = 1e-30; three reward values, direct), "
+     "and at beta = beta* the fold is one certified double root at the zero of h'"),
+    ("x-boundary-kkt", "beyond the paper (App. A, solver)",
+     "the boundary (vertex and face) stationary points carry KKT multipliers gamma_o = -dJ/dt along the edge off the face, "
+     "equal at a vertex to App. A's; with the direct penalty no face point is a KKT point"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

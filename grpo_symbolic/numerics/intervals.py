@@ -41,7 +41,7 @@ from typing import Any
 
 from grpo_symbolic.numerics.certify import _flint, flint_precision
 
-__all__ = ["Jet", "Isolation", "isolate", "refine_roots", "ball", "monotone", "positive_product", "flint_precision", "softmax_jets", "logsumexp"]
+__all__ = ["Jet", "Isolation", "isolate", "refine_roots", "Fold", "fold", "fold_slope", "ball", "monotone", "positive_product", "flint_precision", "softmax_jets", "logsumexp"]
 
 
 def _arb() -> Any:
@@ -362,3 +362,81 @@ def refine_roots(residual: Residual, boxes: Sequence[tuple[Any, ...]]) -> list[t
             roots.append(tuple(enclosure))
             kept.append(tuple(X))
     return roots
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A certified double root of a one-dimensional residual at a tolerance (see :func:`fold`).
+
+    ``centre``: the critical point c (F'(c) = 0, located to the working precision), a thin ball;
+    ``radius``: δ, the half-width of the box X = [c − δ, c + δ]; ``bound``: an upper bound on |F|
+    over X (≤ the tolerance asked for).
+    """
+
+    centre: Any
+    radius: Any
+    bound: Any
+
+
+def fold_slope(residual: Residual, y: Any) -> Any:
+    """F'(y) of a one-dimensional ``residual`` at a point, as a thin enclosure (nan where the
+    residual says no root can be there: no sign is then read from it)."""
+    F = residual(Jet.variables([y]))
+    return _arb()("nan") if F is None else F[0].grad[0]
+
+
+def _sign(value: Any) -> int:
+    return 1 if value > 0 else -1 if value < 0 else 0
+
+
+def fold(residual: Residual, lo: Any, hi: Any, tol: Any) -> tuple[str, Any]:
+    """A double root of a one-dimensional ``residual`` between ``lo`` and ``hi``, to the tolerance ``tol``.
+
+    When F' changes sign between lo and hi (certified at the two points), the critical point c is
+    located by bisection on the sign of F' and the box X = [c − δ, c + δ] is chosen so that
+    |F'(X)|·δ stays below ``tol``/2.  Then: F(X) ⊂ F(c) + F'(X)·[−δ, δ] (mean value form);
+    if that excludes 0, X holds no root (``("none", X)``); if it lies within [−tol, tol], X holds a
+    critical point of F and F vanishes to ``tol`` all over it: a double root at this tolerance
+    (``("fold", Fold)``): a double root, or two roots or none within δ of c, which the tolerance
+    cannot tell apart.  Otherwise ``("undecided", None)``.
+
+    >>> with flint_precision(30):
+    ...     verdict, found = fold(lambda s: [(s[0] - 1) * (s[0] - 1)], 0.5, 1.75, _arb()("1e-30"))
+    >>> verdict, float(found.centre.mid()), bool(found.radius < 1e-14)
+    ('fold', 1.0, True)
+    """
+    arb, prec = _arb(), _flint().ctx.prec
+    lo, hi = arb(lo), arb(hi)
+    left, right = _sign(fold_slope(residual, lo)), _sign(fold_slope(residual, hi))
+    if left == 0 or left != -right:
+        return "undecided", None
+    curvature = abs(fold_slope(residual, hi) - fold_slope(residual, lo)) / (hi - lo)
+    while hi - lo > arb(2) ** (20 - prec) * max(1, abs(lo)):
+        middle = arb((lo + hi).mid() / 2)
+        side = _sign(fold_slope(residual, middle))
+        if side == 0:
+            lo = hi = middle
+            break
+        lo, hi = (middle, hi) if side == left else (lo, middle)
+    centre = arb(((lo + hi) / 2).mid())
+    radius = arb(((tol / (8 * curvature.upper())).sqrt()).mid()).max(4 * (hi - lo))
+    return _fold_verdict(residual, centre, radius, tol, left)
+
+
+def _fold_verdict(residual: Residual, centre: Any, radius: Any, tol: Any, left: int) -> tuple[str, Any]:
+    box = ball(centre - radius, centre + radius)
+    F, value = residual(Jet.variables([box])), residual([centre])
+    if F is None:
+        return "none", box
+    if value is None:
+        return "undecided", None
+    slopes, value = F[0].grad[0], value[0]
+    enclosure = (value.value if isinstance(value, Jet) else value) + slopes * _arb()(0, radius)
+    if not _has_zero(enclosure):
+        return "none", box
+    turns = (_sign(fold_slope(residual, centre - radius)) == left
+             and _sign(fold_slope(residual, centre + radius)) == -left)
+    bound = abs(enclosure).upper()
+    if turns and bound <= tol:
+        return "fold", Fold(centre, radius, bound)
+    return "undecided", None

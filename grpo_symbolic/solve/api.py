@@ -9,7 +9,7 @@ and is rounded to ``dps`` digits at the end (:mod:`grpo_symbolic.numerics.precis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import mpmath
@@ -19,7 +19,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
-from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
+from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message, settled_stability
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import stability as best_response_stability
@@ -32,7 +32,9 @@ class StationaryPoint:
     ``policy``: π*(o) per output and ``multiplier``: λ*, mpf rounded to the requested digits;
     ``residual``: max |stationarity equation| (mpf);
     ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*, a **float64**;
-    ``stable``: spectral radius < 1 (attracting under repeated best responses);
+    ``stable``: spectral radius < 1 (attracting under repeated best responses; decided in ball
+    arithmetic for two reward values with the direct penalty, and None at a certified double root,
+    where the radius is 1);
     ``is_local_maximum``: π* is a local maximiser of J(·; π_old = π*) on the simplex.
     The last three are None when the solver was asked for no stability (``stability=False``).
     """
@@ -56,8 +58,9 @@ class StationaryPolicies(list[StationaryPoint]):
 def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> tuple[mpmath.mpf, ...]:
     """The unique interior stationary policy of ``problem``, as mpmath numbers.
 
-    Raises :class:`SolverError` when there is none (NO_INTERIOR_POINT; the message says whether
-    that is proven, and towards which vertex the mass then goes) or when there are several
+    Raises :class:`SolverError` when there is provably none (NO_INTERIOR_POINT; the message says
+    towards which face the mass then goes), when none was found by a search that is not complete
+    (NOT_CONVERGED, with the completeness statement) or when there are several
     (NOT_UNIQUE; use :func:`stationary_policies` to get them all).
 
     >>> from grpo_symbolic import Problem
@@ -80,8 +83,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
 
     The list's ``completeness`` says whether it holds every interior stationary point (by default
     it is certified with interval arithmetic: see :class:`~grpo_symbolic.solve.complete.Completeness`).
-    Raises :class:`SolverError` NO_INTERIOR_POINT when there is none; the message says whether
-    that is proven.
+    Raises :class:`SolverError` NO_INTERIOR_POINT when there is provably none, NOT_CONVERGED when
+    none was found and the search is not complete (the message holds the statement).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
@@ -97,11 +100,21 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         roots, completeness = certified_roots(reduced, options)
         if not roots:
             sign = drift(reduced) if completeness.complete else None
-            raise SolverError(no_point_message(completeness, sign), reason=SolverError.NO_INTERIOR_POINT)
-        points = [_point(reduced, s, stability) for s in roots]
+            reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
+            raise SolverError(no_point_message(completeness, sign), reason=reason)
+        points = [_settled(_point(reduced, s, stability), settled_stability(reduced, s, completeness) if stability else None)
+                  for s in roots]
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness
     return result
+
+
+def _settled(point: StationaryPoint, settled: tuple[float, bool | None] | None) -> StationaryPoint:
+    """The stability decided in ball arithmetic where the completeness search can (two reward
+    values, direct penalty; None at a double root), else the float64 one."""
+    if settled is None:
+        return point
+    return replace(point, spectral_radius=settled[0], stable=settled[1])
 
 
 def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> StationaryPoint:

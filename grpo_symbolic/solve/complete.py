@@ -1,7 +1,7 @@
 """Every interior stationary point, with a certificate: complete root isolation and its statement.
 
 :func:`certified_roots` isolates the roots of the reduced residual (:mod:`grpo_symbolic.solve.balls`)
-over the logit box that provably holds them (:func:`~grpo_symbolic.solve.balls.logit_region`)
+over the logit box that provably holds them (:func:`~grpo_symbolic.solve.regions.logit_region`)
 with :func:`~grpo_symbolic.numerics.intervals.isolate` (subdivision + Krawczyk in ball arithmetic),
 and says what was proven in a :class:`Completeness`.  Without python-flint it falls back on the
 float64 scan / multistart of :mod:`grpo_symbolic.solve.search` and says that nothing is certified.
@@ -15,9 +15,11 @@ from typing import Any
 
 import mpmath
 
-from grpo_symbolic.numerics.certify import available, flint_bits, flint_precision, mpf_of
-from grpo_symbolic.numerics.intervals import isolate, refine_roots
-from grpo_symbolic.solve.balls import BallResidual, Region, logit_region
+from grpo_symbolic.model.settings import Advantage, GroupFilter
+from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of
+from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots
+from grpo_symbolic.solve.balls import BallResidual
+from grpo_symbolic.solve.regions import Region, logit_region
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -32,8 +34,10 @@ class Completeness:
     box; ``region``: where the search ran (logit coordinates s_j = log(m_j/m_V) of the reward
     mixture; "the whole interior" when a bound proves no root lies beyond it); ``count``: points
     listed; ``method``; ``reason``: the argument for the region, or why the list may be incomplete;
-    ``unresolved``: logit boxes (lo, hi per coordinate, floats) that may hold roots not listed
-    (e.g. a double root at a fold, narrower than the precision separates).
+    ``unresolved``: logit boxes (lo, hi per coordinate, floats) that may hold roots not listed;
+    ``double_roots``: (centre, radius) in the logit coordinate (mpf) of each certified double root
+    (one reduced coordinate: a critical point of the residual F in a box of that radius where
+    |F| stays below 10^(−dps): a fold at the requested digits, listed once, at the centre).
 
     >>> from grpo_symbolic import Problem
     >>> from grpo_symbolic.solve.api import stationary_policies
@@ -49,13 +53,21 @@ class Completeness:
     method: str
     reason: str
     unresolved: tuple[tuple[tuple[float, float], ...], ...] = ()
+    double_roots: tuple[tuple[Any, Any], ...] = ()
 
     def __str__(self) -> str:
         head = (f"complete: all {self.count} interior stationary point(s) in {self.region}"
                 if self.complete else f"NOT complete: {self.count} interior stationary point(s) found in {self.region}")
         tail = f", certified by {self.method}" if self.certified else f", not certified ({self.method})"
         extra = f"; {len(self.unresolved)} unresolved box(es): {list(self.unresolved)}" if self.unresolved else ""
-        return f"{head}{tail}; {self.reason}{extra}"
+        return f"{head}{tail}; {self.reason}{self._folds()}{extra}"
+
+    def _folds(self) -> str:
+        if not self.double_roots:
+            return ""
+        shown = ", ".join(f"s = {mpmath.nstr(c, 12)} +- {mpmath.nstr(r, 2)}" for c, r in self.double_roots)
+        return (f"; {len(self.double_roots)} double root(s) (a fold: F and F' vanish there; the box's roots, "
+                f"two, one or none, are not told apart at the requested digits, F = 0 to them all over it): {shown}")
 
 
 ISOLATION_BITS = 80
@@ -78,11 +90,12 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
         residual = BallResidual(reduced.problem, _dominant_class(reduced, options))
         region = logit_region(residual, options.logit_cap if reduced.values == 2 else options.logit_cap_multi)
     if any(lo > hi for lo, hi in region.bounds):  # the bounds contradict each other: no root at all
-        return [], _statement(region, 0, False, ())
+        return [], _statement(region, 0, False, (), ())
     budget = options.max_boxes if reduced.values == 2 else options.max_boxes_multi
-    roots, unresolved, exhausted = _isolated(residual, region, budget, options, reduced.dps)
-    statement = _statement(region, len(roots), exhausted, unresolved)
-    if exhausted:  # keep what the multistart finds too (not certified, said so)
+    found = _isolated(residual, region, budget, options, reduced.dps)
+    roots = found.roots
+    statement = _statement(region, len(roots), found.exhausted, found.unresolved, found.folds)
+    if found.exhausted:  # keep what the multistart finds too (not certified, said so)
         extra = [s for s in find_roots(reduced, options) if all(_apart(s, t, reduced.dps) for t in roots)]
         roots += extra
         statement = replace(statement, count=len(roots), method=f"{METHOD}; {len(extra)} more by the multistart (not certified)")
@@ -96,6 +109,9 @@ def _why_not_certified(reduced: ReducedMap, options: SolverOptions) -> str:
     if not available():
         return "python-flint is not installed"
     problem = reduced.problem
+    setting = unsupported_setting(problem)
+    if setting:
+        return f"not certified: setting {setting} (the ball residual and its bounds are derived for the paper's two penalties only)"
     if not problem.is_large_group and int(problem.group_size) > options.max_group_certified:
         return f"G = {problem.group_size} > SolverOptions.max_group_certified = {options.max_group_certified}"
     if reduced.values > 2 and not problem.is_large_group:
@@ -104,6 +120,20 @@ def _why_not_certified(reduced: ReducedMap, options: SolverOptions) -> str:
             return (f"{rows} compositions per evaluation with {reduced.values} reward values at G = {problem.group_size} "
                     f"(more than SolverOptions.max_rows_multi = {options.max_rows_multi}) make the box search too costly")
     return ""
+
+
+def unsupported_setting(problem: Any) -> str:
+    """The first of ``problem``'s settings the certified search (and :mod:`~grpo_symbolic.solve.boundary`)
+    does not cover, as text ('' for the paper's settings: penalty grpo or direct in the loss, no
+    clamp, no entropy, GRPO advantages, every group kept)."""
+    checks = (
+        (problem.penalty is None, f"kl_estimator={problem.kl_estimator}, kl_placement={problem.kl_placement}"),
+        (problem.kl_clamp is not None, f"kl_clamp={problem.kl_clamp}"),
+        (problem.entropy != 0, f"entropy={problem.entropy}"),
+        (problem.advantage is not Advantage.GRPO or problem.pass_k is not None, f"advantage={problem.advantage}"),
+        (problem.group_filter is not GroupFilter.KEEP, f"group_filter={problem.group_filter}"),
+    )
+    return next((text for bad, text in checks if bad), "")
 
 
 def _dominant_class(reduced: ReducedMap, options: SolverOptions) -> int | None:
@@ -120,10 +150,20 @@ def _dominant_class(reduced: ReducedMap, options: SolverOptions) -> int | None:
     return top.pop() if len(top) == 1 and -1 not in top else None
 
 
-def _isolated(residual: BallResidual, region: Region, budget: int, options: SolverOptions,
-              dps: int) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], bool]:
-    """(roots s, unresolved boxes as floats, budget exhausted): isolation at low precision, undecided
-    boxes again at full precision, every certified box refined at full precision."""
+@dataclass
+class _Found:
+    """The outcome of the isolation: roots s, unresolved boxes (floats), double roots (centre,
+    radius as mpf), whether the budget ran out."""
+
+    roots: list[tuple[Any, ...]]
+    unresolved: tuple[Any, ...]
+    folds: tuple[tuple[Any, Any], ...]
+    exhausted: bool
+
+
+def _isolated(residual: BallResidual, region: Region, budget: int, options: SolverOptions, dps: int) -> _Found:
+    """Isolation at low precision, undecided boxes again at full precision (and, with one
+    coordinate, tested for a double root), every certified box refined at full precision."""
     with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
         result = isolate(residual, region.bounds, budget=budget, refine=False)
     with flint_precision(dps):
@@ -132,24 +172,88 @@ def _isolated(residual: BallResidual, region: Region, budget: int, options: Solv
             again = isolate(residual, box, budget=options.max_boxes, refine=False)
             boxes += again.roots
             left += again.unresolved
+        folds: list[Any] = []
+        if residual.V == 2 and left and not result.exhausted:
+            left = _double_roots(residual, left, boxes, folds, options, dps)
         roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
+        roots += [(mpf_of(f.centre),) for f in folds]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
-    return roots, unresolved, result.exhausted
+        doubles = tuple((mpf_of(f.centre), mpf_of(f.radius)) for f in folds)
+    return _Found(roots, unresolved, doubles, result.exhausted)
+
+
+def _double_roots(residual: BallResidual, left: list[Any], boxes: list[Any], folds: list[Fold],
+                  options: SolverOptions, dps: int) -> list[Any]:
+    """One coordinate: each run of adjacent unresolved boxes is tested for a double root at the
+    requested digits (:func:`~grpo_symbolic.numerics.intervals.fold`); the rest of the run is
+    isolated again with boxes down to 2^(−prec/2).  Returns the boxes still unresolved (certified
+    roots go to ``boxes``, double roots to ``folds``)."""
+    arb = _flint().arb
+    still: list[Any] = []
+    for lo, hi in _runs(left):
+        verdict, found = fold(residual, lo, hi, arb(10) ** (-dps) * max(1, abs(lo), abs(hi)))
+        if verdict == "undecided":
+            still.append(((lo, hi),))
+            continue
+        centre, radius = (found.centre, found.radius) if verdict == "fold" else (found.mid(), found.rad())
+        if verdict == "fold":
+            folds.append(found)
+        fine = arb(2) ** (-(_flint().ctx.prec // 2))
+        for piece in ((lo, centre - radius), (centre + radius, hi)):
+            if piece[0] < piece[1]:
+                again = isolate(residual, [piece], min_width=fine, budget=options.max_boxes, refine=False)
+                boxes += again.roots
+                still += again.unresolved
+    return still
+
+
+def _runs(boxes: list[Any]) -> list[tuple[Any, Any]]:
+    """The hulls of runs of touching one-dimensional boxes."""
+    runs: list[list[Any]] = []
+    for ((lo, hi),) in sorted(boxes, key=lambda b: mpf_of(b[0][0].mid())):
+        if runs and (lo.overlaps(runs[-1][1]) or lo < runs[-1][1]):
+            runs[-1][1] = runs[-1][1].max(hi)
+        else:
+            runs.append([lo, hi])
+    return [(lo, hi) for lo, hi in runs]
+
+
+def settled_stability(reduced: ReducedMap, s: tuple[Any, ...], statement: Completeness) -> tuple[float, bool | None] | None:
+    """(spectral radius, stable) of the best response at the root s, decided in ball arithmetic, or
+    None where that is not done (then the float64 radius of :mod:`~grpo_symbolic.solve.stability` stands).
+
+    Two reward values, direct penalty: the best response acts on the reward mixture alone (its
+    Jacobian has rank one), and its logit is exactly s + F(s) (the normalisation cancels in
+    log m'_0 − log m'_1), so the radius is |1 + F'(s)|: stable when that is provably below 1, not
+    when provably above, and None at a certified double root (radius 1: neither, to first order)
+    or when the ball cannot tell.
+    """
+    if reduced.values != 2 or reduced.problem.penalty != "direct" or not statement.certified:
+        return None
+    if any(abs(s[0] - centre) <= radius for centre, radius in statement.double_roots):
+        return 1.0, None
+    with flint_precision(reduced.dps):
+        slope = 1 + fold_slope(BallResidual(reduced.problem), ball_of(s[0]))
+        radius = abs(slope)
+        stable = True if radius < 1 else False if radius > 1 else None
+        return float(radius.mid()), stable
 
 
 def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
     return max(abs(a - b) for a, b in zip(s, t)) > mpmath.mpf(10) ** (-dps // 2)
 
 
-def _statement(region: Region, count: int, exhausted: bool, unresolved: Any) -> Completeness:
+def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, folds: Any) -> Completeness:
     box = " x ".join(f"[{lo}, {hi}]" for lo, hi in region.bounds)
     where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
     reason = region.reason
     if exhausted:
-        reason += "; the box budget (SolverOptions.max_boxes, max_boxes_multi) ran out"
+        reason += (f"; the box budget (SolverOptions.max_boxes, max_boxes_multi) ran out: certified is that box "
+                   f"minus the {len(unresolved)} unresolved box(es) listed (each box costs more with more reward "
+                   "values; raise the budget to certify them)")
     elif unresolved:
         reason += "; roots closer than the precision separates (or a double root) may lie in the unresolved boxes"
-    return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved)
+    return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved, folds)
 
 
 def no_point_message(statement: Completeness, residual_sign: Any = None) -> str:
@@ -162,15 +266,21 @@ def no_point_message(statement: Completeness, residual_sign: Any = None) -> str:
 
 def _face(sign: Any) -> str:
     if sign is None:
-        return ""
-    value, direction = sign
-    return f": every reward mixture is pushed towards the vertex where all mass is on reward value {value} ({direction})"
+        return "; boundary_points(problem) gives the KKT points of the faces, if any"
+    value, direction, outputs, share = sign
+    return (f": every reward mixture is pushed towards the vertex where all mass is on reward value {value} "
+            f"({direction}), i.e. towards the face of outputs {outputs} (those giving reward {value} with the "
+            f"highest probability, {share}); boundary_points(problem) gives the KKT points of the faces, if any")
 
 
-def drift(reduced: ReducedMap) -> tuple[Any, str] | None:
-    """With two reward values and no root, the sign of the residual says where the mass goes."""
+def drift(reduced: ReducedMap) -> tuple[Any, str, str, Any] | None:
+    """With two reward values and no root, the sign of the residual says where the mass goes:
+    (reward value, why, the outputs of that face, their probability of that value)."""
     if reduced.values != 2:
         return None
     f = reduced.residual([mpmath.mpf(0)])[0]
-    values = reduced.problem.reward_values
-    return (values[0], "the residual is positive everywhere") if f > 0 else (values[1], "the residual is negative everywhere")
+    problem = reduced.problem
+    j, why = (0, "the residual is positive everywhere") if f > 0 else (1, "the residual is negative everywhere")
+    share = max(row[j] for row in problem.law_matrix)
+    outputs = ", ".join(str(o + 1) for o, row in enumerate(problem.law_matrix) if row[j] == share)
+    return problem.reward_values[j], why, outputs, share

@@ -48,7 +48,7 @@ class SolverOptions:
     logit_cap: float = 1000.0
     logit_cap_multi: float = 60.0
     max_boxes: int = 200000
-    max_boxes_multi: int = 1500
+    max_boxes_multi: int = 4000
     max_rows_multi: int = 400
     max_group_certified: int = 2048
     scan_span: float = 60.0

@@ -171,7 +171,7 @@ def test_family4_unstable_point_near_a_vertex():
     assert len(points) == 2 and len(far) == 1 and far[0].stable is False
     assert [mpmath.nstr(x, 6) for x in far[0].policy] == ["0.998537", "0.00146042", "2.13596e-6"]
     statement = points.completeness
-    assert not statement.complete and "no bound is derived" in statement.reason  # G = ∞, eps = 0: said so
+    assert statement.complete and statement.certified and "t = 1/σ" in statement.reason  # the tilt's bound
 
 
 # --- the statement ---------------------------------------------------------------------------
@@ -296,3 +296,48 @@ def test_cli_solve_all_prints_the_completeness_statement(capsys):
                      "--penalty", "direct", "--dps", "20", "--all"])
     out = capsys.readouterr().out
     assert code == 0 and out.splitlines()[-1].startswith("# complete: all 2 interior stationary point(s)")
+
+
+# --- exact double roots: the fold at beta* -----------------------------------------------------
+
+def _h_slope_zero(b):
+    """The zero of dh/dy (y = logit π(a)) of the direct-KL h written here: the fold's location."""
+    return mpmath.findroot(lambda y: mpmath.diff(lambda t: direct_h(t, b, "inf", mpmath.mpf("0.5")), y), 2.4)
+
+
+def test_at_beta_star_to_60_digits_the_fold_is_one_certified_double_root():
+    from grpo_symbolic.cases import bistability
+    star = mpmath.nstr(bistability.critical_beta("0.5", 60), 60)
+    prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=star, penalty="direct")
+    points = stationary_policies(prob, DPS)
+    statement = points.completeness
+    assert len(points) == 1 and len(statement.double_roots) == 1 and statement.complete and not statement.unresolved
+    assert points[0].stable is None and "double root" in str(statement)
+    with mpmath.workdps(DPS + 20):
+        y = _h_slope_zero(mpmath.mpf(star))
+        x = 1 / (1 + mpmath.exp(-y))
+        assert digits(points[0].policy[0], x) >= DPS - 2
+        centre, radius = statement.double_roots[0]
+        assert radius < mpmath.mpf(10) ** -(DPS // 2) and abs(centre + y) < radius  # s = log(m_0/m_1) = −y
+
+
+def test_at_beta_star_to_50_digits_the_two_roots_1e_minus_25_apart_are_both_certified():
+    from grpo_symbolic.cases import bistability
+    star = mpmath.nstr(bistability.critical_beta("0.5", 50), 50)  # just above β*: two roots
+    prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=star, penalty="direct")
+    points = stationary_policies(prob, DPS)
+    assert len(points) == 2 and [pt.stable for pt in points] == [True, False] and points.completeness.complete
+    gap = points[1].policy[0] - points[0].policy[0]
+    assert mpmath.mpf(10) ** -27 < gap < mpmath.mpf(10) ** -24
+    with mpmath.workdps(DPS + 20):
+        for pt in points:
+            y = mpmath.log(pt.policy[0] / pt.policy[1])
+            assert abs(direct_h(y, mpmath.mpf(star), "inf", mpmath.mpf("0.5"))) < mpmath.mpf(10) ** -(DPS - 2)
+
+
+def test_settings_outside_the_paper_are_not_certified():
+    from grpo_symbolic.solve.complete import unsupported_setting
+    prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=4, beta=1)
+    assert unsupported_setting(prob) == ""
+    object.__setattr__(prob, "penalty", None)  # what a KL estimator other than the paper's two gives
+    assert unsupported_setting(prob).startswith("kl_estimator=")
