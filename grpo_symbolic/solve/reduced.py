@@ -219,8 +219,8 @@ class ReducedMap:
         """
         backend = backend or self.exact
         m = backend.softmax(s)
-        pi, _, _ = self.policy(backend.preferences(m), backend, self.betas(m, backend))
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a filter's β·W underflows at a vertex
+            pi, _, _ = self.policy(backend.preferences(m), backend, self.betas(m, backend))
             return backend.log_ratios(backend.mixture(pi), s)
 
     def softmax(self, s: Any) -> Any:

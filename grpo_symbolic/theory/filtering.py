@@ -169,9 +169,12 @@ def effective_betas(laws: Any, m: Any, group_size: Any, weight: Any) -> list[Any
 
 
 def degenerate_probability(m: Any, group_size: Any) -> Any:
-    """Z = Σ_v m_v^G: the probability that a group drawn from the mixture ``m`` is all equal.
+    """Z = Σ_v m_v^G: the probability that a group drawn from the mixture ``m`` is all equal
+    (G = ∞: 0 unless some m_v = 1).
 
     >>> degenerate_probability((sp.Rational(18, 100), sp.Rational(82, 100)), 2)
     881/1250
     """
+    if group_size is sp.oo:  # m_v^G -> 0 unless m_v = 1
+        return sum((1 + 0 * mv for mv in m if mv == 1), 0 * m[0])
     return sum((mv ** group_size for mv in m), 0 * m[0])
