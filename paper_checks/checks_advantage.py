@@ -6,11 +6,14 @@ x-filter-objective, x-filter-effective-beta, x-filter-three-policies.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import mpmath
 import sympy as sp
 
 from grpo_symbolic.cases import filtering as binary_filtering
-from grpo_symbolic.cases.general import advantage, group_expectation
+from grpo_symbolic.cases.general import group_expectation
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, p, p_old, rho
@@ -31,13 +34,35 @@ def _problem(group_size, advantage_, pass_k=None, rewards=REWARDS, **settings):
     return Problem(REFERENCE, rewards, group_size, "1/2", advantage=advantage_, pass_k=pass_k, **settings)
 
 
+def trainer_advantage(rewards, name, eps):
+    """A_1 of the group ``rewards`` written as the trainers write it, independently of the engine's
+    rules: RLOO's r_1 − mean of the others; NeMo-RL's baseline and std of the others from their
+    first and second moments, divided only where std > 0; PKPO's s^(loo−1) summed over the subsets
+    I ∋ 1 of size k (max over an empty set: 0), times G."""
+    G, r = len(rewards), rewards[0]
+    others = rewards[1:]
+    if name == "rloo":
+        return r - sp.Add(*others) / (G - 1)
+    if name == "rloo-std":
+        b, square = sp.Add(*others) / (G - 1), sp.Add(*[x**2 for x in others]) / (G - 1)
+        std = sp.sqrt(sp.nsimplify(square - b**2))
+        return (r - b) / (std + eps) if std > 0 else r - b
+    k = int(name.split("-")[1])
+    total = sp.Integer(0)
+    for rest in itertools.combinations(range(1, G), k - 1):
+        best_rest = max((rewards[j] for j in rest), default=0)
+        total += max(r, best_rest) - best_rest
+    return sp.Integer(G) * total / math.comb(G, k)
+
+
 def brute_force_preference(problem, policy):
-    """P_G(o|π) = E[A_1 | o_1 = o] summed over every group and reward outcome, with the rule itself."""
+    """P_G(o|π) = E[A_1 | o_1 = o] summed over every group and reward outcome, with
+    :func:`trainer_advantage` (member 1 moved to the front of each group)."""
     name = problem_rule(problem)
     pi = tuple(sp.Rational(x) for x in policy)
     result = []
     for o in range(problem.size):
-        total = group_expectation(problem, pi, lambda outputs, rewards: advantage(rewards, 0, name, problem.eps)
+        total = group_expectation(problem, pi, lambda outputs, rewards: trainer_advantage(list(rewards), name, problem.eps)
                                   if outputs[0] == o else 0)
         result.append(total / pi[o])
     return result

@@ -106,6 +106,14 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     return result
 
 
+def _output_policy(reduced: ReducedMap, P: Any, u: Any, m: Any) -> tuple[Any, ...]:
+    """π per output from the per-class preferences P and the solved u (β·W per class under a filter)."""
+    top, form, betas = max(P), reduced.forms["policy_u"]["mpmath"], reduced.betas(m)
+    if betas is None:
+        return tuple(form(P[c] - top, r, u, reduced.beta) for c, r in zip(reduced.class_of, reduced.rho))
+    return tuple(form(P[c] - top, r, u + betas[c] - reduced.beta, betas[c]) for c, r in zip(reduced.class_of, reduced.rho))
+
+
 def _output_betas(reduced: ReducedMap, m: Any) -> list[Any]:
     """The β each output sees at the mixture m: β·W under a group filter, else β."""
     betas = reduced.betas(m)
@@ -117,9 +125,7 @@ def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> Stationa
     m = reduced.softmax(list(s)) if s else (mpmath.mpf(1),)
     at_root = reduced.preferences(m)
     _, multiplier, u = reduced.policy(at_root, betas=reduced.betas(m))
-    top, form = max(at_root), reduced.forms["policy_u"]["mpmath"]
-    b = _output_betas(reduced, m)
-    pi = tuple(form(at_root[c] - top, r, u + bo - reduced.beta, bo) for c, r, bo in zip(reduced.class_of, reduced.rho, b))
+    pi = _output_policy(reduced, at_root, u, m)
     new_m = mixture(reduced.laws, pi)
     again = reduced.preferences(new_m)
     P = [again[c] for c in reduced.class_of]
