@@ -11,15 +11,9 @@ from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.preference.engine import numeric_table
 from grpo_symbolic.theory import advantage as adv
-from grpo_symbolic.theory.advantage import Group, passk_rule, rloo, rloo_std, rule, rule_name
+from grpo_symbolic.theory.advantage import passk_rule, rloo, rloo_std, rule, rule_name
 from paper_checks import checks_advantage
-
-
-def members(rewards):
-    values = tuple(sorted(set(rewards)))
-    for i, r in enumerate(rewards):
-        others = rewards[:i] + rewards[i + 1:]
-        yield Group(values=values, focal_index=values.index(r), counts=tuple(others.count(v) for v in values))
+from tests.theory.test_advantage import members
 
 
 def test_rloo_is_the_leave_one_out_mean():
