@@ -17,7 +17,7 @@ FAST = (
     "eq14-binary-g2", "eq15-tie", "eq16", "eq19",
     "direct-kl-penalty", "slip-8",
     "x-shift-only-grpo-penalty", "x-vertex-kkt", "x-triangulation", "x-kl-estimators", "x-large-g-rate",
-    "fig1", "x-complete-roots", "x-eps-brute-force", "x-config-round-trips",
+    "fig1", "x-complete-roots", "x-eps-brute-force", "x-config-round-trips", "x-advantage-brute-force",
 )
 
 
