@@ -23,8 +23,9 @@ True
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from grpo_symbolic.model.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
     from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError, SolverError
@@ -68,14 +69,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (and keep it, so the next access is a plain lookup)."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
