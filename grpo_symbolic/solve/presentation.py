@@ -185,7 +185,21 @@ def points_frame(points: Iterable[PointPresentation]) -> pandas.DataFrame:
 
 
 class FramePresentation:
-    """``to_frame()`` for a list of stationary points."""
+    """``to_frame()`` and a Jupyter table for a list of stationary points."""
+
+    def _repr_html_(self) -> str:
+        points: list[PointPresentation] = list(self)  # type: ignore[call-overload]
+        if not points:
+            return "<p>no stationary points</p>"
+        head = "".join(f"<th>point {n}</th>" for n in range(1, len(points) + 1))
+        rows = [f"<tr><td>{html.escape(label)}</td>" + "".join(f"<td>{shown(p.policy[i])}</td>" for p in points)
+                + "</tr>" for i, label in enumerate(points[0].labels())]
+        rows += [f"<tr><td><i>{html.escape(name.replace('_', ' '))}</i></td>"
+                 + "".join(f"<td>{html.escape(shown(p.diagnostics()[name]))}</td>" for p in points) + "</tr>"
+                 for name in points[0].diagnostics()]
+        caption = html.escape(str(getattr(self, "completeness", "")))
+        return (f"<table><caption>{caption}</caption><thead><tr><th>output</th>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")
 
     def to_frame(self) -> pandas.DataFrame:
         """The points as a pandas DataFrame (see :func:`points_frame`)."""

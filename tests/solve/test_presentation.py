@@ -74,6 +74,14 @@ def test_jupyter_latex_and_html(named_points):
     assert "<td>right</td><td>0.99651395716" in page and "stable False" in page
 
 
+def test_a_list_of_points_is_one_table_in_jupyter(named_points):
+    page = named_points._repr_html_()
+    assert "<th>point 1</th><th>point 2</th>" in page
+    assert "<td>right</td><td>0.67017947666</td><td>0.996513957164</td>" in page
+    assert "<td><i>stable</i></td><td>True</td><td>False</td>" in page
+    assert page.startswith("<table><caption>") and "complete" in page.split("</caption>")[0]
+
+
 def test_names_are_escaped_for_latex_and_html():
     names = ["<b>x</b>", "a_1 & {b} $"]
     point = gs.stationary_policies(gs.Problem(**BISTABLE, names=names), dps=15)[0]
