@@ -318,6 +318,15 @@ def test_check_shows_a_counter_with_the_id_on_a_terminal_only(monkeypatch, capsy
     assert quiet.text == ""
 
 
+def test_figures_show_a_counter_on_a_terminal(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(sys, "stderr", terminal := _Terminal())
+    assert cli.main(["figures", "-o", str(tmp_path / "figs"), "--only", "fig1"]) == 0
+    assert "\rfigures 1/1: fig1" in terminal.text and terminal.text.endswith("\r\x1b[K")
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["fig1.pdf", "fig1.png"]
+    assert capsys.readouterr().out.count("fig1.") == 2
+
+
 def test_a_failed_write_to_stdout_is_one_line(monkeypatch, capsys):
     class Full:
         def write(self, text):

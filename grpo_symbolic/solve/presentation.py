@@ -77,7 +77,7 @@ def as_floats(values: Iterable[Any]) -> tuple[float, ...]:
 
 class Policy(tuple[mpmath.mpf, ...]):
     """π*(o) per output as mpmath numbers with every requested digit: a tuple, plus ``names``
-    (the Problem's, or None) and the conversions :meth:`as_floats` / :meth:`to_numpy`."""
+    (the Problem's, or None) and the conversions ``as_floats()`` / ``to_numpy()``."""
 
     names: tuple[str, ...] | None
 

@@ -95,3 +95,14 @@ def test_an_option_given_twice_is_an_error():
     for argv in (["--beta", "1", "--beta", "2"], ["--only", "a", "--only", "b"]):
         with pytest.raises(UsageError, match="more than once"):
             parser.parse_args(argv)
+
+
+def test_latex_counts_the_formulas_it_derives(tmp_path):
+    from grpo_symbolic.export.latex import FORMULAS, write
+
+    terminal = Terminal()
+    written = write(tmp_path / "f.tex", tmp_path / "snippets", FORMULAS[:2], progress=Progress("latex", 2, stream=terminal))
+    assert "latex 1/2: eq:1" in terminal.getvalue() and "latex 2/2: " in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\x1b[K")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.tex", "grposymbolic.sty", "snippets"]
+    assert len(written) == 4 and not any(p.name.endswith(".part") for p in (tmp_path / "snippets").iterdir())
