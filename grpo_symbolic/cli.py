@@ -150,12 +150,12 @@ def build_problem(args: argparse.Namespace) -> Problem:
 
 
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
+    problem = build_problem(args)  # first: a bad value is reported before the solver is imported
     from grpo_symbolic.export.results import render
     from grpo_symbolic.numerics.precision import check_dps
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
     check_dps(args.dps)  # before anything is allocated at that precision
-    problem = build_problem(args)
     if args.all:
         points = stationary_policies(problem, dps=args.dps)
         out.write(render(args.format, problem, points, args.dps, points.completeness))

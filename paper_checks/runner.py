@@ -5,7 +5,10 @@ the pattern matches its ID as an fnmatch glob, equals it, or is a prefix of it e
 list), ``--list`` (the claims and whether each has a check, without running anything),
 ``--certify`` (also run the certification checks of the selected claims, registered in
 :data:`paper_checks.checks_certify.CERTIFICATIONS`, as extra rows ``<ID>:certified``; they need
-python-flint, and without it one line says so and they are skipped).
+python-flint, and without it one line says so and they are skipped), ``--quiet`` (no progress
+counter: while a check runs, ``check 12/72: <ID>`` is shown on stderr when it is a terminal).
+An option given twice is a usage error; a report that cannot be written (e.g. ``> /dev/full``)
+ends as one line on stderr with exit code 2.
 
 One table row is printed per claim as soon as its check has run; claims without a registered check
 are FAILED rows ("no check registered"), and so are ``checks_*`` modules that fail to import.  The
@@ -22,7 +25,15 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Iterable, NoReturn, Sequence, TextIO
 
-from grpo_symbolic.export.commandline import CommandParser, Progress, UsageError, discard_stdout, shorten
+from grpo_symbolic.export.commandline import (
+    CommandParser,
+    Progress,
+    UsageError,
+    discard_stdout,
+    replacing,
+    shorten,
+    writable_file,
+)
 from grpo_symbolic.model.caches import clear_caches
 from grpo_symbolic.model.errors import ParameterError
 
@@ -175,8 +186,10 @@ def _options(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
 
     try:
         check_dps(args.dps)
+        if args.json is not None:
+            writable_file(args.json, "--json")  # before the checks run, not after
     except ParameterError as exc:
-        raise UsageError(f"--{exc}") from None
+        raise UsageError(str(exc) if str(exc).startswith("--") else f"--{exc}") from None
     return args
 
 
@@ -240,10 +253,10 @@ def _print_failure_details(results: list[CheckResult], out: TextIO) -> None:
 
 def _write_json(path: str, results: list[CheckResult], prog: str) -> bool:
     """Write the rows as a JSON list to ``path``; False (after one line on stderr) if that fails."""
+    text = json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False) + "\n"
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump([r.as_json() for r in results], handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        with replacing(path) as temporary:  # no half-written report
+            temporary.write_text(text, encoding="utf-8")
     except OSError as exc:
         _error(prog, f"--json {path}: {exc.strerror or exc}")
         return False

@@ -88,6 +88,8 @@ BAD_INPUT = [
     ("figures-empty-output", ["figures", "-o", ""], "output: the path is empty"),
     ("latex-non-utf8-output", ["latex", "-o", "x\udcff.tex"], "UTF-8"),
     ("figures-non-utf8-output", ["figures", "-o", "x\udcff"], "UTF-8"),
+    ("check-json-empty", ["check", "--json", ""], "--json: the path is empty"),
+    ("check-json-under-a-file", ["check", "--json", str(ROOT / "README.md" / "x.json")], "--json:"),
 ]
 
 
