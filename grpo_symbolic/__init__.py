@@ -7,10 +7,14 @@ penalty, eps); the settings are the enums :class:`Normalisation`, :class:`Penalt
 ``preference_*`` functions evaluate the group-relative preference P_G; ``preset`` builds a Problem
 with a trainer's conventions (TRL, verl, OpenRLHF, Dr. GRPO, DAPO, RLOO);
 ``from_trainer_config`` builds it from the trainer's own config (TRL, verl, OpenRLHF field names).
+Results convert to floats, numpy (``.to_numpy()``) and pandas (:func:`points_frame`).
 
 Every error the package raises on purpose is a :class:`GrpoSymbolicError`: a
 :class:`ParameterError` for bad input, a :class:`SolverError` (with a ``reason``) when the solver
 cannot finish a well-posed problem.  Both are also :class:`ValueError`.
+
+The names below are imported when first used (``import grpo_symbolic`` itself loads neither SymPy
+nor numpy, so the command line starts at once).
 
 >>> import grpo_symbolic as gs
 >>> prob = gs.Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta="0.5")
@@ -27,27 +31,62 @@ The trainers' advantage rules and group filters are settings of the Problem too:
 '0.7918226796'
 """
 
-from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError, SolverError
-from grpo_symbolic.model.presets import preset
-from grpo_symbolic.model.problem import Problem, RewardLaw
-from grpo_symbolic.model.trainer_config import ConfiguredProblem, TrainerConfigWarning, from_trainer_config
-from grpo_symbolic.model.settings import Advantage, Estimator, GroupFilter, Normalisation, Penalty
-from grpo_symbolic.preference.engine import (
-    large_group_preference,
-    monte_carlo_preference,
-    pairwise_preference,
-    preference_exact,
-    preference_numeric,
-)
-from grpo_symbolic.solve.api import StationaryPoint, stationary_policies, stationary_policy
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grpo_symbolic.model.lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
+    from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError, SolverError
+    from grpo_symbolic.model.presets import preset
+    from grpo_symbolic.model.problem import Problem, RewardLaw
+    from grpo_symbolic.model.settings import Advantage, Estimator, GroupFilter, Normalisation, Penalty
+    from grpo_symbolic.model.trainer_config import ConfiguredProblem, TrainerConfigWarning, from_trainer_config
+    from grpo_symbolic.preference.engine import (
+        large_group_preference,
+        monte_carlo_preference,
+        pairwise_preference,
+        preference_exact,
+        preference_numeric,
+    )
+    from grpo_symbolic.solve.api import Policy, StationaryPoint, stationary_policies, stationary_policy
+    from grpo_symbolic.solve.presentation import points_frame
 
 __version__: str = "0.1.0"
 
-__all__ = [
-    "Problem", "RewardLaw", "Normalisation", "Penalty", "Estimator", "Advantage", "GroupFilter",
-    "GrpoSymbolicError", "ParameterError", "SolverError", "preset",
-    "from_trainer_config", "ConfiguredProblem", "TrainerConfigWarning",
-    "stationary_policy", "stationary_policies", "StationaryPoint",
-    "preference_exact", "preference_numeric", "large_group_preference",
-    "pairwise_preference", "monte_carlo_preference", "__version__",
-]
+# Public name → the module that defines it (imported on first access, PEP 562).
+_EXPORTS: dict[str, str] = {
+    "GrpoSymbolicError": "grpo_symbolic.model.errors",
+    "ParameterError": "grpo_symbolic.model.errors",
+    "SolverError": "grpo_symbolic.model.errors",
+    "preset": "grpo_symbolic.model.presets",
+    "Problem": "grpo_symbolic.model.problem",
+    "RewardLaw": "grpo_symbolic.model.problem",
+    "Estimator": "grpo_symbolic.model.settings",
+    "Advantage": "grpo_symbolic.model.settings",
+    "GroupFilter": "grpo_symbolic.model.settings",
+    "from_trainer_config": "grpo_symbolic.model.trainer_config",
+    "ConfiguredProblem": "grpo_symbolic.model.trainer_config",
+    "TrainerConfigWarning": "grpo_symbolic.model.trainer_config",
+    "Normalisation": "grpo_symbolic.model.settings",
+    "Penalty": "grpo_symbolic.model.settings",
+    "large_group_preference": "grpo_symbolic.preference.engine",
+    "monte_carlo_preference": "grpo_symbolic.preference.engine",
+    "pairwise_preference": "grpo_symbolic.preference.engine",
+    "preference_exact": "grpo_symbolic.preference.engine",
+    "preference_numeric": "grpo_symbolic.preference.engine",
+    "Policy": "grpo_symbolic.solve.api",
+    "StationaryPoint": "grpo_symbolic.solve.api",
+    "stationary_policies": "grpo_symbolic.solve.api",
+    "stationary_policy": "grpo_symbolic.solve.api",
+    "points_frame": "grpo_symbolic.solve.presentation",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

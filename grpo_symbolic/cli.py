@@ -10,7 +10,21 @@ Exit codes and messages:
   ``grpo-symbolic: error: <message>`` on stderr with exit code 2;
 - any other exception is a bug: ``grpo-symbolic: internal error: <type>: <message> (run with
   --debug for the traceback)`` with exit code 1;
+- a computation too large for the machine (``MemoryError``, ``OverflowError``) also ends with
+  exit code 2 and one line saying what to reduce;
 - the global option ``--debug`` (before the command) also prints the traceback.
+
+Echoed input is cut short in messages (a 100,000-digit ``--beta`` is not printed back); an option
+given twice is a usage error (not silently the last one); output paths are checked before any work
+and files are written to a temporary name and renamed (nothing half-written on failure).
+
+Start-up: SymPy, numpy and mpmath are imported only by the subcommand that needs them, so
+``--help`` and usage errors answer at once.  ``check``, ``latex`` and ``figures`` show a counter on
+stderr when it is a terminal (``--quiet`` turns it off).
+
+``solve`` prints, with ``--format``: ``table`` (default; tab-separated), ``json`` (schema
+``grpo-symbolic/solve/1``, every number a decimal string of ``--dps`` digits) or ``csv``, described
+in :mod:`grpo_symbolic.export.results`.  Outputs are labelled by ``--names`` or numbered from 1.
 
 Reward laws: outputs are separated by commas; a deterministic reward is a number; a stochastic
 one lists ``value:probability`` pairs separated by ``/``, e.g. ``0:0.2/1:0.8``.
@@ -29,10 +43,16 @@ import json
 import re
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import mpmath
-
+from grpo_symbolic.export.commandline import (
+    CommandParser,
+    UsageError,
+    discard_stdout,
+    shorten,
+    writable_file,
+    writable_folder,
+)
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
 from grpo_symbolic.model.settings import Advantage, GroupFilter, Normalisation, Penalty
 
@@ -46,12 +66,8 @@ _PRESET_NAMES = ("paper", "trl-0.18", "trl-1.10", "rloo", "verl-grpo", "dapo", "
 DEBUG = "--debug"
 
 
-class _UsageError(Exception):
-    """An argparse usage error, reported as one line by :func:`main`."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are raised (and then printed as one line), not printed with usage."""
+class OneLineParser(CommandParser):
+    """The command line's parser: errors raised (then printed as one line), options given once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,9 +75,6 @@ class OneLineParser(argparse.ArgumentParser):
         # for options (argparse's default only recognises "-1" and "-.5").
         if hasattr(self, "_negative_number_matcher"):
             self._negative_number_matcher = re.compile(r"^-\.?\d")
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,6 +123,16 @@ def parse_rewards(text: str) -> list[str | dict[str, str]]:
     return [parse_law(item, f"rewards[{i}]") for i, item in enumerate(parse_list(text, "rewards"))]
 
 
+FORMATS = ("table", "json", "csv")  # of solve's output (grpo_symbolic.export.results)
+
+
+def _output_format(text: str) -> str:
+    """``--format``: one of :data:`FORMATS` (not argparse ``choices``, which are kept for the settings' enums)."""
+    if text not in FORMATS:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(FORMATS)})")
+    return text
+
+
 def build_problem(args: argparse.Namespace) -> Problem:
     """The :class:`Problem` described by the ``solve`` arguments.
 
@@ -127,7 +150,9 @@ def build_problem(args: argparse.Namespace) -> Problem:
         if settings.get(kwarg) is None:
             raise _UsageError(f"the following arguments are required: {option} (or a --preset or --trainer/--config "
                               "that sets it)")
-    return Problem(reference=parse_list(args.reference, "reference"), rewards=parse_rewards(args.rewards), **settings)
+    names = None if args.names is None else parse_list(args.names, "names")
+    return Problem(reference=parse_list(args.reference, "reference"), rewards=parse_rewards(args.rewards), names=names,
+                   **settings)
 
 
 #: ``solve`` option (argparse dest) → Problem keyword; unset options are ``None``.
@@ -188,34 +213,24 @@ def _parse_config(path: str, text: str) -> Any:
 
 
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
-    from grpo_symbolic.numerics.precision import to_mpf, working_precision
+    problem = build_problem(args)  # first: a bad value is reported before the solver is imported
+    from grpo_symbolic.export.results import render
+    from grpo_symbolic.numerics.precision import check_dps
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
-    problem = build_problem(args)
-    dps = args.dps
-    with working_precision(dps, guard=0):
-        reference = [to_mpf(r) for r in problem.reference]
-    if not args.all:
-        _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)
-        return 0
-    points = stationary_policies(problem, dps=dps)
-    for n, point in enumerate(points, 1):
-        if n > 1:
-            print(file=out)
-        print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
-              f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
-        _print_policy(reference, point.policy, dps, out)
-    print(f"# {points.completeness}", file=out)
+    check_dps(args.dps)  # before anything is allocated at that precision
+    if args.all:
+        points = stationary_policies(problem, dps=args.dps)
+        out.write(render(args.format, problem, points, args.dps, points.completeness))
+    else:
+        out.write(render(args.format, problem, [stationary_policy(problem, dps=args.dps)], args.dps))
     return 0
 
 
-def _print_policy(reference: Sequence[Any], policy: Sequence[Any], dps: int, out: TextIO) -> None:
-    print("output\tpi_ref\tpi_star", file=out)
-    for i, (ref, pi) in enumerate(zip(reference, policy)):
-        print(f"{i}\t{mpmath.nstr(ref, dps)}\t{mpmath.nstr(pi, dps)}", file=out)
-
-
 def _latex(args: argparse.Namespace, out: TextIO) -> int:
+    writable_file(args.output, "output")  # a bad path is reported at once, before SymPy loads
+    if args.snippets is not None:
+        writable_folder(args.snippets, "snippets")
     from grpo_symbolic.export import latex  # imported here: it loads every derivation module
 
     latex.main(args)
@@ -223,6 +238,7 @@ def _latex(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _figures(args: argparse.Namespace, out: TextIO) -> int:
+    writable_folder(args.output, "output")  # a bad path is reported at once, before matplotlib loads
     from grpo_symbolic.export import gallery  # imported here: it loads the derivations and the solver
 
     gallery.main(args)
@@ -235,7 +251,7 @@ def _check(argv: list[str]) -> int:
     except ModuleNotFoundError as exc:
         if exc.name not in ("paper_checks", "paper_checks.runner"):
             raise
-        raise _UsageError("the 'check' subcommand needs the paper_checks package (install the project with pip install -e .)") from None
+        raise UsageError("the 'check' subcommand needs the paper_checks package (install the project with pip install -e .)") from None
     return run_checks(argv, prog=f"{PROG} check")
 
 
@@ -276,6 +292,11 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")
+    solve.add_argument("--names", metavar="A,B,...",
+                       help="names of the outputs, used in the output (default: numbered from 1)")
+    solve.add_argument("--format", default="table", type=_output_format, metavar="{" + ",".join(FORMATS) + "}",
+                       help="table (default), json (numbers as decimal strings of --dps digits; schema "
+                            "grpo-symbolic/solve/1) or csv")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.
@@ -291,6 +312,7 @@ def make_parser() -> OneLineParser:
     latex.add_argument("--label-prefix", default="grpo:", metavar="TEXT",
                        help="prefix of every \\label, so labels cannot collide with yours (default: grpo:, "
                             "e.g. \\eqref{grpo:eq:11})")
+    latex.add_argument("--quiet", action="store_true", help="no progress counter on stderr")
     latex.set_defaults(handler=_latex)
 
     figures = sub.add_parser(
@@ -308,6 +330,7 @@ def make_parser() -> OneLineParser:
                          help="a matplotlib style name (e.g. seaborn-v0_8-paper) or a .mplstyle file")
     figures.add_argument("--only", nargs="+", metavar="NAME",
                          help="draw only these: fig1 fig2 fig3 pi_g presets")
+    figures.add_argument("--quiet", action="store_true", help="no progress counter on stderr")
     figures.set_defaults(handler=_figures)
     return parser
 
@@ -326,8 +349,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = argv[1:]
     try:
         return _run(argv)
-    except (GrpoSymbolicError, _UsageError, OSError) as exc:
+    except (GrpoSymbolicError, UsageError, OSError) as exc:
+        if isinstance(exc, OSError):
+            discard_stdout()  # standard output may be what failed (a full disk, a closed pipe)
         _report(exc, "error", debug)
+        return 2
+    except (MemoryError, OverflowError) as exc:
+        _report(exc, "error", debug, kind=f"too large to compute ({type(exc).__name__})",
+                hint="reduce --group-size, --dps or the number of reward values")
         return 2
     except Exception as exc:  # a bug: say so, and where with --debug
         _report(exc, "internal error", debug, kind=type(exc).__name__)
@@ -340,16 +369,23 @@ def _run(argv: list[str]) -> int:
     try:
         args = make_parser().parse_args(argv)
     except SystemExit as exc:  # --help / --version
+        sys.stdout.flush()  # argparse ignores a failed write; report it (e.g. > /dev/full)
         return exc.code if isinstance(exc.code, int) else 0
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
-    return handler(args, sys.stdout)
+    code = handler(args, sys.stdout)
+    sys.stdout.flush()  # a failed write (e.g. > /dev/full) is reported here, not at exit
+    return code
 
 
-def _report(exc: BaseException, label: str, debug: bool, kind: str = "") -> None:
-    """Print ``exc`` as one line (after its traceback with ``--debug``)."""
+def _report(exc: BaseException, label: str, debug: bool, kind: str = "", hint: str = "") -> None:
+    """Print ``exc`` as one line, long echoed values cut short (after its traceback with ``--debug``)."""
     if debug:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = shorten(str(exc)) or type(exc).__name__
     if kind:
-        message = f"{kind}: {message}" + ("" if debug else f" (run with {DEBUG} for the traceback)")
+        message = f"{kind}: {message}"
+        if hint:
+            message += f"; {hint}"
+        elif not debug:
+            message += f" (run with {DEBUG} for the traceback)"
     print(f"{PROG}: {label}: {message}", file=sys.stderr)

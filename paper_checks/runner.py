@@ -5,7 +5,10 @@ the pattern matches its ID as an fnmatch glob, equals it, or is a prefix of it e
 list), ``--list`` (the claims and whether each has a check, without running anything),
 ``--certify`` (also run the certification checks of the selected claims, registered in
 :data:`paper_checks.checks_certify.CERTIFICATIONS`, as extra rows ``<ID>:certified``; they need
-python-flint, and without it one line says so and they are skipped).
+python-flint, and without it one line says so and they are skipped), ``--quiet`` (no progress
+counter: while a check runs, ``check 12/72: <ID>`` is shown on stderr when it is a terminal).
+An option given twice is a usage error; a report that cannot be written (e.g. ``> /dev/full``)
+ends as one line on stderr with exit code 2.
 
 One table row is printed per claim as soon as its check has run; claims without a registered check
 are FAILED rows ("no check registered"), and so are ``checks_*`` modules that fail to import.  The
@@ -20,28 +23,31 @@ import argparse
 import fnmatch
 import json
 import sys
-from typing import Iterable, NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Iterable, NoReturn, Sequence, TextIO
 
+from grpo_symbolic.export.commandline import (
+    CommandParser,
+    Progress,
+    UsageError,
+    discard_stdout,
+    replacing,
+    shorten,
+    writable_file,
+)
 from grpo_symbolic.model.caches import clear_caches
-from paper_checks.claims import Claim
-from paper_checks.registry import REGISTRY, CheckResult, Registry
+from grpo_symbolic.model.errors import ParameterError
+
+if TYPE_CHECKING:  # the claims and the registry load SymPy: imported once the options are read
+    from paper_checks.claims import Claim
+    from paper_checks.registry import CheckResult, Registry
 
 PROG = "python -m paper_checks"
 MIN_DPS = 10
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
 def make_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The runner's argument parser."""
-    parser = _Parser(prog=prog, description="Verify the paper's claims (one check per claim in paper_checks/claims.py; the slips are explained in docs/errata.md).")
+    parser = CommandParser(prog=prog, description="Verify the paper's claims (one check per claim in paper_checks/claims.py; the slips are explained in docs/errata.md).")
     parser.add_argument("--dps", type=int, default=50, metavar="N",
                         help=f"working precision in decimal digits (default 50, at least {MIN_DPS})")
     parser.add_argument("--only", action="append", default=[], metavar="PATTERN",
@@ -50,6 +56,8 @@ def make_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the claims and their checks, run nothing")
     parser.add_argument("--certify", action="store_true",
                         help="also certify the selected claims' values in ball arithmetic (needs python-flint)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress counter on stderr (it is shown only when stderr is a terminal)")
     return parser
 
 
@@ -63,6 +71,12 @@ def flint_available() -> bool:
     return available()
 
 
+def _default_registry() -> Registry:
+    from paper_checks.registry import REGISTRY
+
+    return REGISTRY
+
+
 def _default_certifications() -> Registry:
     from paper_checks.checks_certify import CERTIFICATIONS
 
@@ -72,6 +86,7 @@ def _default_certifications() -> Registry:
 def selected(claims: Iterable[Claim], patterns: Sequence[str]) -> list[Claim]:
     """The claims whose ID matches one of ``patterns`` (all claims when there are none).
 
+    >>> from paper_checks.claims import Claim
     >>> claims = [Claim(i, "Sec. 9", "") for i in ("eq14-sqrt", "eq14-binary-g2", "slip-1", "slip-10")]
     >>> [c.id for c in selected(claims, ["eq14", "slip-1"])]
     ['eq14-sqrt', 'eq14-binary-g2', 'slip-1']
@@ -97,25 +112,40 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None,
     ``certifications`` is the registry of certification checks used by ``--certify`` (default:
     :data:`paper_checks.checks_certify.CERTIFICATIONS`).
     """
-    registry = REGISTRY if registry is None else registry
     out = sys.stdout if out is None else out
     try:
-        args, claims = _parse(argv, prog, registry)
-    except _UsageError as exc:
+        args = _options(argv, prog)
+        chosen = _default_registry() if registry is None else registry
+        claims = _claims(args, chosen)
+    except UsageError as exc:
         _error(prog, " ".join(str(exc).split()))
         return 2
     except _HelpShown as shown:
         return shown.code
 
+    try:
+        return _run(args, claims, chosen, certifications, out, prog)
+    except OSError as exc:  # the report itself could not be written (e.g. > /dev/full)
+        if out is sys.stdout:
+            discard_stdout()
+        _error(prog, f"cannot write the report: {exc.strerror or exc}")
+        return 2
+
+
+def _run(args: argparse.Namespace, claims: list[Claim], registry: Registry, certifications: Registry | None,
+         out: TextIO, prog: str) -> int:
     registry.discover()
     certifications, certified = _certified_claims(args.certify, certifications, claims)
     if args.list:
         return _list(registry, claims, out, certified)
-    table = _Table(claims, out, suffix=CERTIFIED if certified else "")
+    progress = Progress("check", len(claims) + len(certified), quiet=args.quiet)
+    table = _Table(claims, out, progress, suffix=CERTIFIED if certified else "")
     table.header()
     results = _run_checks(registry, claims, args.dps, table)
     results += _run_certifications(certifications, certified, args.dps, table, out)
-    return _report(results, out, args.json, prog)
+    code = _report(results, out, args.json, prog)
+    out.flush()
+    return code
 
 
 def _certified_claims(certify: bool, certifications: Registry | None,
@@ -144,22 +174,35 @@ class _HelpShown(Exception):
         self.code = code
 
 
-def _parse(argv: Sequence[str] | None, prog: str, registry: Registry) -> tuple[argparse.Namespace, list[Claim]]:
-    """The parsed options and the selected claims; ``_UsageError`` for a bad command line."""
+def _options(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
+    """The parsed options; ``UsageError`` for a bad command line."""
     try:
         args = make_parser(prog).parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # --help
         raise _HelpShown(exc.code if isinstance(exc.code, int) else 0) from None
     if args.dps < MIN_DPS:
-        raise _UsageError(f"--dps: got {args.dps}; use at least {MIN_DPS} digits (a check passes at dps - 5)")
+        raise UsageError(f"--dps: got {args.dps}; use at least {MIN_DPS} digits (a check passes at dps - 5)")
+    from grpo_symbolic.numerics.precision import check_dps
+
+    try:
+        check_dps(args.dps)
+        if args.json is not None:
+            writable_file(args.json, "--json")  # before the checks run, not after
+    except ParameterError as exc:
+        raise UsageError(str(exc) if str(exc).startswith("--") else f"--{exc}") from None
+    return args
+
+
+def _claims(args: argparse.Namespace, registry: Registry) -> list[Claim]:
+    """The claims selected by ``--only``; ``UsageError`` when none is."""
     claims = selected(registry.claims, args.only)
     if not claims:
-        raise _UsageError(f"--only {' '.join(args.only)}: no claim ID matches; see --list")
-    return args, claims
+        raise UsageError(f"--only {' '.join(args.only)}: no claim ID matches; see --list")
+    return claims
 
 
 def _error(prog: str, message: str) -> None:
-    print(f"{prog.split()[0]}: error: {message}", file=sys.stderr)
+    print(f"{prog.split()[0]}: error: {shorten(message)}", file=sys.stderr)
 
 
 def _run_checks(registry: Registry, claims: list[Claim], dps: int, table: _Table) -> list[CheckResult]:
@@ -169,6 +212,7 @@ def _run_checks(registry: Registry, claims: list[Claim], dps: int, table: _Table
         table.row(result)
     for claim in claims:
         clear_caches()  # each check derives what it reads, not what an earlier check cached
+        table.start(claim.id)
         results.append(registry.run(claim.id, dps))
         table.row(results[-1])
     return results
@@ -186,6 +230,7 @@ def _run_certifications(certifications: Registry | None, certified: list[Claim],
     results = []
     for claim in certified:
         clear_caches()
+        table.start(claim.id + CERTIFIED)
         result = certifications.run(claim.id, dps)
         result.id += CERTIFIED
         results.append(result)
@@ -194,6 +239,8 @@ def _run_certifications(certifications: Registry | None, certified: list[Claim],
 
 
 def _import_failure(module: str, error: str) -> CheckResult:
+    from paper_checks.registry import CheckResult
+
     return CheckResult(f"<{module}>", "import", "a checks module must import", passed=False,
                        verdict="error: import failed", details=error)
 
@@ -206,10 +253,10 @@ def _print_failure_details(results: list[CheckResult], out: TextIO) -> None:
 
 def _write_json(path: str, results: list[CheckResult], prog: str) -> bool:
     """Write the rows as a JSON list to ``path``; False (after one line on stderr) if that fails."""
+    text = json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False) + "\n"
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump([r.as_json() for r in results], handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        with replacing(path) as temporary:  # no half-written report
+            temporary.write_text(text, encoding="utf-8")
     except OSError as exc:
         _error(prog, f"--json {path}: {exc.strerror or exc}")
         return False
@@ -229,8 +276,10 @@ def _list(registry: Registry, claims: list[Claim], out: TextIO, certified: Seque
 
 
 class _Table:
-    def __init__(self, claims: list[Claim], out: TextIO, suffix: str = ""):
-        self.out = out
+    """The report's rows, with the progress counter (on stderr) showing the check being run."""
+
+    def __init__(self, claims: list[Claim], out: TextIO, progress: Progress, suffix: str = ""):
+        self.out, self.progress = out, progress
         self.id_width = max([len(c.id) + len(suffix) for c in claims] + [2])
         self.location_width = max([len(c.location) for c in claims] + [8])
 
@@ -238,10 +287,14 @@ class _Table:
         print(f"{ident:<{self.id_width}}  {location:<{self.location_width}}  {result:<6}  {shown:<24}  {seconds:>8}",
               file=self.out, flush=True)
 
+    def start(self, ident: str) -> None:
+        self.progress.start(ident)
+
     def header(self) -> None:
         self._line("ID", "LOCATION", "RESULT", "DIGITS/VERDICT", "SECONDS")
 
     def row(self, r: CheckResult) -> None:
+        self.progress.clear()
         if r.digits is not None:
             shown = f"{r.digits:.1f} digits"
             if r.verdict is not None:

@@ -71,6 +71,25 @@ BAD_INPUT = [
     ("latex-without-output", ["latex"], "-o"),
     ("figures-without-output", ["figures"], "-o"),
     ("check-bad-dps", ["check", "--dps", "abc"], "--dps"),
+    # issue 17: no traceback for any argument, one line, exit 2
+    ("dps-fifty-digits", solve_argv(dps="9" * 50), "dps"),
+    ("check-dps-fifty-digits", ["check", "--dps", "9" * 50], "--dps"),
+    ("group-size-401-digits", solve_argv(group_size=str(10**400)), "group"),
+    ("beta-100000-digits", solve_argv(beta="1" * 100_000), "beta"),
+    ("beta-given-twice", solve_argv() + ["--beta", "2"], "--beta: given more than once"),
+    ("dps-given-twice", solve_argv(dps="20") + ["--dps", "30"], "--dps: given more than once"),
+    ("check-dps-given-twice", ["check", "--dps", "20", "--dps", "30"], "--dps: given more than once"),
+    ("latex-output-given-twice", ["latex", "-o", "a.tex", "-o", "b.tex"], "given more than once"),
+    ("names-too-few", solve_argv(names="a"), "names"),
+    ("names-repeated", solve_argv(names="a,a"), "names"),
+    ("names-empty-entry", solve_argv(names="a,"), "names[1]"),
+    ("format-unknown", solve_argv(format="xml"), "--format"),
+    ("latex-empty-output", ["latex", "-o", ""], "output: the path is empty"),
+    ("figures-empty-output", ["figures", "-o", ""], "output: the path is empty"),
+    ("latex-non-utf8-output", ["latex", "-o", "x\udcff.tex"], "UTF-8"),
+    ("figures-non-utf8-output", ["figures", "-o", "x\udcff"], "UTF-8"),
+    ("check-json-empty", ["check", "--json", ""], "--json: the path is empty"),
+    ("check-json-under-a-file", ["check", "--json", str(ROOT / "README.md" / "x.json")], "--json:"),
 ]
 
 
@@ -89,6 +108,7 @@ def test_bad_input_in_process(argv, fragment, capsys):
     code = cli.main(argv)
     captured = capsys.readouterr()
     assert_one_error_line(code, captured.out, captured.err, fragment)
+    assert len(captured.err) < 400  # echoed input is cut short
 
 
 def run_module(*argv):
@@ -97,8 +117,12 @@ def run_module(*argv):
                           capture_output=True, text=True, timeout=300)
 
 
+SUBPROCESS_CASES = [case for case in BAD_INPUT if "\udcff" not in "".join(case[1])]  # not passable as str
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("argv, fragment", [case[1:] for case in BAD_INPUT], ids=[case[0] for case in BAD_INPUT])
+@pytest.mark.parametrize("argv, fragment", [case[1:] for case in SUBPROCESS_CASES],
+                         ids=[case[0] for case in SUBPROCESS_CASES])
 def test_bad_input_in_subprocess(argv, fragment):
     proc = run_module(*argv)
     assert_one_error_line(proc.returncode, proc.stdout, proc.stderr, fragment)
@@ -191,6 +215,7 @@ def solved_rows(out):
     assert lines[0].split("\t") == ["output", "pi_ref", "pi_star"]
     rows = [line.split("\t") for line in lines if line != lines[0]]
     assert all(len(r) == 3 and r[0].isdigit() for r in rows), rows
+    assert rows[0][0] == "1"  # numbered from 1, as in the notebooks
     return [(r[1], r[2]) for r in rows]
 
 
@@ -221,3 +246,143 @@ def test_solve_all_prints_stability(capsys):
     headers = [line for line in captured.out.splitlines() if line.startswith("# stationary policy")]
     assert headers and all("stable=" in h and "spectral_radius=" in h for h in headers)
     assert len(solved_rows(captured.out)) == 2 * len(headers)
+
+
+def test_solve_names_and_formats(capsys):
+    import json
+
+    argv = solve_argv(dps="25", names="right,wrong")
+    assert cli.main(argv) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in table] == ["output", "right", "wrong"]
+    assert cli.main(argv + ["--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [o["name"] for o in document["outputs"]] == ["right", "wrong"]
+    assert document["points"][0]["pi_star"] == [line.split("\t")[2] for line in table[1:]]  # the same digits
+    assert cli.main(argv + ["--format", "csv", "--all"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("point,output,pi_ref,pi_star,") and rows[1].startswith("1,right,0.3,")
+
+
+def test_latex_refuses_bad_paths_before_building_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    document = importlib.import_module("grpo_symbolic.export.latex.document")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the formulas were built before the paths were checked")
+
+    monkeypatch.setattr(document, "document", never)
+    (tmp_path / "afile").write_text("")
+    cases = [(["-o", str(tmp_path / "afile" / "f.tex")], "output"),
+             (["-o", str(tmp_path / "f.tex"), "--snippets", str(tmp_path / "afile" / "s")], "snippets"),
+             (["-o", str(tmp_path)], "is a folder")]
+    for options, fragment in cases:
+        code = cli.main(["latex", *options])
+        captured = capsys.readouterr()
+        assert_one_error_line(code, captured.out, captured.err, fragment)
+        with pytest.raises(cli.ParameterError, match=fragment):  # the API checks the paths too
+            document.write(options[1], options[3] if len(options) > 2 else None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_figures_refuse_a_path_under_a_file(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    code = cli.main(["figures", "-o", str(tmp_path / "afile" / "figs"), "--only", "fig1"])
+    captured = capsys.readouterr()
+    assert_one_error_line(code, captured.out, captured.err, "is a file")
+
+
+class _Terminal:
+    """stderr as a terminal, recording what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_check_shows_a_counter_with_the_id_on_a_terminal_only(monkeypatch, capsys):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["check", "--only", "eq14-binary-g2"]) == 0
+    assert "\rcheck 1/1: eq14-binary-g2" in terminal.text and terminal.text.endswith("\r\x1b[K")
+    assert "eq14-binary-g2" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stderr", quiet := _Terminal())
+    assert cli.main(["check", "--quiet", "--only", "eq14-binary-g2"]) == 0
+    assert quiet.text == ""
+
+
+def test_figures_show_a_counter_on_a_terminal(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(sys, "stderr", terminal := _Terminal())
+    assert cli.main(["figures", "-o", str(tmp_path / "figs"), "--only", "fig1"]) == 0
+    assert "\rfigures 1/1: fig1" in terminal.text and terminal.text.endswith("\r\x1b[K")
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["fig1.pdf", "fig1.png"]
+    assert capsys.readouterr().out.count("fig1.") == 2
+
+
+def test_a_failed_write_to_stdout_is_one_line(monkeypatch, capsys):
+    class Full:
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+        def flush(self):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    assert cli.main(["check", "--only", "eq14-binary-g2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["python: error: cannot write the report: No space left on device"] or \
+        (len(err) == 1 and "No space left on device" in err[0])
+
+
+def _in_subprocess(*argv, stdout=subprocess.PIPE, code=None, module="grpo_symbolic", limit=None):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-c", code, *argv] if code else [sys.executable, "-m", module, *argv]
+
+    def limit_memory():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return subprocess.run(command, cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          timeout=300, preexec_fn=limit_memory if limit else None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("module, argv", [("paper_checks", ["--only", "eq14-binary-g2"]),
+                                          ("grpo_symbolic", ["check", "--only", "eq14-binary-g2"]),
+                                          ("grpo_symbolic", solve_argv(dps="20")),
+                                          ("grpo_symbolic", ["--help"])])
+def test_dev_full_is_exit_2_with_one_line_in_subprocess(module, argv):
+    with open("/dev/full", "w") as full:
+        proc = _in_subprocess(*argv, module=module, stdout=full)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "No space left on device" in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_huge_group_size_is_refused_not_allocated_in_subprocess():
+    """G = 10**9 must end as one error line (the cost model refuses it; at worst the memory limit)."""
+    proc = _in_subprocess(*solve_argv(group_size="1000000000"), limit=3 * 2**30)
+    assert_one_error_line(proc.returncode, proc.stdout, proc.stderr, "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["--help"], ["solve", "--help"], ["check", "--help"], ["latex", "--help"],
+                                  solve_argv(beta="0", frobnicate="1"), ["latex", "-o", ""]])
+def test_help_and_usage_errors_load_no_sympy_in_subprocess(argv):
+    code = ("import sys\nfrom grpo_symbolic import cli\ncode = cli.main(sys.argv[1:])\n"
+            "heavy = sorted(m for m in ('sympy', 'numpy', 'mpmath', 'matplotlib') if m in sys.modules)\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
+    proc = _in_subprocess(*argv, code=code)
+    assert proc.stderr.splitlines()[-1] == "HEAVY []", proc.stderr

@@ -36,6 +36,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from grpo_symbolic.export.commandline import replacing, writable_folder
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.numerics.precision import working_precision
 from grpo_symbolic.paper.equations import EQUATIONS
@@ -228,15 +229,16 @@ def save(make: Callable[[], Any], directory: str | Path, stem: str, style: str =
     it as ``stem``.png and ``stem``.pdf in ``directory``."""
     plt = _pyplot()
     check_style(style)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = writable_folder(directory, "output")
     with plt.style.context(style):
         with plt.rc_context({"font.size": plt.rcParams["font.size"] * font_scale(width)}):
             figure = make()
     paths = [directory / f"{stem}.{suffix}" for suffix in ("png", "pdf")]
+    directory.mkdir(parents=True, exist_ok=True)
     try:
         for path in paths:
-            figure.savefig(path)
+            with replacing(path) as temporary:  # no half-written figure on failure
+                figure.savefig(temporary, format=path.suffix[1:])
     finally:
         plt.close(figure)
     return paths

@@ -10,6 +10,7 @@ import argparse
 from functools import partial
 from typing import Any, Callable
 
+from grpo_symbolic.export.commandline import Progress, writable_folder
 from grpo_symbolic.export.figures import POINTS, STYLE, WIDTH, _SPECS, check_style, check_width, draw, save
 from grpo_symbolic.export.our_figures import OURS
 from grpo_symbolic.model.errors import ParameterError
@@ -29,7 +30,12 @@ def main(args: argparse.Namespace) -> int:
     unknown = [name for name in only if name not in makers]
     if unknown:
         raise ParameterError(f"only: unknown figure(s) {unknown}; choose from {', '.join(makers)}")
+    output = writable_folder(args.output, "output")  # before anything is drawn
+    progress = Progress("figures", len(only), quiet=getattr(args, "quiet", False))
     for name in only:
-        for path in save(makers[name], args.output, name, style, width):
+        progress.start(name)
+        paths = save(makers[name], output, name, style, width)
+        progress.clear()
+        for path in paths:
             print(path)
     return 0

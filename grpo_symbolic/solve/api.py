@@ -21,15 +21,17 @@ from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, work
 from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message, settled_stability
 from grpo_symbolic.solve.reduced import ReducedMap
+from grpo_symbolic.solve.presentation import FramePresentation, PointPresentation, Policy
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import stability as best_response_stability
 
 
-@dataclass(frozen=True)
-class StationaryPoint:
+@dataclass(frozen=True, repr=False)
+class StationaryPoint(PointPresentation):
     """One interior stationary policy with its diagnostics.
 
-    ``policy``: π*(o) per output and ``multiplier``: λ*, mpf rounded to the requested digits;
+    ``policy``: π*(o) per output (a :class:`~grpo_symbolic.solve.presentation.Policy`: a tuple
+    carrying the Problem's ``names``) and ``multiplier``: λ*, mpf rounded to the requested digits;
     ``residual``: max |stationarity equation| (mpf);
     ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*, a **float64**;
     ``stable``: spectral radius < 1 (attracting under repeated best responses; decided in ball
@@ -40,6 +42,16 @@ class StationaryPoint:
     under a group filter (``drop-equal``, ``mask-penalty``), whose best response also moves the
     effective β·W(π_old): not computed yet.  ``multiplier`` is λ of the form with the effective
     β·W per output (for ``drop-equal``, (1 − Z)·λ of its conditional objective).
+    Shown with the outputs' names (numbered from 1 without), also in Jupyter (LaTeX, HTML);
+    ``.to_numpy()`` / ``.as_floats()`` give π* as float64 (see :mod:`grpo_symbolic.solve.presentation`).
+
+    >>> import grpo_symbolic as gs
+    >>> prob = gs.Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5", names=["right", "wrong"])
+    >>> point = gs.stationary_policies(prob, dps=30)[0]
+    >>> point  # doctest: +ELLIPSIS
+    StationaryPoint(policy={'right': 0.710977222865, 'wrong': 0.289022777135}, multiplier=..., stable=True, ...)
+    >>> point.to_numpy()
+    array([0.71097722, 0.28902278])
     """
 
     policy: tuple[mpmath.mpf, ...]
@@ -50,16 +62,19 @@ class StationaryPoint:
     is_local_maximum: bool | None
 
 
-class StationaryPolicies(list[StationaryPoint]):
+class StationaryPolicies(FramePresentation, list[StationaryPoint]):
     """The list of :class:`StationaryPoint` returned by :func:`stationary_policies`, with
     ``completeness`` (a :class:`~grpo_symbolic.solve.complete.Completeness`: whether the list holds
-    every interior stationary point, in which region, by which method)."""
+    every interior stationary point, in which region, by which method) and ``to_frame()`` (a pandas
+    DataFrame, when pandas is installed: :func:`~grpo_symbolic.solve.presentation.points_frame`)."""
 
     completeness: Completeness
 
 
-def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> tuple[mpmath.mpf, ...]:
-    """The unique interior stationary policy of ``problem``, as mpmath numbers.
+def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> Policy:
+    """The unique interior stationary policy of ``problem``, as mpmath numbers (a tuple; a
+    :class:`~grpo_symbolic.solve.presentation.Policy` with the Problem's ``names``, ``.as_floats()``
+    and ``.to_numpy()``).
 
     Raises :class:`SolverError` when there is provably none (NO_INTERIOR_POINT; the message says
     towards which face the mass then goes), when none was found by a search that is not complete
@@ -70,6 +85,8 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
     >>> [mpmath.nstr(x, 20) for x in stationary_policy(prob, dps=30)]
     ['0.7109772228646443655', '0.2890227771353556345']
+    >>> stationary_policy(prob, dps=30).to_numpy()
+    array([0.71097722, 0.28902278])
     """
     points = stationary_policies(problem, dps, stability=False, options=options)
     if len(points) > 1:
@@ -77,7 +94,7 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
         raise SolverError(
             f"problem: {len(points)} stationary policies found ({shown}); "
             "use stationary_policies() to get all of them with their stability", reason=SolverError.NOT_UNIQUE)
-    return points[0].policy
+    return Policy(points[0].policy, problem.names)
 
 
 def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
@@ -107,7 +124,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
             raise SolverError(no_point_message(completeness, sign), reason=reason)
         points = [_settled(_point(reduced, s, stability), settled_stability(reduced, s, completeness) if stability else None)
                   for s in roots]
-    result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
+    named = [replace(pt, policy=Policy(pt.policy, problem.names)) for pt in rounded(points, dps)]
+    result = StationaryPolicies(sorted(named, key=lambda pt: pt.policy))
     result.completeness = completeness
     return result
 

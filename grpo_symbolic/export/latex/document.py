@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from grpo_symbolic.export.commandline import Progress, replacing, writable_file, writable_folder
 from grpo_symbolic.export.latex.formulas import FORMULAS, LABEL_PREFIX, Formula
 from grpo_symbolic.export.latex.notation import NAMES
 from grpo_symbolic.model.errors import ParameterError
@@ -59,11 +60,13 @@ def _text(description: str) -> str:
     return "".join(parts)
 
 
-def document(formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX) -> str:
+def document(formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX,
+             progress: Progress | None = None) -> str:
     """The standalone LaTeX document: the formulas grouped by section, each with one line of text.
 
     The paper's equations carry the paper's numbers; the other formulas are unnumbered.  Needs
-    ``grposymbolic.sty`` (:data:`STY`) beside it, as :func:`write` leaves it.
+    ``grposymbolic.sty`` (:data:`STY`) beside it, as :func:`write` leaves it.  ``progress``
+    counts the formulas as they are derived.
 
     >>> text = document(FORMULAS[:1])
     >>> text.startswith("\\\\documentclass") and "\\\\tag{1}\\\\label{grpo:eq:1}" in text
@@ -72,12 +75,16 @@ def document(formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX)
     parts = [_PREAMBLE.replace("PREFIX", _text(prefix))]
     section = None
     for f in formulas:
+        if progress is not None:
+            progress.start(f.label)
         if f.section != section:
             section = f.section
             parts.append(f"\n\\section*{{{_text(section)}}}\n")
         parts.append(f"\n\\noindent\\texttt{{{_text(f.label)}}}: {_text(f.description)}\n"
                      + f.environment(prefix=prefix))
     parts.append("\n\\end{document}\n")
+    if progress is not None:
+        progress.clear()
     return "".join(parts)
 
 
@@ -101,10 +108,14 @@ def snippet_name(label: str) -> str:
 
 
 def write(path: str | Path, snippets: str | Path | None = None,
-          formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX) -> list[Path]:
+          formulas: Sequence[Formula] = FORMULAS, prefix: str = LABEL_PREFIX,
+          progress: Progress | None = None) -> list[Path]:
     """Write the document to ``path``, ``grposymbolic.sty`` beside it and, if ``snippets`` is a
     directory, one snippet per formula (labels ``prefix`` + label).
 
+    The paths are checked before anything is derived (a :class:`ParameterError` names ``output``
+    or ``snippets``); every text is built before the first file is written, and each file is
+    written under a temporary name and renamed, so a failure leaves no half-written file.
     Returns the paths written.
 
     >>> import tempfile
@@ -114,19 +125,17 @@ def write(path: str | Path, snippets: str | Path | None = None,
     ['f.tex', 'grposymbolic.sty', 'eq-1.tex']
     """
     _check_prefix(prefix)
-    document_path = Path(path)
-    sty_path = document_path.parent / f"{STY_NAME}.sty"
-    document_path.write_text(document(formulas, prefix), encoding="utf-8")
-    sty_path.write_text(STY, encoding="utf-8")
-    written = [document_path, sty_path]
-    if snippets is not None:
-        folder = Path(snippets)
+    document_path = writable_file(path, "output")
+    sty_path = writable_file(document_path.parent / f"{STY_NAME}.sty", "output")
+    folder = None if snippets is None else writable_folder(snippets, "snippets")
+    texts = {document_path: document(formulas, prefix, progress), sty_path: STY}
+    if folder is not None:
+        texts.update({folder / snippet_name(f.label): snippet(f, prefix) for f in formulas})
         folder.mkdir(parents=True, exist_ok=True)
-        for f in formulas:
-            target = folder / snippet_name(f.label)
-            target.write_text(snippet(f, prefix), encoding="utf-8")
-            written.append(target)
-    return written
+    for target, text in texts.items():
+        with replacing(target) as temporary:
+            temporary.write_text(text, encoding="utf-8")
+    return list(texts)
 
 
 def _check_prefix(prefix: str) -> None:
@@ -140,7 +149,8 @@ def main(args: argparse.Namespace) -> int:
     """The ``latex`` subcommand: ``args.output`` (the .tex file), ``args.snippets`` (a directory or None)
     and ``args.label_prefix``."""
     prefix = getattr(args, "label_prefix", LABEL_PREFIX)
-    written = write(args.output, args.snippets, prefix=prefix)
+    progress = Progress("latex", len(FORMULAS), quiet=getattr(args, "quiet", False))
+    written = write(args.output, args.snippets, prefix=prefix, progress=progress)
     print(f"wrote {len(FORMULAS)} formulas to {written[0]} (needs {written[1].name}, written beside it)"
           + (f" and {len(written) - 2} snippets to {args.snippets}" if args.snippets else ""))
     return 0
