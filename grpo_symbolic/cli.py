@@ -148,7 +148,7 @@ def build_problem(args: argparse.Namespace) -> Problem:
     settings.update(explicit)
     for kwarg, option in (("group_size", "--group-size"), ("beta", "--beta")):
         if settings.get(kwarg) is None:
-            raise _UsageError(f"the following arguments are required: {option} (or a --preset or --trainer/--config "
+            raise UsageError(f"the following arguments are required: {option} (or a --preset or --trainer/--config "
                               "that sets it)")
     names = None if args.names is None else parse_list(args.names, "names")
     return Problem(reference=parse_list(args.reference, "reference"), rewards=parse_rewards(args.rewards), names=names,
@@ -163,14 +163,14 @@ _SOLVE_SETTINGS = {"group_size": "group_size", "beta": "beta", "normalisation": 
 def _base_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The settings of ``--preset`` or of ``--trainer``/``--config`` (empty when neither is given)."""
     if args.preset is not None and (args.trainer is not None or args.config is not None):
-        raise _UsageError("give --preset or --trainer/--config, not both")
+        raise UsageError("give --preset or --trainer/--config, not both")
     if args.preset is not None:
         from grpo_symbolic.model.presets import preset_settings
 
         chosen = preset_settings(args.preset)
         return {**chosen.problem_kwargs(), "beta": chosen.beta}
     if args.config is not None and args.trainer is None:
-        raise _UsageError("--config needs --trainer trl|verl|openrlhf (whose field names the file uses)")
+        raise UsageError("--config needs --trainer trl|verl|openrlhf (whose field names the file uses)")
     if args.trainer is None:
         return {}
     from grpo_symbolic.model.trainer_config import settings_from_config

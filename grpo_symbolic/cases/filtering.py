@@ -26,6 +26,7 @@ import mpmath
 import sympy as sp
 
 from grpo_symbolic.cases.general import advantage, group_expectation
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.problem import Problem
@@ -123,6 +124,7 @@ def stationary_p(group_size: int, reference: Any, weight: Any, dps: int, group_f
     >>> mpmath.nstr(stationary_p(2, "0.3", "0.5", 20), 15)  # (14)
     '0.710977222864644'
     """
+    dps = inputs.dps(dps)
     values = {rho: exact(reference, "reference"), beta: exact(weight, "beta")}
     poly = sp.Poly(polynomial(group_size, group_filter).subs(values), p)
     roots = [r for r in sp.real_roots(poly) if values[rho] < r < 1]

@@ -22,7 +22,6 @@ from __future__ import annotations
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.model.settings import Normalisation
 from grpo_symbolic.model.caches import cached
 import itertools
 from typing import Any, Callable, Sequence
@@ -51,7 +50,7 @@ def advantage(rewards, i, normalisation="population", eps=0):
     (1, 0, 0)
     """
     rewards, eps = inputs.numbers(rewards, "rewards"), exact(eps, "eps")
-    i, rule = inputs.index(i, len(rewards), "i"), RULES[Normalisation.parse(normalisation, "normalisation")]
+    i = inputs.index(i, len(rewards), "i")
     if eps.is_negative:
         raise ParameterError(f"eps: got {eps}; eps is added to the std and must be >= 0")
     values = tuple(dict.fromkeys(rewards))  # distinct values, first-seen order

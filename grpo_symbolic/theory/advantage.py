@@ -35,6 +35,8 @@ from fractions import Fraction
 from math import comb
 from typing import Any, Callable
 
+from grpo_symbolic.model.errors import ParameterError
+
 
 @dataclass(frozen=True)
 class Group:
@@ -199,6 +201,8 @@ def rule(name: str) -> Callable[..., Any]:
     >>> rule("rloo") is rloo, rule("passk-2").__name__
     (True, 'passk_2')
     """
-    if name.startswith("passk-"):
+    if isinstance(name, str) and name.startswith("passk-") and name[len("passk-"):].isdigit():
         return passk_rule(int(name[len("passk-"):]))
+    if not isinstance(name, str) or name not in RULES:
+        raise ParameterError(f"rule: got {name!r:.40}; use one of {', '.join(RULES)} or passk-K")
     return RULES[name]
