@@ -147,6 +147,17 @@ EXTREME = {
 }
 
 
+def test_huge_beta_is_verified_relative_to_beta():
+    """Issue 17.4: β = 10**400 raised "did not verify (residual 8.8e363)": the equation's terms are
+    β-sized, so its residual is measured against β; π(a) = ρ(1 + P_G(a|ρ)/β) + O(β⁻²)."""
+    prob = problem(beta=10**400)
+    policy = gs.stationary_policy(prob, DPS)
+    (shift,) = gs.preference_numeric(prob, POLICY, DPS)[:1]
+    with mpmath.workdps(DPS + 10):
+        rho = mpmath.mpf(3) / 10
+        assert abs(policy[0] - rho * (1 + shift / mpmath.mpf(10) ** 400)) <= mpmath.mpf(10) ** (1 - DPS)
+
+
 @pytest.mark.parametrize("changes", EXTREME.values(), ids=EXTREME.keys())
 def test_extreme_problems_answer_or_raise_solver_error(changes):
     prob = problem(**changes)

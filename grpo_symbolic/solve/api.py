@@ -115,7 +115,7 @@ def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> Stationa
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
     residual = max(abs(eq(Po, x, r, multiplier, reduced.beta)) for Po, x, r in zip(P, pi, reduced.rho))
-    scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
+    scale = max(1, abs(multiplier), reduced.beta, *(abs(Po) for Po in P))  # near a face P_G is huge; β-sized terms
     if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
