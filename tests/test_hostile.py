@@ -96,6 +96,21 @@ def test_bad_input_is_refused_naming_the_parameter(label, call, parameter):
     assert len(message) < 600 and len(message.splitlines()) == 1, message  # no echo of a huge input
 
 
+TAKES_PROBLEM: list[Callable[[Any], Any]] = [
+    lambda x: gs.preference_exact(x, POLICY), lambda x: gs.preference_numeric(x, POLICY),
+    lambda x: gs.large_group_preference(x, POLICY), lambda x: gs.pairwise_preference(x, POLICY),
+    lambda x: gs.monte_carlo_preference(x, POLICY), gs.stationary_policy, gs.stationary_policies,
+    lambda x: simulate(x, 2, 0.1), lambda x: expected_flow(x, 2, 0.1),
+]
+
+
+@pytest.mark.parametrize("function", TAKES_PROBLEM)
+@pytest.mark.parametrize("bad", ["x", None, GOOD, 5], ids=["string", "None", "dict", "int"])
+def test_a_problem_must_be_a_problem(function, bad):
+    with pytest.raises(ParameterError, match="^problem: got .*give a grpo_symbolic.Problem"):
+        function(bad)
+
+
 def test_long_exponents_are_refused_by_the_reader_before_expanding(monkeypatch):
     """The reader's limit, not Fraction, refuses '1e-999999999': Fraction is never called."""
     class Expanded(Fraction):

@@ -281,6 +281,20 @@ class Problem:
         return dataclasses.replace(self, **changes)
 
 
+def require_problem(value: object, name: str = "problem") -> Problem:
+    """``value`` if it is a :class:`Problem` (the entry line of every function that takes one).
+
+    >>> require_problem({"beta": 1})
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: problem: got {'beta': 1}; give a grpo_symbolic.Problem, e.g. Problem(reference=['0.3', '0.7'], rewards=[1, 0], group_size=8, beta='0.5')
+    """
+    if not isinstance(value, Problem):
+        raise ParameterError(f"{name}: got {shown(value)}; give a grpo_symbolic.Problem, e.g. "
+                             "Problem(reference=['0.3', '0.7'], rewards=[1, 0], group_size=8, beta='0.5')")
+    return value
+
+
 def _reference(reference: Iterable[NumberLike]) -> inputs.Probabilities:
     given = inputs.sequence(reference, "reference")
     ref = tuple(exact(v, f"reference[{i}]") for i, v in enumerate(given))

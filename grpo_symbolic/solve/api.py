@@ -15,7 +15,7 @@ from typing import Any
 import mpmath
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
-from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.problem import Problem, require_problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
@@ -88,7 +88,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     >>> [(mpmath.nstr(pt.policy[0], 6), pt.stable) for pt in stationary_policies(prob, dps=30)]
     [('0.670179', True), ('0.996514', False)]
     """
-    if not problem.is_numeric:
+    if not require_problem(problem).is_numeric:
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
     options = options or SolverOptions()
