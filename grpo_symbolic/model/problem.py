@@ -274,6 +274,10 @@ class Problem:
         >>> Problem(["0.3", "0.7"], [1, 0], 8, 1, penalty="direct").replace(penalty="grpo").kl_estimator
         <Estimator.K3: 'k3'>
         """
+        unknown = sorted(set(changes) - {field.name for field in dataclasses.fields(self)})
+        if unknown:
+            raise ParameterError(f"{unknown[0]}: not a parameter of Problem; change one of "
+                                 f"{', '.join(field.name for field in dataclasses.fields(self))}")
         if "penalty" in changes:
             changes.setdefault("kl_estimator", None)
         elif "kl_estimator" in changes or "kl_placement" in changes:

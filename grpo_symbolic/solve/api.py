@@ -91,6 +91,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     if not require_problem(problem).is_numeric:
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
+    if options is not None and not isinstance(options, SolverOptions):
+        raise ParameterError(f"options: got {type(options).__name__}; give a SolverOptions or None (the defaults)")
     options = options or SolverOptions()
     with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
         reduced = ReducedMap(rescaled(problem)[0], dps)
