@@ -107,7 +107,8 @@ class Problem:
 
     Parameters
     ----------
-    reference : sequence of numbers, π_ref over the outputs (each > 0, summing to exactly 1).
+    reference : sequence of numbers, π_ref over the outputs (each > 0, summing to exactly 1; floats or a
+        numpy array within rounding of 1 are renormalised exactly, see :attr:`reference_correction`).
     rewards : sequence, per output a number (deterministic reward) or a mapping value → probability.
     group_size : int ≥ 2, or ``math.inf`` / ``sympy.oo`` / ``"inf"`` for the large-group limit.
     beta : the penalty weight, > 0.
