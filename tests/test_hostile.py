@@ -81,6 +81,14 @@ REFUSED: list[tuple[str, Callable[[], Any], str]] = [
     ("monte_carlo(rewards 1e-300)", lambda: gs.monte_carlo_preference(problem(rewards=[1e-300, 0]), POLICY, 100), "rewards"),
     ("simulate(rewards '1e-310')", lambda: simulate(problem(rewards=["1e-310", 0]), 2, 0.1, groups=4), "rewards"),
     ("expected_flow(rewards 3**-700)", lambda: expected_flow(problem(rewards=[Fraction(1, 3**700), 0]), 2, 0.1), "rewards"),
+    ("stationary_policy(options='x')", lambda: gs.stationary_policy(problem(), options="x"), "options"),
+    ("certify_root(radius='abc')", lambda: certify_root(sp.Symbol("x") ** 2 - 2, sp.Symbol("x"), "1.4", radius="abc"),
+     "radius"),
+    ("certify_root(radius=-1)", lambda: certify_root(sp.Symbol("x") ** 2 - 2, sp.Symbol("x"), "1.4", radius=-1), "radius"),
+    ("certify_root(approximation=None)", lambda: certify_root(sp.Symbol("x") ** 2 - 2, sp.Symbol("x"), None),
+     "approximation"),
+    ("Problem.replace(foo=1)", lambda: problem().replace(foo=1), "foo"),
+    ("stationary_grid(group_size=True)", lambda: stationary_grid(True, 0.5, 0.3), "group_size"),
     ("expected_flow(beta 10**400)", lambda: expected_flow(problem(beta=10**400), 2, 0.1), "problem"),
     ("simulate(reference 1e-400)", lambda: simulate(problem(reference=["1e-400", 1 - sp.Rational(1, 10**400)]), 2, 0.1),
      "problem"),
@@ -94,6 +102,21 @@ def test_bad_input_is_refused_naming_the_parameter(label, call, parameter):
     message = str(info.value)
     assert message.startswith(f"{parameter}:"), message
     assert len(message) < 600 and len(message.splitlines()) == 1, message  # no echo of a huge input
+
+
+TAKES_PROBLEM: list[Callable[[Any], Any]] = [
+    lambda x: gs.preference_exact(x, POLICY), lambda x: gs.preference_numeric(x, POLICY),
+    lambda x: gs.large_group_preference(x, POLICY), lambda x: gs.pairwise_preference(x, POLICY),
+    lambda x: gs.monte_carlo_preference(x, POLICY), gs.stationary_policy, gs.stationary_policies,
+    lambda x: simulate(x, 2, 0.1), lambda x: expected_flow(x, 2, 0.1),
+]
+
+
+@pytest.mark.parametrize("function", TAKES_PROBLEM)
+@pytest.mark.parametrize("bad", ["x", None, GOOD, 5], ids=["string", "None", "dict", "int"])
+def test_a_problem_must_be_a_problem(function, bad):
+    with pytest.raises(ParameterError, match="^problem: got .*give a grpo_symbolic.Problem"):
+        function(bad)
 
 
 def test_long_exponents_are_refused_by_the_reader_before_expanding(monkeypatch):
@@ -145,6 +168,17 @@ EXTREME = {
     "reference 1e-400": dict(reference=["1e-400", 1 - sp.Rational(1, 10**400)]),
     "rho=1e-30, beta=100": dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=100),
 }
+
+
+def test_huge_beta_is_verified_relative_to_beta():
+    """Issue 17.4: β = 10**400 raised "did not verify (residual 8.8e363)": the equation's terms are
+    β-sized, so its residual is measured against β; π(a) = ρ(1 + P_G(a|ρ)/β) + O(β⁻²)."""
+    prob = problem(beta=10**400)
+    policy = gs.stationary_policy(prob, DPS)
+    (shift,) = gs.preference_numeric(prob, POLICY, DPS)[:1]
+    with mpmath.workdps(DPS + 10):
+        rho = mpmath.mpf(3) / 10
+        assert abs(policy[0] - rho * (1 + shift / mpmath.mpf(10) ** 400)) <= mpmath.mpf(10) ** (1 - DPS)
 
 
 @pytest.mark.parametrize("changes", EXTREME.values(), ids=EXTREME.keys())

@@ -43,6 +43,7 @@ from grpo_symbolic.theory.filtering import kept_probability
 from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.problem import require_problem
 from grpo_symbolic.preference.engine import expected_advantages_float, problem_rule
 
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
@@ -210,7 +211,7 @@ class _Setup:
     """The float64 view of a Problem shared by both dynamics, with validated common inputs."""
 
     def __init__(self, problem, lr, estimator, start):
-        if not problem.is_numeric:
+        if not require_problem(problem).is_numeric:
             raise ParameterError("problem: the dynamics need numeric parameters; substitute the symbols first")
         self.lr = inputs.step(lr, "lr", "the learning rate must be a finite number > 0 (e.g. 0.5)")
         estimator = PENALTY_ESTIMATOR[problem.penalty] if estimator is None else estimator

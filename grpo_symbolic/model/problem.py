@@ -107,7 +107,8 @@ class Problem:
 
     Parameters
     ----------
-    reference : sequence of numbers, π_ref over the outputs (each > 0, summing to exactly 1).
+    reference : sequence of numbers, π_ref over the outputs (each > 0, summing to exactly 1; floats or a
+        numpy array within rounding of 1 are renormalised exactly, see :attr:`reference_correction`).
     rewards : sequence, per output a number (deterministic reward) or a mapping value → probability.
     group_size : int ≥ 2, or ``math.inf`` / ``sympy.oo`` / ``"inf"`` for the large-group limit.
     beta : the penalty weight, > 0.
@@ -284,11 +285,29 @@ class Problem:
         >>> Problem(["0.3", "0.7"], [1, 0], 8, 1, penalty="direct").replace(penalty="grpo").kl_estimator
         <Estimator.K3: 'k3'>
         """
+        unknown = sorted(set(changes) - {field.name for field in dataclasses.fields(self)})
+        if unknown:
+            raise ParameterError(f"{unknown[0]}: not a parameter of Problem; change one of "
+                                 f"{', '.join(field.name for field in dataclasses.fields(self))}")
         if "penalty" in changes:
             changes.setdefault("kl_estimator", None)
         elif "kl_estimator" in changes or "kl_placement" in changes:
             changes["penalty"] = None
         return dataclasses.replace(self, **changes)
+
+
+def require_problem(value: object, name: str = "problem") -> Problem:
+    """``value`` if it is a :class:`Problem` (the entry line of every function that takes one).
+
+    >>> require_problem({"beta": 1})
+    Traceback (most recent call last):
+    ...
+    grpo_symbolic.model.errors.ParameterError: problem: got {'beta': 1}; give a grpo_symbolic.Problem, e.g. Problem(reference=['0.3', '0.7'], rewards=[1, 0], group_size=8, beta='0.5')
+    """
+    if not isinstance(value, Problem):
+        raise ParameterError(f"{name}: got {shown(value)}; give a grpo_symbolic.Problem, e.g. "
+                             "Problem(reference=['0.3', '0.7'], rewards=[1, 0], group_size=8, beta='0.5')")
+    return value
 
 
 def _reference(reference: Iterable[NumberLike]) -> inputs.Probabilities:

@@ -31,6 +31,7 @@ import sympy as sp
 
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError, SolverError
+from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.numerics.precision import check_dps, to_mpf, working_bits, working_precision
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
@@ -269,13 +270,14 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
         x0 = approximation  # exactly as given: rounding it to the working precision would move it
     else:
         with working_precision(dps + 10, guard=0):
-            x0 = to_mpf(approximation)
+            x0 = to_mpf(exact(approximation, "approximation"))
     derivative = sp.diff(expr, variable)
     f = compile_arb(expr, (variable,))
     df = compile_arb(derivative, (variable,))
-    if radius is None:
-        with working_precision(dps + 10, guard=0):
-            radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0))
+    with working_precision(dps + 10, guard=0):
+        radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0)) if radius is None else to_mpf(exact(radius, "radius"))
+    if not radius > 0:
+        raise ParameterError(f"radius: got {mpmath.nstr(radius, 5)}; give a ball radius > 0 (or None for the default)")
     with flint_precision(dps):
         center = ball_of(x0)
         for scale in (1, mpmath.mpf(10) ** -8, mpmath.mpf(10) ** 8):

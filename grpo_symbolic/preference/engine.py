@@ -33,6 +33,7 @@ from grpo_symbolic.theory.advantage import Group, rule, rule_name
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
+from grpo_symbolic.model.problem import require_problem
 from grpo_symbolic.preference.moments import moment_table, supports
 from grpo_symbolic.numerics.precision import GUARD_DIGITS, policy_mpf, rounded, to_mpf, working_precision
 
@@ -219,7 +220,7 @@ def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, 
     >>> [sp.factor(e) for e in preference_exact(prob, (p, 1 - p))]
     [-sqrt(2)*(p - 1), -sqrt(2)*p]
     """
-    if problem.is_large_group:
+    if require_problem(problem).is_large_group:
         return large_group_preference(problem, policy)
     policy = exact_policy(policy, problem.size)
     q = _expected_advantages(exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
@@ -245,7 +246,7 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -
     >>> [mpmath.nstr(v, 12) for v in preference_numeric(prob, [tiny, 1 - tiny], dps=30)]
     ['2.64575131106', '-2.64575131106e-300']
     """
-    dps = inputs.dps(dps)
+    dps, problem = inputs.dps(dps), require_problem(problem)
     extra, previous, previous_digits = 0, None, 0
     while True:
         with working_precision(dps + extra) as digits:
@@ -363,7 +364,7 @@ def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.
     >>> [sp.simplify(e) for e in large_group_preference(prob, (p, 1 - p))]
     [sqrt(1 - p)/sqrt(p), -sqrt(p)/sqrt(1 - p)]
     """
-    policy = exact_policy(policy, problem.size)
+    policy = exact_policy(policy, require_problem(problem).size)
     laws = problem.law_matrix
     return _large_group_formula(problem_rule(problem), problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
 
@@ -381,7 +382,7 @@ def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Exp
     >>> pairwise_preference(prob, (p, 1 - p))
     (1 - p, -p)
     """
-    name = problem_rule(problem)
+    name = problem_rule(require_problem(problem))
     if name.startswith("passk"):
         raise ParameterError("advantage: the pairwise G = 2 form is for the GRPO and leave-one-out rules; "
                              "use preference_exact or large_group_preference for pass@k")
@@ -439,7 +440,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     True
     """
     samples, seed = inputs.count(samples, "samples", 2), inputs.count(seed, "seed", 0)
-    if problem.is_large_group:
+    if require_problem(problem).is_large_group:
         raise ParameterError("group_size: Monte Carlo needs a finite group size")
     if not problem.is_numeric:
         raise ParameterError("problem: Monte Carlo needs numeric parameters; substitute the symbols first")

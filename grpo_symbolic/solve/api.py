@@ -15,7 +15,7 @@ from typing import Any
 import mpmath
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
-from grpo_symbolic.model.problem import Problem
+from grpo_symbolic.model.problem import Problem, require_problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
@@ -111,9 +111,11 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     >>> [(mpmath.nstr(pt.policy[0], 6), pt.stable) for pt in stationary_policies(prob, dps=30)]
     [('0.670179', True), ('0.996514', False)]
     """
-    if not problem.is_numeric:
+    if not require_problem(problem).is_numeric:
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
+    if options is not None and not isinstance(options, SolverOptions):
+        raise ParameterError(f"options: got {type(options).__name__}; give a SolverOptions or None (the defaults)")
     options = options or SolverOptions()
     with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
         reduced = ReducedMap(rescaled(problem)[0], dps)
@@ -162,7 +164,7 @@ def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> Stationa
     eq = reduced.forms["equation"]
     b = _output_betas(reduced, new_m)
     residual = max(abs(eq(Po, x, r, multiplier, bo)) for Po, x, r, bo in zip(P, pi, reduced.rho, b))
-    scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
+    scale = max(1, abs(multiplier), reduced.beta, *(abs(Po) for Po in P))  # near a face P_G is huge; β-sized terms
     if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "

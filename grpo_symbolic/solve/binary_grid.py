@@ -158,11 +158,12 @@ def stationary_grid(group_size: int, beta: ArrayLike, reference: ArrayLike, norm
     >>> [round(float(x), 10) for x in stationary_grid(2, np.array([0.5, 1.0]), 0.3)]
     [0.7109772229, 0.5477225575]
     """
-    if not isinstance(group_size, int) or not 2 <= group_size <= MAX_GROUP_SIZE:
+    if isinstance(group_size, (bool, np.bool_)) or not isinstance(group_size, (int, np.integer)) or not 2 <= group_size <= MAX_GROUP_SIZE:
         raise ParameterError(f"group_size: got {group_size!r}; the float grid takes 2 <= G <= {MAX_GROUP_SIZE} "
                              "(use stationary_policy beyond)")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < MIN_ITERATIONS:
         raise ParameterError(f"iterations: got {iterations!r}; give a whole number >= {MIN_ITERATIONS} (default 100)")
+    group_size = int(group_size)
     beta, rho = np.broadcast_arrays(inputs.float_array(beta, "beta"), inputs.float_array(reference, "reference"))
     if not (np.all(np.isfinite(beta)) and np.all(beta > 0)):
         raise ParameterError("beta: every entry must be a finite number > 0")

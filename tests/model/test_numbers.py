@@ -51,3 +51,27 @@ def test_strings_are_never_evaluated(attack, tmp_path):
     with pytest.raises(ParameterError, match="^beta: cannot read"):
         exact(attack.format(marker=marker), "beta")
     assert not os.path.exists(marker)
+
+
+@pytest.mark.parametrize("value", [
+    mpmath.mpf("1e-99999999"), sp.Float(mpmath.mpf("1e99999999")), Fraction(1, 2**400_000), 3**300_000,
+    sp.Rational(1, 2**400_000), "1e-100001",
+], ids=["mpf 1e-99999999", "Float 1e99999999", "Fraction 2**-400000", "3**300000", "Rational 2**-400000", "'1e-100001'"])
+def test_numbers_beyond_the_size_limits_are_refused(value):
+    """Issue 17: a number of more than MAX_BITS bits (10^±102 000) is refused before it is expanded."""
+    with pytest.raises(ParameterError, match="^beta: .*(bits|exponent)"):
+        exact(value, "beta")
+
+
+def test_numbers_at_the_limits_are_read():
+    from grpo_symbolic.model.numbers import MAX_BITS, MAX_EXPONENT
+    assert exact(f"1e-{MAX_EXPONENT}", "beta") == sp.Rational(1, 10**MAX_EXPONENT)
+    assert exact(Fraction(1, 2**(MAX_BITS - 1)), "beta") == sp.Rational(1, 2**(MAX_BITS - 1))
+    assert exact(mpmath.mpf(2) ** (1 - MAX_BITS), "beta") == sp.Rational(1, 2**(MAX_BITS - 1))
+    assert exact(sp.Float(mpmath.mpf("-0.375")), "beta") == sp.Rational(-3, 8)
+
+
+def test_huge_values_are_shown_briefly():
+    from grpo_symbolic.model.numbers import shown
+    assert shown(10**5000) == "an integer of about 5001 digits"  # repr would raise beyond 4300 digits
+    assert len(shown("9" * 10_000)) < 100
