@@ -133,10 +133,11 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
     dps = args.dps
     with working_precision(dps, guard=0):
         reference = [to_mpf(r) for r in problem.reference]
+    _announce(problem, dps)
     if not args.all:
-        _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)
+        _print_policy(reference, stationary_policy(problem, dps=dps, budget=args.budget), dps, out)
         return 0
-    points = stationary_policies(problem, dps=dps)
+    points = stationary_policies(problem, dps=dps, budget=args.budget)
     for n, point in enumerate(points, 1):
         if n > 1:
             print(file=out)
@@ -145,6 +146,15 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
         _print_policy(reference, point.policy, dps, out)
     print(f"# {points.completeness}", file=out)
     return 0
+
+
+def _announce(problem: Problem, dps: int) -> None:
+    """On a terminal, say on stderr what a long solve will cost (the cost model's estimate per P_G)."""
+    from grpo_symbolic.preference.sums import evaluation_work
+
+    seconds = evaluation_work(problem, dps).exact
+    if seconds > 1 and sys.stderr.isatty():
+        print(f"{PROG}: about {seconds:.2g} s per evaluation of P_G at {dps} digits; solving ...", file=sys.stderr)
 
 
 def _print_policy(reference: Sequence[Any], policy: Sequence[Any], dps: int, out: TextIO) -> None:
@@ -201,6 +211,8 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")
+    solve.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                       help="allow work estimated up to SECONDS (default 300; inf: no limit)")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.

@@ -18,6 +18,7 @@ from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
+from grpo_symbolic.preference.sums import require_affordable
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.search import SolverOptions
@@ -52,7 +53,8 @@ class StationaryPolicies(list[StationaryPoint]):
     completeness: Completeness
 
 
-def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> tuple[mpmath.mpf, ...]:
+def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None,
+                      budget: Any = None) -> tuple[mpmath.mpf, ...]:
     """The unique interior stationary policy of ``problem``, as mpmath numbers.
 
     Raises :class:`SolverError` when there is none (NO_INTERIOR_POINT; the message says whether
@@ -64,7 +66,7 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
     >>> [mpmath.nstr(x, 20) for x in stationary_policy(prob, dps=30)]
     ['0.7109772228646443655', '0.2890227771353556345']
     """
-    points = stationary_policies(problem, dps, stability=False, options=options)
+    points = stationary_policies(problem, dps, stability=False, options=options, budget=budget)
     if len(points) > 1:
         shown = "; ".join(", ".join(mpmath.nstr(x, 8) for x in pt.policy) for pt in points)
         raise SolverError(
@@ -74,13 +76,14 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
 
 
 def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
-                        options: SolverOptions | None = None) -> StationaryPolicies:
+                        options: SolverOptions | None = None, budget: Any = None) -> StationaryPolicies:
     """All interior stationary policies, each a :class:`StationaryPoint`, sorted by policy.
 
     The list's ``completeness`` says whether it holds every interior stationary point (by default
     it is certified with interval arithmetic: see :class:`~grpo_symbolic.solve.complete.Completeness`).
     Raises :class:`SolverError` NO_INTERIOR_POINT when there is none; the message says whether
-    that is proven.
+    that is proven.  ``budget``: seconds the cost model may estimate before it refuses with a
+    :class:`ParameterError` (:mod:`grpo_symbolic.model.cost`; default 300, ``math.inf``: no limit).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
@@ -91,6 +94,9 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
     options = options or SolverOptions()
+    values = len(problem.reward_values)
+    require_affordable(problem, dps, budget, exact=30 * values, dense=int(stability), what="stationary_policies",
+                       scans=len(options.multistart) ** (values - 1) * options.newton_maxsteps * values if values > 2 else 500)
     with working_precision(dps, guard=options.guard_digits):
         reduced = ReducedMap(problem, dps)
         roots, completeness = certified_roots(reduced, options)
