@@ -106,7 +106,7 @@ class SumsTable(MomentTable):
         """Σ_states Prob·A per focal value, at scale 2^(3·bits) like the composition path's."""
         bits = mpmath.mp.prec + self._guard() + extra
         index, s1, s2 = self.states()
-        law = self._power([_fixed(mpmath.mpf(mj), bits) for mj in m], bits)
+        law = self._power([int(_fixed(mpmath.mpf(mj), bits)) for mj in m], bits)
         coefficients = law.coeffs()
         probabilities = [int(coefficients[i]) if i < len(coefficients) else 0 for i in index.tolist()]
         totals = [sum(map(operator.mul, probabilities, advantages)) << bits for advantages in self._state_advantages(bits)]
