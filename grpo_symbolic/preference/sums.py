@@ -176,10 +176,11 @@ def sums_table(*settings: Any) -> SumsTable:
     return SumsTable(*settings)
 
 
+@lru_cache(maxsize=256)
 def sums_cheaper(values: Any, group_size: int, normalisation: Any) -> bool:
     """True when the sums path applies (python-flint installed, rational values, a moment rule)
     and the cost model (:func:`grpo_symbolic.model.cost.preference_work`) rates it cheaper than
-    the composition sum.
+    the composition sum (cached: the engine asks once per evaluation).
 
     >>> import sympy as sp
     >>> two = (sp.Integer(0), sp.Integer(1))
@@ -198,7 +199,8 @@ def evaluation_work(problem: Problem, dps: int) -> cost.PreferenceWork:
     values = problem.reward_values
     if problem.is_large_group:
         return cost.PreferenceWork(0.0, None, 0.0, None)
-    span = cost.reward_span(values) if supports(values, problem.normalisation) else None
+    moments = supports(values, problem.normalisation) and problem.advantage in ("grpo", "rloo")  # the moment rules
+    span = cost.reward_span(values) if moments else None
     return cost.preference_work(len(values), int(problem.group_size), span, dps, sums=available())
 
 

@@ -50,3 +50,11 @@ def test_every_entry_point_refuses_before_working():
         simulate(big, iterations=10**6, lr=0.1, groups=1000)
     with pytest.raises(ParameterError, match="budget: monte_carlo_preference"):
         monte_carlo_preference(big, ["1/2", "1/2"], samples=10**7)
+
+
+def test_cli_budget():
+    from grpo_symbolic.cli import main
+
+    argv = ["solve", "--reference", "0.5,0.5", "--rewards", "0:1/2/3:1/2,1", "--group-size", "8", "--beta", "1"]
+    assert main([*argv, "--budget", "1e-9"]) == 2
+    assert main([*argv, "--budget", "nan"]) == 2
