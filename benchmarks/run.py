@@ -43,13 +43,11 @@ from grpo_symbolic.preference.moments import moment_table
 from grpo_symbolic.preference.sums import SumsTable, sums_table
 from grpo_symbolic.model import cost
 from grpo_symbolic.theory.objective import derive_stationarity
-from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
-                                      preference_numeric)
+from grpo_symbolic.preference.engine import compositions, monte_carlo_preference, numeric_table, preference_numeric
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
-
 from report import MANY_VALUE_OPTIONS, gmpy_speedup, machine, many_valued_outputs, values_problem, worker, write_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
