@@ -128,3 +128,19 @@ def test_budget_raises_the_limit():
     with pytest.raises(ParameterError, match="budget"):
         preference_numeric(prob, ["1/2", "1/2"], dps=20, budget=1e-9)
     assert len(preference_numeric(prob, ["1/2", "1/2"], dps=20, budget=math.inf)) == 2
+
+
+def test_solver_through_the_sums_path(monkeypatch):
+    """The solver's evaluations (float64 scans and full precision) go through the engine: the same
+    stationary policy to 30 digits whether the engine takes the sums or the composition table."""
+    from grpo_symbolic import stationary_policy
+    from grpo_symbolic.solve.search import SolverOptions
+
+    prob = Problem(["1/4", "1/4", "1/2"], [{"0": "1/2", "1": "1/4", "2": "1/4"}, {"3": "1/2", "4": "1/2"},
+                                           {"5": "1/3", "6": "1/3", "7": "1/3"}], 8, "1/2")
+    options = SolverOptions(multistart=(0.0,), certified=False)
+    assert isinstance(engine.advantage_table(prob, DPS), sums.SumsTable)
+    ours = stationary_policy(prob, 30, options=options)
+    monkeypatch.setattr(engine, "sums_cheaper", lambda *settings: False)
+    plain = stationary_policy(prob, 30, options=options)
+    assert _close(ours, plain, 28)
