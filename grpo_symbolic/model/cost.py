@@ -52,7 +52,7 @@ RATES = {
     "kronecker": 6e-7,          # s per Kronecker coefficient and squaring (50 digits)
     "fft": 5e-8,                # s per Kronecker coefficient, float64 FFT power
     "dilation": 1e-10,          # s per Kronecker coefficient, reward value and draw (state set)
-    "symbolic": 2e-4,           # s per composition and reward value, exact SymPy sum
+    "symbolic": 1e-3,           # s per composition and reward value, exact SymPy sum
     "sample": 3e-8,             # s per drawn reward (Monte Carlo, simulation)
     "entry": 2e-6,              # s per entry of a K × V table built from exact numbers
 }

@@ -96,7 +96,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     options = options or SolverOptions()
     values = len(problem.reward_values)
     require_affordable(problem, dps, budget, exact=30 * values, dense=int(stability), what="stationary_policies",
-                       scans=len(options.multistart) ** (values - 1) * options.newton_maxsteps * values if values > 2 else 500)
+                       scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
     with working_precision(dps, guard=options.guard_digits):
         reduced = ReducedMap(problem, dps)
         roots, completeness = certified_roots(reduced, options)
