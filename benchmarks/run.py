@@ -2,14 +2,19 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py            # the full table (a few minutes on 2 cores)
+    python benchmarks/run.py            # the full table (some 15 minutes on 2 cores)
     python benchmarks/run.py --quick    # a fast subset; long alternatives are extrapolated
+    python benchmarks/run.py --readme   # the full table, then README.md's performance section from it
 
 Every row is measured in this run against its alternative and printed as soon as it is measured,
 with the ratio (alternative time / our time).  A time marked ``~`` is extrapolated, and the row
 says from what (a subsample of terms or points, or the measured standard error of Monte Carlo).
 The run ends with the cost model (how each row grows with G, K and the number V of reward values),
 the measured growth exponents against the predicted ones, and the performance targets.
+An alternative whose cost model estimate (:mod:`grpo_symbolic.model.cost`) exceeds ``--cap``
+seconds is not run: its row shows the estimate, marked ``~``.  With gmpy2 installed (the ``fast``
+extra) every P_G and solve row is timed again in a subprocess with ``MPMATH_NOGMPY=1`` (mpmath's
+pure-Python backend) and the row shows the speed-up gmpy2 brings.
 This is a benchmark, not a test: nothing here asserts a time.
 """
 
@@ -17,7 +22,7 @@ import argparse
 from contextlib import contextmanager
 import math
 import os
-import platform
+import resource
 import subprocess
 import sys
 import time
@@ -33,18 +38,23 @@ from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import binary as binary_cases
 from grpo_symbolic.numerics.certify import available as flint_available
 from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.preference import engine
 from grpo_symbolic.preference.moments import moment_table
+from grpo_symbolic.preference.sums import SumsTable, sums_table
+from grpo_symbolic.model import cost
 from grpo_symbolic.theory.objective import derive_stationarity
-from grpo_symbolic.preference.engine import (compositions, monte_carlo_preference, numeric_table,
-                                      preference_numeric)
+from grpo_symbolic.preference.engine import compositions, monte_carlo_preference, numeric_table, preference_numeric
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, gamma, lam, rho as rho_symbol
+from report import MANY_VALUE_OPTIONS, gmpy_speedup, machine, many_valued_outputs, values_problem, worker, write_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MC_TARGET = 1e-6  # absolute error Monte Carlo has to reach
 MEASURED = {}  # (quantity, size) -> seconds, for the growth fits
+ROWS = []  # (case, ours, alternative, alternative time, extrapolated, note) as printed, for --readme
+RATIOS = {}  # quantity -> [ratios], for the targets
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -66,6 +76,7 @@ def seconds(t, extrapolated=False):
 
 def row(case, ours, alternative, alt_time, extrapolated=False, note=""):
     ratio = alt_time / ours if ours > 0 else float("inf")
+    ROWS.append((case, ours, alternative, alt_time, extrapolated, ratio, note))
     say(f"  {case:<34} {seconds(ours):>10}  {alternative:<38} {seconds(alt_time, extrapolated):>11}  "
         f"{ratio:>9.3g}x  {note}")
 
@@ -77,9 +88,18 @@ def header(title):
 
 
 def clock(function):
-    start = time.perf_counter()
+    """(CPU seconds of this process, value): CPU time, not wall time, on a shared machine."""
+    start = time.process_time()
     value = function()
-    return time.perf_counter() - start, value
+    return time.process_time() - start, value
+
+
+def child_clock(argv):
+    """CPU seconds (user + system) of a subprocess run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, cwd=ROOT, capture_output=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def digits(a, b, cap=60):
@@ -97,6 +117,18 @@ def best_of(function, repeat=3):
 def clear_caches():
     moment_table.cache_clear()
     numeric_table.cache_clear()
+    sums_table.cache_clear()
+
+
+# --- gmpy2: each row again under mpmath's pure-Python backend ----------------------------------
+
+def gmpy_note(task, took=0.0):
+    """'gmpy2 N×' (see :func:`report.gmpy_speedup`), or '' where it is not measured."""
+    ratio = gmpy_speedup(task, took, ROOT, os.path.abspath(__file__))
+    if ratio is None:
+        return ""
+    MEASURED[("gmpy", task)] = ratio
+    return f"gmpy2 {ratio:.2g}x"
 
 
 # --- plain per-term sums: the alternative for P_G ---------------------------------------------
@@ -159,7 +191,7 @@ def binary_preference(args):
                                                     args.dps, limit)
         MEASURED[("binary-plain", G)] = alt
         agree = "" if plain is None else f"agree {min(digits(ours[0], plain[1]), digits(ours[1], plain[0])):.0f} digits"
-        note = f"cached {seconds(cached)}; {agree or 'from 4000 terms'}"
+        note = f"cached {seconds(cached)}; {agree or 'from 4000 terms'}; {gmpy_note(f'pg:2:{G}:{args.dps}')}"
         row(f"G = {G}", fresh, "plain per-term loop (mpmath)", alt, extrapolated, note)
         mc, samples, se = monte_carlo_to_target(prob, policy)
         row("", fresh, "Monte Carlo to 1e-6", mc, True, f"from {samples} samples, s.e. {se:.2g}")
@@ -178,10 +210,70 @@ def several_values(args):
             alt, extrapolated, plain = plain_preference(tuple(range(V)), G, "population", m, args.dps, limit)
             terms = V * math.comb(G - 2 + V, V - 1)
             note = (f"{terms} terms; " + (f"agree {min(digits(a, b) for a, b in zip(ours, plain)):.0f} digits"
-                                         if plain is not None else f"from {limit} terms"))
+                                         if plain is not None else f"from {limit} terms")
+                    + f"; {gmpy_note(f'pg:{V}:{G}:{args.dps}')}")
             row(f"V = {V}, G = {G}", ours_t, "plain per-composition loop (mpmath)", alt, extrapolated, note)
             mc, samples, se = monte_carlo_to_target(prob, policy)
             row("", ours_t, "Monte Carlo to 1e-6", mc, True, f"from {samples} samples, s.e. {se:.2g}")
+
+
+MANY_VALUES = (6, 8, 11, 16)
+MANY_GROUPS = (8, 16, 32, 64)
+def composition_sum(prob, policy, dps):
+    """preference_numeric with the engine held to the composition table (its path for few values)."""
+    chosen = engine.sums_cheaper
+    engine.sums_cheaper = lambda *settings: False
+    try:
+        clear_caches()
+        return preference_numeric(prob, policy, dps, budget=math.inf)
+    finally:
+        engine.sums_cheaper = chosen
+
+
+def many_values(args):
+    header(f"2b. P_G with many reward values (rewards 0..V-1, pi_ref ~ 1..V) at {args.dps} digits: "
+           f"the (S1, S2) sums against the composition sum (cap {args.cap:g} s by the cost model)")
+    sizes = [(V, G) for V in MANY_VALUES for G in MANY_GROUPS] + [(8, 256)]
+    for V, G in sizes:
+        prob, policy = values_problem(V, G)
+        clear_caches()
+        fresh, ours = clock(lambda: preference_numeric(prob, policy, args.dps, budget=math.inf))
+        cached, _ = clock(lambda: preference_numeric(prob, policy, args.dps, budget=math.inf))
+        MEASURED[("many", V, G)] = fresh
+        work = cost.preference_work(V, G, V - 1, args.dps)
+        MEASURED[("many-model", V, G)] = work.exact
+        path = "sums" if isinstance(engine.advantage_table(prob, args.dps), SumsTable) else "compositions"
+        extra = gmpy_note(f"pg:{V}:{G}:{args.dps}", fresh)
+        if work.compositions <= args.cap:
+            alt, plain = clock(lambda: composition_sum(prob, policy, args.dps))
+            agree = min(digits(a, b) for a, b in zip(ours, plain))
+            MEASURED[("agree", V, G)] = agree
+            if path == "sums":
+                RATIOS.setdefault("compositions", []).append(alt / fresh)
+            row(f"V = {V}, G = {G}", fresh, "composition sum (fixed point)", alt, False,
+                f"{path}; cached {seconds(cached)}; agree {agree:.0f} digits; {extra}")
+        else:
+            row(f"V = {V}, G = {G}", fresh, "composition sum (fixed point)", work.compositions, True,
+                f"{path}; cached {seconds(cached)}; cost model estimate; {extra}")
+        if G <= 64:
+            mc, samples, se = monte_carlo_to_target(prob, policy)
+            row("", fresh, "Monte Carlo to 1e-6", mc, True, f"from {samples} samples, s.e. {se:.2g}")
+
+
+def many_valued_solve(args):
+    K, V, G = 200, 11, 64
+    prob = many_valued_outputs(K, V, G)
+    estimate = 30 * V * cost.preference_work(V, G, V - 1, args.dps).exact
+    if estimate > 20 * args.cap:
+        say(f"  {'K = 200, V = 11, G = 64 solve':<34} {seconds(estimate, True):>10}  (cost model estimate; above 20 x the cap)")
+        MEASURED[("solve-many-estimate", K)] = estimate
+        return
+    clear_caches()
+    t, pi = clock(lambda: stationary_policy(prob, args.dps, options=MANY_VALUE_OPTIONS, budget=math.inf))
+    MEASURED[("solve-many", K)] = t
+    extra = gmpy_note(f"solve:{K}:{V}:{G}:{args.dps}", t)
+    say(f"  {'K = 200, V = 11, G = 64 solve':<34} {seconds(t):>10}  stationary_policy, one multistart point; "
+        f"sum {mpmath.nstr(mpmath.fsum(pi), 5)}; {extra}")
 
 
 def newton_in_policy(problem, start, dps, iterations):
@@ -393,10 +485,11 @@ def flint_rows(args):
 
 def paper_checks(args):
     header("6. The whole `grpo-symbolic check` run (python -m paper_checks, subprocess)")
-    t, done = clock(lambda: subprocess.run([sys.executable, "-m", "paper_checks"], cwd=ROOT,
-                                           capture_output=True, text=True))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "paper_checks"], cwd=ROOT, capture_output=True, text=True)
+    t = time.perf_counter() - start
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    say(f"  {'all registered checks':<34} {seconds(t):>10}  {lines[-1] if lines else done.stderr.strip()[-200:]}")
+    say(f"  {'all registered checks':<34} {seconds(t):>10}  (wall) {lines[-1] if lines else done.stderr.strip()[-200:]}")
     MEASURED[("checks", 0)] = t
 
 
@@ -412,20 +505,14 @@ def exponent(kind, sizes):
 
 def cost_model():
     say()
-    say("Cost model (n = G - 1 other outputs, V distinct reward values, K outputs, d digits)")
-    say("  P_G, ours: a sum over the compositions of n into V parts with non-negligible probability, in")
-    say("    fixed-point integers, one integer square root per distinct D = G*T2 - T1^2 (cached per precision).")
-    say("    V = 2: the binomial window is about 2*sqrt(2 b ln 2) * sigma terms (b working bits, about 40 sigma")
-    say("    at 50 digits), sigma = sqrt(n p (1-p)): time ~ sqrt(G) plus O(1) setup; V >= 3: up to")
-    say("    V * C(G-2+V, V-1) terms (C(G-2+V, V-1) compositions per focal value), time ~ G^(V-1).")
-    say("  P_G, plain loop: every composition, each with mpmath binomials/powers and the rule: time ~ G^(V-1)")
-    say("    with a larger constant; Monte Carlo to 1e-6: (s.e.-per-sample / 1e-6)^2 samples of G draws: ~ G.")
-    say("  Solve: the fixed point lives in the V - 1 mixture coordinates, so the number of P_G evaluations")
-    say("    does not depend on K (a float64 scan/multistart, then a few full-precision Newton steps); each")
-    say("    evaluation costs one table sum plus O(K') for the multiplier and the mixture, K' = number of")
-    say("    distinct reward laws (outputs with equal laws are merged).  Newton in pi instead needs K")
-    say("    evaluations per step for the Jacobian and an O(K^3) LU solve.")
-    say("  Float grids: O(points x iterations x G) with no Python per point.")
+    say("Cost model (grpo_symbolic.model.cost; n = G - 1 others, V reward values, span W, K outputs)")
+    say("  P_G, compositions: the compositions of n into V parts with non-negligible weight, fixed point,")
+    say("    one integer square root per distinct D: ~ sqrt(G) for V = 2, up to V * C(G-2+V, V-1) ~ G^(V-1).")
+    say("  P_G, (S1, S2) sums: the Kronecker polynomial of L = n*W*(n*W^2/4 + 1) coefficients squared log2 G")
+    say("    times in fixed point (python-flint): ~ G^2 W^3 log G; the engine takes the cheaper of the two.")
+    say("  Plain loops: every composition in mpmath, ~ G^(V-1); Monte Carlo to 1e-6: (s.d./1e-6)^2 groups, ~ G.")
+    say("  Solve: P_G evaluations independent of K (mixture coordinates, outputs with equal laws merged);")
+    say("    Newton in pi: K evaluations per step and an O(K^3) LU solve.  Float grids: O(points x iterations x G).")
     say()
     say(f"  {'growth of (exponent e in time ~ size^e)':<44} {'predicted':>10} {'measured':>9}")
     def count_exponent(V):  # growth of C(G-2+V, V-1) from G = 64 to 256
@@ -440,38 +527,103 @@ def cost_model():
         ("binary solve (ours) in G, 1024..65536", "<= 0.5", exponent("solve-binary", (1024, 8192, 65536))),
         ("float grid (G = 8) in points, 1e5..1e6", "1", exponent("grid-size", (10**5, 10**6))),
     ]
+    for V in (11, 16):
+        model = [MEASURED.get(("many-model", V, G)) for G in (16, 64)]
+        if None not in model:
+            rows.append((f"V = {V} P_G (ours) in G, 16..64", f"{math.log(model[1] / model[0]) / math.log(4):.2f}",
+                         fitted([(G, ("many", V, G)) for G in (16, 32, 64)])))
+    for G in (32, 64):
+        model = [MEASURED.get(("many-model", V, G)) for V in (6, 16)]
+        if None not in model:
+            rows.append((f"G = {G} P_G (ours) in W = V - 1, 5..15", f"{math.log(model[1] / model[0]) / math.log(3):.2f}",
+                         fitted([(V - 1, ("many", V, G)) for V in MANY_VALUES])))
+    GROWTH.extend(rows)
     for name, predicted, measured in rows:
         say(f"  {name:<44} {predicted:>10} {measured:>9.2f}")
 
 
+GROWTH = []  # (name, predicted, measured) as printed, for --readme
+TARGETS = []  # (target, measured seconds or ratio, limit, ratio measured/limit) as printed, for --readme
+
+
+def fitted(points):
+    """The slope of log time against log size over (size, key) points measured."""
+    pairs = [(math.log(size), math.log(MEASURED[key])) for size, key in points if MEASURED.get(key)]
+    return float(np.polyfit(*zip(*pairs), 1)[0]) if len(pairs) >= 2 else float("nan")
+
+
+def first_answer(args):
+    header("7. First answer: the command line end to end (subprocess CPU time, best of 3)")
+    for name, argv in (("grpo-symbolic --help", ["--help"]),
+                       ("binary solve, G = 8, 50 digits", ["solve", "--reference", "0.3,0.7", "--rewards", "1,0",
+                                                           "--group-size", "8", "--beta", "0.5"])):
+        t = min(child_clock([sys.executable, "-m", "grpo_symbolic", *argv]) for _ in range(3))
+        MEASURED[("cli", name)] = t
+        say(f"  {name:<34} {seconds(t):>10}")
+
+
 def targets():
     say()
-    say("Targets (2 cores, shared machine)")
+    say("Targets (2 cores, shared machine): measured / target (<= 1 is met)")
+    fastest = min(RATIOS["compositions"]) if RATIOS.get("compositions") else None
+    agree = [v for k, v in MEASURED.items() if k[0] == "agree"]
     checks = [
-        ("binary P_G, G = 65536, 50 digits, < 1 s", MEASURED.get(("binary", 65536)), 1.0),
-        ("K = 200 solve, < 10 s", MEASURED.get(("solve-K", 200)), 10.0),
-        ("10^6-point float64 grid, (14), < 0.2 s", MEASURED.get(("grid", "(14) G = 2, derived closed form")), 0.2),
-        ("10^6-point float64 grid, (15), < 0.2 s", MEASURED.get(("grid", "(15) G -> inf, derived closed form")), 0.2),
+        ("P_G, V = 11, G = 64, 50 digits <= 1 s", MEASURED.get(("many", 11, 64)), 1.0),
+        ("P_G, V = 16, G = 64 <= 5 s", MEASURED.get(("many", 16, 64)), 5.0),
+        ("P_G, V = 8, G = 256 <= 10 s", MEASURED.get(("many", 8, 256)), 10.0),
+        ("stationary policy, K = 200, V = 11, G = 64 <= 10 s", MEASURED.get(("solve-many", 200)), 10.0),
+        ("grpo-symbolic --help <= 0.5 s", MEASURED.get(("cli", "grpo-symbolic --help")), 0.5),
+        ("binary solve end to end <= 1.5 s", MEASURED.get(("cli", "binary solve, G = 8, 50 digits")), 1.5),
+        ("binary P_G, G = 65536, 50 digits < 1 s", MEASURED.get(("binary", 65536)), 1.0),
+        ("K = 200 solve (3 values, G = 16) < 10 s", MEASURED.get(("solve-K", 200)), 10.0),
         ("10^6-point float64 grid, general G = 8, < 0.2 s", MEASURED.get(("grid", "G8")), 0.2),
     ]
     for name, value, limit in checks:
-        if value is None:
-            say(f"  {name:<50} not measured")
-        else:
-            say(f"  {name:<50} {seconds(value):>10}  {'met' if value < limit else 'NOT met'}")
+        ratio = None if value is None else value / limit
+        TARGETS.append((name, None if value is None else seconds(value), ratio))
+    estimate = MEASURED.get(("solve-many-estimate", 200))
+    if estimate is not None:
+        TARGETS[3] = (checks[3][0], seconds(estimate, True) + " (cost model)", estimate / 10.0)
+    TARGETS.append((">= 100x the composition sum where the engine takes the sums and both ran (smallest)",
+                    None if fastest is None else f"{fastest:.3g}x", None if fastest is None else 100 / fastest))
+    TARGETS.append(("agreement with the composition sum (fewest digits)",
+                    f"{min(agree):.0f} digits" if agree else None, args_dps(agree)))
+    for name, shown, ratio in TARGETS:
+        verdict = "not measured" if ratio is None else f"{ratio:.3g}  {'met' if ratio <= 1 else 'NOT met'}"
+        say(f"  {name:<58} {shown or '':>12}  {verdict}")
 
+
+def args_dps(agree):
+    """The agreement target as a ratio: (50 digits asked) / (digits agreed) ≤ 1 when met."""
+    return 50 / min(agree) if agree else None
+
+
+# --- README -----------------------------------------------------------------------------------
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast subset; long alternatives are extrapolated")
     parser.add_argument("--dps", type=int, default=50, help="digits (default 50)")
+    parser.add_argument("--cap", type=float, default=None,
+                        help="skip an alternative the cost model puts above this many seconds (default 60; quick 5)")
+    parser.add_argument("--readme", action="store_true", help="write README.md's performance section from this run")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    say(f"grpo_symbolic benchmarks: {platform.processor() or '?'} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, mpmath backend {mpmath.libmp.BACKEND}{' (quick)' if args.quick else ''}")
-    for section in (binary_preference, several_values, solves, complete_search, grids, flint_rows, paper_checks):
+    if args.worker:
+        worker(args.worker)
+        return
+    args.cap = args.cap if args.cap is not None else (5.0 if args.quick else 60.0)
+    say(f"grpo_symbolic benchmarks: {machine()}{' (quick)' if args.quick else ''}")
+    for section in (binary_preference, several_values, many_values, solves, many_valued_solve, complete_search,
+                    grids, flint_rows, paper_checks, first_answer):
         section(args)
     cost_model()
     targets()
+    if args.readme:
+        title = (f"One run of `python benchmarks/run.py{' --quick' if args.quick else ''}` on {machine()} "
+                 f"(`--readme` wrote this section; {args.dps} digits; `~`: extrapolated or estimated).")
+        write_readme(os.path.join(ROOT, "README.md"), title, ROWS, GROWTH, TARGETS, seconds)
+        say("README.md: performance section written")
 
 
 if __name__ == "__main__":

@@ -219,12 +219,22 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 
     check_dps(args.dps)  # before anything is allocated at that precision
+    _announce(problem, args.dps)
     if args.all:
-        points = stationary_policies(problem, dps=args.dps)
+        points = stationary_policies(problem, dps=args.dps, budget=args.budget)
         out.write(render(args.format, problem, points, args.dps, points.completeness))
     else:
-        out.write(render(args.format, problem, [stationary_policy(problem, dps=args.dps)], args.dps))
+        out.write(render(args.format, problem, [stationary_policy(problem, dps=args.dps, budget=args.budget)], args.dps))
     return 0
+
+
+def _announce(problem: Problem, dps: int) -> None:
+    """On a terminal, say on stderr what a long solve will cost (the cost model's estimate per P_G)."""
+    from grpo_symbolic.preference.sums import evaluation_work
+
+    seconds = evaluation_work(problem, dps).exact
+    if seconds > 1 and sys.stderr.isatty():
+        print(f"{PROG}: about {seconds:.2g} s per evaluation of P_G at {dps} digits; solving ...", file=sys.stderr)
 
 
 def _latex(args: argparse.Namespace, out: TextIO) -> int:
@@ -297,6 +307,8 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--format", default="table", type=_output_format, metavar="{" + ",".join(FORMATS) + "}",
                        help="table (default), json (numbers as decimal strings of --dps digits; schema "
                             "grpo-symbolic/solve/1) or csv")
+    solve.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                       help="allow work estimated up to SECONDS (default 300; inf: no limit)")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.

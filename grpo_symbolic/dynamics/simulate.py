@@ -45,6 +45,8 @@ from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import require_problem
 from grpo_symbolic.preference.engine import expected_advantages_float, problem_rule
+from grpo_symbolic.preference.sums import require_affordable
+from grpo_symbolic.model import cost
 
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
 
@@ -109,7 +111,7 @@ class Trajectory:
 
 def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, steps_per_batch: int = 1,
              clip: float = 0.2, estimator: str | None = None, seed: int = 0, chains: int = 1,
-             start: Sequence[Any] | None = None, progress: bool = False) -> Trajectory:
+             start: Sequence[Any] | None = None, progress: bool = False, budget: Any = None) -> Trajectory:
     """Run GRPO on a tabular softmax policy: the :class:`Trajectory` of π over ``iterations``.
 
     ``groups`` is B (groups per batch), ``steps_per_batch`` is μ (gradient steps per batch),
@@ -117,6 +119,7 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
     estimator (default: the one ``problem.penalty`` names), ``start`` the initial policy
     (default π_ref).  Chain c draws from its own stream ``SeedSequence(seed).spawn(...)[c]``,
     so each chain is reproducible whatever ``chains`` is.  ``progress=True`` reports on stderr.
+    ``budget``: seconds the cost model may estimate before refusing (:mod:`grpo_symbolic.model.cost`).
 
     At a kink of the clipped term (ratio exactly 1 ± ε) the unclipped branch's gradient is used.
 
@@ -141,6 +144,9 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
     if problem.group_filter != "keep":
         raise ParameterError(f"group_filter: simulate samples with group_filter='keep' only (got {problem.group_filter}); "
                              "use expected_flow, which applies the filter's weights")
+    draws = iterations * chains * (groups * problem.group_size + steps_per_batch * problem.size)
+    cost.require(cost.sampling_work(draws, len(problem.reward_values)), f"simulate with {draws:.3g} draws",
+                 "use fewer iterations, groups or chains, or a smaller group_size", budget)
     sampler = _GroupSampler(problem, groups)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(chains)]
     theta = np.tile(np.log(setup.start), (chains, 1))
@@ -167,14 +173,14 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
 
 
 def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | None = None,
-                  start: Sequence[Any] | None = None, progress: bool = False) -> np.ndarray:
+                  start: Sequence[Any] | None = None, progress: bool = False, budget: Any = None) -> np.ndarray:
     """Ascend the expected objective: θ ← θ + lr·∇_θ J(π; π_old) at π = π_old, ``steps`` times.
 
     Returns the policies visited, an array of shape (steps + 1, K).  No sampling: P_G(o|π_old)
     is the engine's exact expectation (float64; G may be infinite) and the penalty gradient is
     π_old(o)·∂D/∂π(o) at π = π_old for the chosen estimator, times W_o(π_old) under a group filter
     (:mod:`grpo_symbolic.theory.filtering`; ``drop-equal``'s common factor 1/(1 − Z) is left out:
-    it rescales the step, not the direction).
+    it rescales the step, not the direction).  ``budget`` as in :func:`simulate`.
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
@@ -183,6 +189,7 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
     """
     setup = _Setup(problem, lr, estimator, start)
     steps = inputs.count(steps, "steps")
+    require_affordable(problem, 15, budget, exact=0, scans=steps, what="expected_flow")
     laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
     theta = np.log(setup.start)
     policies = np.empty((steps + 1, problem.size))

@@ -35,6 +35,8 @@ from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.problem import require_problem
 from grpo_symbolic.preference.moments import moment_table, supports
+from grpo_symbolic.preference.sums import require_affordable, sums_cheaper, sums_table
+from grpo_symbolic.model import cost
 from grpo_symbolic.numerics.precision import GUARD_DIGITS, policy_mpf, rounded, to_mpf, working_precision
 
 if TYPE_CHECKING:
@@ -197,7 +199,7 @@ def advantage_table(problem: Problem, dps: int) -> Union[MomentTable, NumericTab
     for rational reward values and a built-in rule, else the per-composition :class:`NumericTable`."""
     settings = (problem.reward_values, problem.group_size, problem_rule(problem), problem.eps)
     if supports(problem.reward_values, settings[2]):
-        return moment_table(*settings)
+        return (sums_table if sums_cheaper(*settings[:3]) else moment_table)(*settings)
     return numeric_table(*settings, dps)
 
 
@@ -209,10 +211,11 @@ def _numeric_laws(problem):
     return tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
 
 
-def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
+def preference_exact(problem: Problem, policy: Sequence[Any], budget: Any = None) -> tuple[sp.Expr, ...]:
     """P_G(o | policy) for every output as exact SymPy expressions (finite G).
 
-    ``policy`` may hold symbols; small G keeps the expression small.
+    ``policy`` may hold symbols; small G keeps the expression small.  ``budget``: seconds the
+    cost model may estimate before refusing (:mod:`grpo_symbolic.model.cost`).
 
     >>> from grpo_symbolic import Problem
     >>> from grpo_symbolic.model.symbols import p
@@ -222,13 +225,19 @@ def preference_exact(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, 
     """
     if require_problem(problem).is_large_group:
         return large_group_preference(problem, policy)
+    values = len(problem.reward_values)
+    cost.require(cost.compositions(values, problem.group_size) * values * cost.RATES["symbolic"],
+                 f"preference_exact with {values} reward values at G = {problem.group_size}",
+                 "use a smaller group_size or preference_numeric", budget)
     policy = exact_policy(policy, problem.size)
     q = _expected_advantages(exact_table(problem), mixture(problem.law_matrix, policy), sp.Integer(1))
     return _combine(problem.law_matrix, q)
 
 
-def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -> tuple[mpmath.mpf, ...]:
+def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50, budget: Any = None) -> tuple[mpmath.mpf, ...]:
     """P_G(o | policy) for every output as mpmath numbers, each to ``dps`` significant digits.
+
+    ``budget``: seconds the cost model may estimate before refusing (:mod:`grpo_symbolic.model.cost`).
 
     Relative precision, tiny values included: the tables sum with as many more bits as a small
     value needs, and a value small against the largest (cancellation, probabilities near 0 or 1)
@@ -247,6 +256,7 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50) -
     ['2.64575131106', '-2.64575131106e-300']
     """
     dps, problem = inputs.dps(dps), require_problem(problem)
+    require_affordable(problem, dps, budget, what="preference_numeric")
     extra, previous, previous_digits = 0, None, 0
     while True:
         with working_precision(dps + extra) as digits:
@@ -427,10 +437,10 @@ def beats(law: RewardLaw, other: RewardLaw) -> sp.Expr:
 
 
 def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int = 20000,
-                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                           seed: int = 0, budget: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded Monte Carlo estimate of P_G(o|policy): (estimates, standard errors), numpy arrays.
 
-    For cross-checks only; finite G.
+    For cross-checks only; finite G.  ``budget`` as in :func:`preference_numeric`.
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=4, beta=1)
@@ -444,6 +454,9 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
         raise ParameterError("group_size: Monte Carlo needs a finite group size")
     if not problem.is_numeric:
         raise ParameterError("problem: Monte Carlo needs numeric parameters; substitute the symbols first")
+    cost.require(cost.sampling_work(samples * problem.group_size * problem.size, len(problem.reward_values)),
+                 f"monte_carlo_preference with {samples} samples of G = {problem.group_size} for {problem.size} outputs",
+                 "use fewer samples or a smaller group_size", budget)
     with working_precision(15):
         pol = policy_mpf(policy, problem.size)
     rng = np.random.default_rng(seed)

@@ -19,6 +19,7 @@ from grpo_symbolic.model.problem import Problem, require_problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
+from grpo_symbolic.preference.sums import require_affordable
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message, settled_stability
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.presentation import FramePresentation, PointPresentation, Policy
@@ -71,7 +72,8 @@ class StationaryPolicies(FramePresentation, list[StationaryPoint]):
     completeness: Completeness
 
 
-def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None) -> Policy:
+def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | None = None,
+                      budget: Any = None) -> Policy:
     """The unique interior stationary policy of ``problem``, as mpmath numbers (a tuple; a
     :class:`~grpo_symbolic.solve.presentation.Policy` with the Problem's ``names``, ``.as_floats()``
     and ``.to_numpy()``).
@@ -88,7 +90,7 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
     >>> stationary_policy(prob, dps=30).to_numpy()
     array([0.71097722, 0.28902278])
     """
-    points = stationary_policies(problem, dps, stability=False, options=options)
+    points = stationary_policies(problem, dps, stability=False, options=options, budget=budget)
     if len(points) > 1:
         shown = "; ".join(", ".join(mpmath.nstr(x, 8) for x in pt.policy) for pt in points)
         raise SolverError(
@@ -98,13 +100,15 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
 
 
 def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
-                        options: SolverOptions | None = None) -> StationaryPolicies:
+                        options: SolverOptions | None = None, budget: Any = None) -> StationaryPolicies:
     """All interior stationary policies, each a :class:`StationaryPoint`, sorted by policy.
 
     The list's ``completeness`` says whether it holds every interior stationary point (by default
     it is certified with interval arithmetic: see :class:`~grpo_symbolic.solve.complete.Completeness`).
     Raises :class:`SolverError` NO_INTERIOR_POINT when there is provably none, NOT_CONVERGED when
     none was found and the search is not complete (the message holds the statement).
+    ``budget``: seconds the cost model may estimate before it refuses with a
+    :class:`ParameterError` (:mod:`grpo_symbolic.model.cost`; default 300, ``math.inf``: no limit).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
@@ -117,6 +121,9 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     if options is not None and not isinstance(options, SolverOptions):
         raise ParameterError(f"options: got {type(options).__name__}; give a SolverOptions or None (the defaults)")
     options = options or SolverOptions()
+    values = len(problem.reward_values)
+    require_affordable(problem, dps, budget, exact=30 * values, dense=int(stability), what="stationary_policies",
+                       scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
     with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
         reduced = ReducedMap(rescaled(problem)[0], dps)
         roots, completeness = certified_roots(reduced, options)
