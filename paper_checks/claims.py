@@ -196,6 +196,9 @@ CLAIMS = _claims(
      "P_G with (r - mean)/(std + eps), eps > 0, population and sample std, on every engine path = a brute-force sum over all groups"),
     ("x-engine-paths", "beyond the paper (implementations)",
      "the engine's paths agree: pairwise shift form, MomentTable (also past one batch), NumericTable, float64 scan tables"),
+    ("x-kl-sampled-gradient", "beyond the paper (TRL, verl, OpenRLHF)",
+     "for every KL estimator x placement, clamped or not, and with the entropy bonus, the trainers' sampled loss "
+     "has the derived expected gradient (Monte Carlo, within 4 standard errors)"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -189,10 +189,24 @@ def _solutions(equation: sp.Expr, unknown: sp.Symbol) -> list:
     if unknown not in equation.free_symbols:
         return []
     try:
-        found = sp.solve(equation, unknown)
+        found = [sp.powsimp(sp.expand(x)) for x in sp.solve(equation, unknown)]
     except NotImplementedError:
         return []
-    return [sp.powsimp(sp.expand(x)) for x in found]
+    return found + [lower for lower in map(_lower_branch, found) if lower is not None]
+
+
+def _lower_branch(solution: sp.Expr) -> sp.Expr | None:
+    """``solution`` on Lambert W's other real branch W_{−1}, when its argument is negative (SymPy's
+    solve gives the principal branch W_0 only; both solve w·e^w = z for −1/e ≤ z < 0).
+
+    >>> z = sp.Symbol("z", positive=True)
+    >>> _lower_branch(sp.LambertW(-z)), _lower_branch(sp.LambertW(z))
+    (LambertW(-z, -1), None)
+    """
+    arguments = {w.args[0] for w in solution.atoms(sp.LambertW) if len(w.args) == 1}
+    if len(arguments) != 1 or not next(iter(arguments)).is_negative:
+        return None
+    return solution.replace(lambda e: isinstance(e, sp.LambertW), lambda e: sp.LambertW(e.args[0], -1))
 
 
 def _link(equation: sp.Expr, found: list, pi: sp.Symbol, rho: sp.Symbol, drive: sp.Symbol, weight: Any) -> str:
