@@ -11,15 +11,18 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
+from grpo_symbolic.cases import kl_families
+from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Placement
-from grpo_symbolic.model.symbols import beta, entropy_coef, kl_bound, lam
+from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, kl_bound, lam, rho
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.theory.estimators import per_sample
-from grpo_symbolic.theory.regularisers import Regulariser, derive_regularised, unclamped
+from grpo_symbolic.theory.objective import derive_stationarity
+from grpo_symbolic.theory.regularisers import Regulariser, derive_regularised
 from paper_checks import trainer_loss
-from paper_checks.registry import check, combine, symbolic
+from paper_checks.registry import agreement, check, combine, symbolic
 
 R = sp.Rational
 #: The sampled-loss bandit: three outputs, one with a Bernoulli reward; not a stationary point.
@@ -93,3 +96,135 @@ def check_x_kl_sampled_gradient(dps):
     return symbolic(worst < Z_LIMIT, f"trainer's numpy loss minus its beta = 0 loss on the same draws, {GROUPS} "
                     f"groups of {GROUP}, seed {SEED}: max |z| = "
                     f"{float(worst):.2f} < {Z_LIMIT} over {len(SAMPLED)} settings; " + "; ".join(lines))
+
+
+# --- the families: derived links, and stationary points by an independent numeric route -------
+
+#: The binary question of the family checks: rewards 1 and 0 (γ = 1), π_ref(a) = 3/10.
+#: β = 2: at β = 1/2 the G → ∞ conditions of the linear and exponential links have no interior root
+#: (the flow goes to p = 1); at β = 2 each has two, and the bracket holds the lower one.
+B_RHO, B_BETA, B_ENTROPY, BRACKET = R(3, 10), 2, R(1, 5), ("0.31", "0.9")
+X = sp.Symbol("X", positive=True)  # π(a), moved
+Y = sp.Symbol("Y", positive=True)  # π_old(a), also the detached copy of π(a)
+W = sp.Symbol("W", real=True)  # the weight β (0 for the entropy bonus alone)
+
+
+@cached
+def _numeric_objective(reg):
+    """J(X; Y) − Σ π P as an mpmath function of (X, Y, W): the penalty as the trainer samples it
+    (``per_sample`` with π_old = detached = Y) and the entropy bonus, NOT differentiated by SymPy."""
+    pi, ref, old = (X, 1 - X), (B_RHO, 1 - B_RHO), (Y, 1 - Y)
+    bound = CLAMP if reg.clamped else None
+    if reg.placement is Placement.LOSS:
+        penalty = sum(q * per_sample(reg.estimator, x, r, q, q, bound) for x, r, q in zip(pi, ref, old))
+    else:
+        penalty = sum(x * per_sample(reg.estimator, q, r, q, q, bound) for x, r, q in zip(pi, ref, old))
+    entropy = -sum(x * sp.log(x) for x in pi) if reg.entropy else 0
+    return sp.lambdify((X, Y, W), -W * penalty + B_ENTROPY * entropy, "mpmath")
+
+
+def _binary(group_size):
+    return Problem([B_RHO, 1 - B_RHO], [1, 0], group_size, beta=1)
+
+
+def numeric_root(reg, group_size, weight, start, dps):
+    """The interior stationary π(a): root in p of d/dX [Σ π P + penalty](X; p) at X = p, with P from
+    the engine and the derivative by mpmath (the independent route)."""
+    rest, problem = _numeric_objective(reg), _binary(group_size)
+
+    def residual(x):
+        pa, pb = preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)
+        return pa - pb + mpmath.diff(lambda y: rest(y, x, weight), x)
+
+    return mpmath.findroot(residual, _bracket(start), solver="illinois")
+
+
+def derived_root(reg, group_size, weight, start, dps):
+    """The root in p of the derived conditions for two outputs (λ eliminated: equation a − equation b)."""
+    st = derive_regularised(reg, 2, sp.Integer(0) if weight == 0 else beta)
+    difference = sp.expand(st.equations[0] - st.equations[1]).subs({st.pi_ref[0]: B_RHO, st.pi_ref[1]: 1 - B_RHO,
+                                                                     beta: weight, entropy_coef: B_ENTROPY,
+                                                                     kl_bound: CLAMP})
+    f = sp.lambdify((st.pi[0], st.pi[1], *st.preference), difference, "mpmath")
+    problem = _binary(group_size)
+    return mpmath.findroot(lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)), _bracket(start),
+                           solver="illinois")
+
+
+def _bracket(interval):
+    return tuple(mpmath.mpf(end) for end in interval)
+
+
+def _closed_value(family, group_size, weight, route):
+    """The root of :func:`kl_families.closed_form` nearest the numeric ``route`` (there may be a
+    spurious root from squaring), at the binary point."""
+    forms = kl_families.closed_form(family, group_size)
+    values = {gamma: 1, rho: B_RHO, beta: weight, entropy_coef: B_ENTROPY}
+    candidates = [to_mpf(f.subs(values)) for f in forms]
+    return min(candidates, key=lambda v: abs(v - route))
+
+
+def _family_outcomes(regs, link, weight, dps, start=BRACKET, closed=None):
+    """Derived link for every setting in ``regs``; G = 2 and G → ∞ roots, derived vs numeric."""
+    outcomes = []
+    for reg in regs:
+        found = derive_regularised(reg, 2, sp.Integer(0) if weight == 0 else beta).link
+        outcomes.append(symbolic(found == link, f"{reg.name}: link {found}"))
+        for g in (2, sp.oo):
+            with working_precision(dps):
+                route = numeric_root(reg, g, weight, start, dps)
+                derived = derived_root(reg, g, weight, start, dps)
+                outcomes.append(agreement(derived, route, dps, what=f"{reg.name} G={g}: derived root vs numeric"))
+                if closed and kl_families.closed_form(closed, g) is not None:
+                    outcomes.append(agreement(_closed_value(closed, g, weight, route), route, dps,
+                                              what=f"{closed} closed form G={g}"))
+    return outcomes
+
+
+@check("x-kl-link-reciprocal")
+def check_x_kl_link_reciprocal(dps):
+    outcomes = _family_outcomes([Regulariser(Estimator.K3, Placement.LOSS)], "reciprocal", B_BETA, dps,
+                                closed="reciprocal")
+    st, paper = derive_regularised(Regulariser(Estimator.K3, Placement.LOSS), 3), derive_stationarity("grpo", 3)
+    outcomes.append(symbolic(st.policy == paper.policy and st.multiplier == paper.multiplier,
+                             "k3@loss, K=3: policy and multiplier = derive_stationarity('grpo') (the paper's (11))"))
+    return combine(outcomes)
+
+
+EXPONENTIAL = [Regulariser(Estimator.K2, Placement.LOSS), Regulariser(Estimator.IS_K3, Placement.LOSS),
+               Regulariser(Estimator.K3_PLUS, Placement.LOSS), Regulariser(Estimator.K1, Placement.REWARD_POST)]
+
+
+@check("x-kl-link-exponential")
+def check_x_kl_link_exponential(dps):
+    outcomes = _family_outcomes(EXPONENTIAL, "exponential", B_BETA, dps, closed="exponential")
+    outcomes.append(symbolic(kl_families.closed_form("exponential", "inf") is None,
+                             "G -> oo: no closed form from SymPy (log and square root in p)"))
+    return combine(outcomes)
+
+
+@check("x-kl-link-linear")
+def check_x_kl_link_linear(dps):
+    reg = Regulariser(Estimator.K3_FLIPPED, Placement.LOSS)
+    outcomes = _family_outcomes([reg], "linear", B_BETA, dps, closed="linear")
+    st = derive_regularised(reg, 3)
+    chi2 = sum((x - r) ** 2 / r for x, r in zip(st.pi, st.pi_ref)) / 2
+    penalty = [sp.expand(st.preference[o] - lam - e) for o, e in enumerate(st.equations)]
+    offsets = {sp.expand(a / beta - sp.diff(chi2, x)) for a, x in zip(penalty, st.pi)}
+    outcomes.append(symbolic(offsets == {0}, f"E[grad k3-flipped] = grad chi^2(pi||pi_ref)/2 exactly (offset {offsets})"))
+    poly = kl_families.polynomial("linear", "inf")
+    outcomes.append(symbolic(kl_families.closed_form("linear", "inf") is None and poly.degree() == 4,
+                             "G -> oo: a quartic in p, no closed form taken"))
+    return combine(outcomes)
+
+
+@check("x-kl-link-none")
+def check_x_kl_link_none(dps):
+    st = derive_regularised(Regulariser(Estimator.K1, Placement.LOSS), 3)
+    no_reference = not any(e.free_symbols & set(st.pi_ref) for e in st.equations)
+    no_policy = not any(e.free_symbols & set(st.pi) for e in st.equations)
+    slope = kl_families.stationarity("none", 2)
+    return combine(symbolic(st.link == "none" and no_reference and no_policy,
+                            f"k1@loss: conditions {st.equations[0]} = 0 free of pi and pi_ref"),
+                   symbolic(slope.free_symbols == {sp.Symbol("gamma", positive=True)} and slope.is_positive,
+                            f"binary G=2: dJ/dp = {slope} > 0, no interior stationary point (p -> 1)"))

@@ -199,6 +199,16 @@ CLAIMS = _claims(
     ("x-kl-sampled-gradient", "beyond the paper (TRL, verl, OpenRLHF)",
      "for every KL estimator x placement, clamped or not, and with the entropy bonus, the trainers' sampled loss "
      "has the derived expected gradient (Monte Carlo, within 4 standard errors)"),
+    ("x-kl-link-reciprocal", "beyond the paper (TRL, verl: k3 in the loss)",
+     "k3 in the loss gives the reciprocal link pi = pi_ref/(1 - (P - lambda)/beta), the paper's (11), and (14)/(15)"),
+    ("x-kl-link-exponential", "beyond the paper (k2, IS-k3, k3+ in the loss; k1 after normalisation)",
+     "k2, IS-weighted k3 and k3+ in the loss and k1 added after normalisation give log pooling "
+     "pi = pi_ref exp((P - lambda)/beta); binary G = 2: logistic closed form; G -> oo: none in closed form"),
+    ("x-kl-link-linear", "beyond the paper (k3 with the ratio flipped)",
+     "k3 with the flipped ratio pi/pi_ref in the loss is the chi^2 gradient: linear link pi = pi_ref (1 + (P - lambda)/beta); "
+     "binary G = 2: p = rho (1 + gamma (1 - rho)/beta); G -> oo: a quartic"),
+    ("x-kl-link-none", "beyond the paper (k1 in the loss)",
+     "k1 in the loss has a constant expected gradient: no regularisation, no interior stationary point when rewards differ"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -106,17 +106,28 @@ def _symbols(size: int, placement: Placement) -> _Symbols:
                     indexed(stem, size, real=True), indexed("r", size, real=True))
 
 
-def _objective(reg: Regulariser, s: _Symbols, weight: Any) -> sp.Expr:
-    """J(π; π_old) for ``reg``: reward term, minus the weighted KL as placed, plus c·H(π)."""
+def objective(reg: Regulariser, pi: tuple, pi_ref: tuple, pi_old: tuple, detached: tuple, preference: tuple,
+              weight: Any = beta) -> sp.Expr:
+    """J(π; π_old) for ``reg``: Σ π(o)·P_o minus the weighted KL as placed, plus c·H(π).
+
+    ``detached`` stands for π under ``.detach()``; ``preference`` is P_G(o|π_old) (for ``reward-pre``
+    the P_G of the KL-shifted rewards).
+
+    >>> from grpo_symbolic.model.symbols import p, p_old, rho
+    >>> d, P = sp.Symbol("d", positive=True), sp.symbols("P_a P_b")
+    >>> J = objective(Regulariser(Estimator.K1, Placement.REWARD_POST), (p, 1 - p), (rho, 1 - rho), (p_old, 1 - p_old), (d, 1 - d), P)
+    >>> sp.expand(sp.diff(J, p)).has(p)
+    False
+    """
     bound = kl_bound if reg.clamped else None
-    rows = zip(s.pi, s.pi_ref, s.pi_old, s.detached, s.preference)
+    rows = zip(pi, pi_ref, pi_old, detached, preference)
     if reg.placement is Placement.LOSS:
         terms = [x * P - weight * q * per_sample(reg.estimator, x, r, q, d, bound) for x, r, q, d, P in rows]
     elif reg.placement is Placement.REWARD_POST:
         terms = [x * (P - weight * per_sample(reg.estimator, q, r, q, q, bound)) for x, r, q, d, P in rows]
     else:
         terms = [x * Q for x, r, q, d, Q in rows]
-    entropy = -sp.Add(*[x * sp.log(x) for x in s.pi]) if reg.entropy else 0
+    entropy = -sp.Add(*[x * sp.log(x) for x in pi]) if reg.entropy else 0
     return sp.Add(*terms) + entropy_coef * entropy
 
 
@@ -150,7 +161,7 @@ def derive_regularised(reg: Regulariser, size: int = 2, weight: Any = beta) -> S
     Abs(x_o + log(1 - x_o)) >= C
     """
     s = _symbols(size, reg.placement)
-    lagrangian = _objective(reg, s, weight) - lam * (sum(s.pi) - 1)
+    lagrangian = objective(reg, s.pi, s.pi_ref, s.pi_old, s.detached, s.preference, weight) - lam * (sum(s.pi) - 1)
     best_response = gradient(lagrangian, s.pi)
     on_policy = {**dict(zip(s.pi_old, s.pi)), **dict(zip(s.detached, s.pi))}
     equations = tuple(_tidy(e.subs(on_policy)) for e in best_response)
