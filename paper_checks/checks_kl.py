@@ -15,9 +15,10 @@ from grpo_symbolic.cases import kl_families
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Placement
-from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, kl_bound, lam, rho
+from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, kl_bound, lam, pi_ref_o, r_o, rho
+from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
-from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.theory.estimators import per_sample
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.regularisers import Regulariser, derive_regularised
@@ -103,7 +104,7 @@ def check_x_kl_sampled_gradient(dps):
 #: The binary question of the family checks: rewards 1 and 0 (γ = 1), π_ref(a) = 3/10.
 #: β = 2: at β = 1/2 the G → ∞ conditions of the linear and exponential links have no interior root
 #: (the flow goes to p = 1); at β = 2 each has two, and the bracket holds the lower one.
-B_RHO, B_BETA, B_ENTROPY, BRACKET = R(3, 10), 2, R(1, 5), ("0.31", "0.9")
+B_RHO, B_BETA, B_ENTROPY, BRACKET = R(3, 10), 2, 3, ("0.31", "0.9")
 X = sp.Symbol("X", positive=True)  # π(a), moved
 Y = sp.Symbol("Y", positive=True)  # π_old(a), also the detached copy of π(a)
 W = sp.Symbol("W", real=True)  # the weight β (0 for the entropy bonus alone)
@@ -127,16 +128,21 @@ def _binary(group_size):
     return Problem([B_RHO, 1 - B_RHO], [1, 0], group_size, beta=1)
 
 
-def numeric_root(reg, group_size, weight, start, dps):
-    """The interior stationary π(a): root in p of d/dX [Σ π P + penalty](X; p) at X = p, with P from
-    the engine and the derivative by mpmath (the independent route)."""
+def numeric_residual(reg, group_size, weight):
+    """p ↦ d/dX [Σ π P + penalty + entropy](X; p) at X = p, with P from the engine and the
+    derivative by mpmath (the independent route: no SymPy derivative, no solve)."""
     rest, problem = _numeric_objective(reg), _binary(group_size)
 
     def residual(x):
         pa, pb = preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)
         return pa - pb + mpmath.diff(lambda y: rest(y, x, weight), x)
 
-    return mpmath.findroot(residual, _bracket(start), solver="illinois")
+    return residual
+
+
+def numeric_root(reg, group_size, weight, start, dps):
+    """The interior stationary π(a) in the bracket ``start``: a root of :func:`numeric_residual`."""
+    return mpmath.findroot(numeric_residual(reg, group_size, weight), _bracket(start), solver="anderson")
 
 
 def derived_root(reg, group_size, weight, start, dps):
@@ -148,7 +154,7 @@ def derived_root(reg, group_size, weight, start, dps):
     f = sp.lambdify((st.pi[0], st.pi[1], *st.preference), difference, "mpmath")
     problem = _binary(group_size)
     return mpmath.findroot(lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)), _bracket(start),
-                           solver="illinois")
+                           solver="anderson")
 
 
 def _bracket(interval):
@@ -164,13 +170,13 @@ def _closed_value(family, group_size, weight, route):
     return min(candidates, key=lambda v: abs(v - route))
 
 
-def _family_outcomes(regs, link, weight, dps, start=BRACKET, closed=None):
+def _family_outcomes(regs, link, weight, dps, start=BRACKET, closed=None, groups=(2, sp.oo)):
     """Derived link for every setting in ``regs``; G = 2 and G → ∞ roots, derived vs numeric."""
     outcomes = []
     for reg in regs:
         found = derive_regularised(reg, 2, sp.Integer(0) if weight == 0 else beta).link
         outcomes.append(symbolic(found == link, f"{reg.name}: link {found}"))
-        for g in (2, sp.oo):
+        for g in groups:
             with working_precision(dps):
                 route = numeric_root(reg, g, weight, start, dps)
                 derived = derived_root(reg, g, weight, start, dps)
@@ -228,3 +234,105 @@ def check_x_kl_link_none(dps):
                             f"k1@loss: conditions {st.equations[0]} = 0 free of pi and pi_ref"),
                    symbolic(slope.free_symbols == {sp.Symbol("gamma", positive=True)} and slope.is_positive,
                             f"binary G=2: dJ/dp = {slope} > 0, no interior stationary point (p -> 1)"))
+
+
+LAMBERT = [Regulariser(e, Placement.REWARD_POST) for e in (Estimator.K3, Estimator.IS_K3, Estimator.K3_PLUS,
+                                                            Estimator.K3_FLIPPED)]
+BELOW = ("0.02", "0.29")  # below pi_ref(a) = 3/10, where the reward-post k3 roots lie
+
+
+@check("x-kl-reward-post-lambert")
+def check_x_kl_reward_post_lambert(dps):
+    outcomes = (_family_outcomes(LAMBERT[:3], "lambert", B_BETA, dps, start=BELOW)
+                + _family_outcomes(LAMBERT[3:], "lambert", B_BETA, dps, start=BELOW, groups=(2,)))
+    for reg in LAMBERT:
+        st = derive_regularised(reg, 2)
+        outcomes.append(symbolic(len(st.branches[0]) == 2 and st.implicit, f"{reg.name}: branches W_0 and W_-1"))
+        with working_precision(dps):
+            slope = mpmath.diff(numeric_residual(reg, 2, B_BETA), numeric_root(reg, 2, B_BETA, BELOW, dps))
+        outcomes.append(symbolic(slope > 0, f"{reg.name} G=2: dJ/dp increases through the root "
+                                 f"(slope {mpmath.nstr(slope, 6)}): it repels, the flow leaves for a vertex"))
+    outcomes.append(_branches_solve(LAMBERT[0], dps))
+    return combine(outcomes)
+
+
+def _branches_solve(reg, dps):
+    """Both Lambert branches satisfy the derived condition at a point with P_1 > λ."""
+    st = derive_regularised(reg, 2)
+    values = {st.preference[0]: R(1, 3), lam: 0, beta: B_BETA, st.pi_ref[0]: B_RHO}
+    with working_precision(dps):
+        residuals = [to_mpf(st.policy[0].lhs.subs(st.pi[0], branch).subs(values)) for branch in st.branches[0]]
+    return agreement(residuals, [0, 0], dps, scale=1, what=f"{reg.name}: condition at both branches (P_1 = 1/3)")
+
+
+@check("x-kl-entropy-softmax")
+def check_x_kl_entropy_softmax(dps):
+    return combine(*_family_outcomes([Regulariser(Estimator.K1, Placement.LOSS, entropy=True)], "softmax", 0, dps,
+                                     closed="softmax"),
+                   symbolic(kl_families.closed_form("softmax", "inf") is None, "G -> oo: no closed form from SymPy"))
+
+
+@check("x-kl-entropy-with-kl")
+def check_x_kl_entropy_with_kl(dps):
+    tempered = derive_regularised(Regulariser(Estimator.K2, Placement.LOSS, entropy=True), 2).policy[0]
+    exponent = sp.expand(sp.expand_log(sp.log(tempered), force=True))
+    weights = (sp.simplify(sp.diff(exponent, sp.Symbol("P_1", real=True)) - 1 / (beta + entropy_coef)),
+               sp.simplify(sp.diff(exponent, sp.Symbol("rho_1", positive=True)) * sp.Symbol("rho_1", positive=True)
+                           - beta / (beta + entropy_coef)))
+    return combine(*_family_outcomes([Regulariser(Estimator.K2, Placement.LOSS, entropy=True)], "exponential", B_BETA, dps)
+                   + _family_outcomes([Regulariser(Estimator.K3, Placement.LOSS, entropy=True)], "lambert", B_BETA, dps),
+                   symbolic(weights == (0, 0), "k2 + entropy: pi ∝ pi_ref^(beta/(beta+c)) exp(P/(beta+c)) (geometric pooling)"))
+
+
+@check("x-kl-reward-pre-pooling")
+def check_x_kl_reward_pre_pooling(dps):
+    reg = Regulariser(Estimator.K1, Placement.REWARD_PRE)
+    st = derive_regularised(reg, 3)
+    r1, rho1 = sp.Symbol("r_1", real=True), sp.Symbol("rho_1", positive=True)
+    ratio = sp.simplify(st.policy[0] / paper_forms.RLHF_POLICY_EQ4.subs({pi_ref_o: rho1, r_o: r1}))
+    outcomes = [symbolic(st.link == "exponential" and not ratio.free_symbols & {r1, rho1} and st.multiplier == sum(
+        x * q for x, q in zip(st.pi, st.preference)), f"k1@reward-pre, deterministic rewards: pi = pi_ref exp(r/beta)/Z "
+        f"(RLHF (4); ratio {ratio}); lambda = E_pi[Q]")]
+    with working_precision(dps):
+        pooled = _pooled(dps)
+        exact = [sp.Rational(str(x)) for x in pooled[:-1]]
+        exact.append(1 - sum(exact))
+        large = [to_mpf(v) for v in preference_exact(_shifted(sp.oo, pooled), exact)]
+        small = preference_numeric(_shifted(2, pooled), pooled, mpmath.mp.dps)
+    outcomes.append(agreement(list(large), [0, 0, 0], dps, scale=1,
+                              what="Bernoulli reward, G -> oo: Q at pi ∝ pi_ref exp(E r/beta) vanishes"))
+    outcomes.append(symbolic(max(abs(v) for v in small) > mpmath.mpf("1e-3"),
+                             "G = 2: Q there is " + ", ".join(mpmath.nstr(v, 6) for v in small)
+                             + " (not 0: with stochastic rewards the finite-G fixed point is not log pooling)"))
+    return combine(outcomes)
+
+
+def _pooled(dps):
+    """π ∝ π_ref·exp(E r/β) for the bandit's laws (β = BETA), at the working precision."""
+    means = [sum(v * q for v, q in _values(law).items()) for law in LAWS]
+    weights = [to_mpf(r) * mpmath.exp(to_mpf(m) / to_mpf(BETA)) for r, m in zip(RHO, means)]
+    return tuple(w / sum(weights) for w in weights)
+
+
+def _shifted(group_size, policy):
+    """The bandit with rewards r − β·k1(π(o)) (verl's reward before normalisation), population std."""
+    laws = [{sp.Rational(str(mpmath.nstr(v - to_mpf(BETA) * mpmath.log(x / to_mpf(r)), mpmath.mp.dps))): q
+             for v, q in _values(law).items()} for law, x, r in zip(LAWS, policy, RHO)]
+    return Problem(reference=RHO, rewards=laws, group_size=group_size, beta=1)
+
+
+@check("x-kl-clamp-region")
+def check_x_kl_clamp_region(dps):
+    reg = Regulariser(Estimator.K3, Placement.LOSS, clamped=True)
+    x = sp.Symbol("x_o", real=True)
+    active = derive_regularised(reg, 2).clamp_active[0]
+    outcomes = [symbolic(active == (sp.Abs(x + sp.log(1 - x)) >= kl_bound),
+                         f"k3@loss clamped at C: the clamp acts at output o iff {active}, x = (P_o - lambda)/beta")]
+    for weight in (B_BETA, R(1, 10)):  # beta = 2: inactive at both outputs; beta = 1/10: active at b
+        with working_precision(dps):
+            p14 = _closed_value("reciprocal", 2, weight, mpmath.mpf("0.5"))
+            flags = [bool(active.subs({x: arg, kl_bound: CLAMP})) for arg in ((1 - p14) / weight, -p14 / weight)]
+            residual = numeric_residual(reg, 2, weight)(p14)
+        what = f"beta={weight}, C={CLAMP}: clamp active at (a, b) = {flags}; clamped dJ/dp at (14) = {mpmath.nstr(residual, 6)}"
+        outcomes.append(symbolic((abs(residual) < mpmath.mpf(10) ** (5 - dps)) == (not any(flags)), what))
+    return combine(outcomes)
