@@ -84,19 +84,24 @@ def derived_gradient(reg, dps=30):
         return [a - b for a, b in zip(full, plain)]
 
 
+def sampled_z(reg):
+    """z-scores, per logit, of the trainer's Monte Carlo gradient against the derived one."""
+    derived = derived_gradient(reg)
+    mean, se = trainer_loss.gradient(_setup(reg), str(reg.estimator), str(reg.placement), GROUPS, SEED,
+                                     baseline=_setup(Regulariser(Estimator.K1, Placement.LOSS), 0))
+    return [float((m - float(d)) / s) for m, d, s in zip(mean, derived, se)]
+
+
 @check("x-kl-sampled-gradient")
 def check_x_kl_sampled_gradient(dps):
-    worst, lines = mpmath.mpf(0), []
+    worst, lines = 0.0, []
     for reg in SAMPLED:
-        derived = derived_gradient(reg)
-        mean, se = trainer_loss.gradient(_setup(reg), str(reg.estimator), str(reg.placement), GROUPS, SEED,
-                                         baseline=_setup(Regulariser(Estimator.K1, Placement.LOSS), 0))
-        z = [float((m - float(d)) / s) for m, d, s in zip(mean, derived, se)]
+        z = sampled_z(reg)
         worst = max(worst, max(abs(v) for v in z))
         lines.append(f"{reg.name}: z = " + ", ".join(f"{v:+.2f}" for v in z))
     return symbolic(worst < Z_LIMIT, f"trainer's numpy loss minus its beta = 0 loss on the same draws, {GROUPS} "
                     f"groups of {GROUP}, seed {SEED}: max |z| = "
-                    f"{float(worst):.2f} < {Z_LIMIT} over {len(SAMPLED)} settings; " + "; ".join(lines))
+                    f"{worst:.2f} < {Z_LIMIT} over {len(SAMPLED)} settings; " + "; ".join(lines))
 
 
 # --- the families: derived links, and stationary points by an independent numeric route -------
@@ -145,16 +150,20 @@ def numeric_root(reg, group_size, weight, start, dps):
     return mpmath.findroot(numeric_residual(reg, group_size, weight), _bracket(start), solver="anderson")
 
 
-def derived_root(reg, group_size, weight, start, dps):
-    """The root in p of the derived conditions for two outputs (λ eliminated: equation a − equation b)."""
+def derived_residual(reg, group_size, weight):
+    """p ↦ the derived conditions for two outputs, λ eliminated (equation a − equation b)."""
     st = derive_regularised(reg, 2, sp.Integer(0) if weight == 0 else beta)
     difference = sp.expand(st.equations[0] - st.equations[1]).subs({st.pi_ref[0]: B_RHO, st.pi_ref[1]: 1 - B_RHO,
                                                                      beta: weight, entropy_coef: B_ENTROPY,
                                                                      kl_bound: CLAMP})
     f = sp.lambdify((st.pi[0], st.pi[1], *st.preference), difference, "mpmath")
     problem = _binary(group_size)
-    return mpmath.findroot(lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)), _bracket(start),
-                           solver="anderson")
+    return lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpmath.mp.dps))
+
+
+def derived_root(reg, group_size, weight, start, dps):
+    """The root in p of :func:`derived_residual` in the bracket ``start``."""
+    return mpmath.findroot(derived_residual(reg, group_size, weight), _bracket(start), solver="anderson")
 
 
 def _bracket(interval):
@@ -219,7 +228,7 @@ def check_x_kl_link_linear(dps):
     offsets = {sp.expand(a / beta - sp.diff(chi2, x)) for a, x in zip(penalty, st.pi)}
     outcomes.append(symbolic(offsets == {0}, f"E[grad k3-flipped] = grad chi^2(pi||pi_ref)/2 exactly (offset {offsets})"))
     poly = kl_families.polynomial("linear", "inf")
-    outcomes.append(symbolic(kl_families.closed_form("linear", "inf") is None and poly.degree() == 4,
+    outcomes.append(symbolic(kl_families.closed_form("linear", "inf") is None and poly is not None and poly.degree() == 4,
                              "G -> oo: a quartic in p, no closed form taken"))
     return combine(outcomes)
 
@@ -333,6 +342,8 @@ def check_x_kl_clamp_region(dps):
             p14 = _closed_value("reciprocal", 2, weight, mpmath.mpf("0.5"))
             flags = [bool(active.subs({x: arg, kl_bound: CLAMP})) for arg in ((1 - p14) / weight, -p14 / weight)]
             residual = numeric_residual(reg, 2, weight)(p14)
+            derived = derived_residual(reg, 2, weight)(p14)
         what = f"beta={weight}, C={CLAMP}: clamp active at (a, b) = {flags}; clamped dJ/dp at (14) = {mpmath.nstr(residual, 6)}"
         outcomes.append(symbolic((abs(residual) < mpmath.mpf(10) ** (5 - dps)) == (not any(flags)), what))
+        outcomes.append(agreement(derived, residual, dps, scale=1, what=f"beta={weight}: derived clamped conditions at (14)"))
     return combine(outcomes)
