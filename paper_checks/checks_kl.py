@@ -18,6 +18,7 @@ from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, indexed, kl_bound, lam, pi_ref_o, r_o, rho
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.theory.estimators import per_sample
 from grpo_symbolic.theory.objective import derive_stationarity
@@ -149,7 +150,7 @@ def numeric_residual(reg, group_size, weight):
 
 def numeric_root(reg, group_size, weight, start, dps):
     """The interior stationary π(a) in the bracket ``start``: a root of :func:`numeric_residual`."""
-    return mpmath.findroot(numeric_residual(reg, group_size, weight), _bracket(start), solver="anderson")
+    return _root(numeric_residual(reg, group_size, weight), start)
 
 
 def derived_residual(reg, group_size, weight):
@@ -165,11 +166,12 @@ def derived_residual(reg, group_size, weight):
 
 def derived_root(reg, group_size, weight, start, dps):
     """The root in p of :func:`derived_residual` in the bracket ``start``."""
-    return mpmath.findroot(derived_residual(reg, group_size, weight), _bracket(start), solver="anderson")
+    return _root(derived_residual(reg, group_size, weight), start)
 
 
-def _bracket(interval):
-    return tuple(mpmath.mpf(end) for end in interval)
+def _root(f, bracket):
+    """The sign change of ``f`` in ``bracket`` (two decimal strings), by the project's root finder."""
+    return bracketed_newton(f, *(mpmath.mpf(end) for end in bracket), close=mpmath.mpf(10) ** (5 - mpmath.mp.dps))
 
 
 def _closed_value(family, group_size, weight, route):
