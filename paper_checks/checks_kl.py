@@ -20,7 +20,7 @@ from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
-from grpo_symbolic.theory.estimators import per_sample
+from grpo_symbolic.theory.penalty import per_sample
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.regularisers import Regulariser, derive_conditions, derive_regularised
 from paper_checks import trainer_loss

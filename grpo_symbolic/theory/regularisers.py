@@ -2,7 +2,7 @@
 
 A :class:`Regulariser` is what a trainer's settings add to GRPO's reward term: a per-sample KL
 estimator (:data:`grpo_symbolic.model.settings.Estimator`, written once in
-:func:`grpo_symbolic.theory.estimators.per_sample`), where it enters
+:func:`grpo_symbolic.theory.penalty.per_sample`), where it enters
 (:data:`grpo_symbolic.model.settings.Placement`), an optional clamp, and an optional entropy bonus
 c·H(π).  :func:`derive_regularised` derives the stationarity the same way
 :func:`grpo_symbolic.theory.objective.derive_stationarity` derives (11): the expected loss over
@@ -39,7 +39,7 @@ import sympy as sp
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, entropy_coef, indexed, kl_bound, lam, link_arg
-from grpo_symbolic.theory.estimators import per_sample
+from grpo_symbolic.theory.penalty import per_sample
 from grpo_symbolic.theory.objective import Stationarity, _multiplier
 from grpo_symbolic.theory.penalty import gradient
 
