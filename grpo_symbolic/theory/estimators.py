@@ -14,7 +14,8 @@ the paper's direct penalty).  Derived by SymPy for K outputs:
   IS-k3 give log pooling, and k1 gives conditions without π_ref — those of the unregularised
   objective with the multiplier shifted by β.
 
-(verl and OpenRLHF clamp k3 at 10; that only matters where π_ref/π exceeds about 1.2e4.)
+(verl and OpenRLHF clamp the value at 10: k3 ≥ 10 where π_ref/π ≥ 13.61 or π/π_ref ≥ 5.99e4, the
+region :func:`grpo_symbolic.theory.regularisers.derive_regularised` reports as ``clamp_active``.)
 
 >>> identify("k3"), identify("k2"), identify("is_k3"), identify("k1")
 ('reverse', 'forward', 'forward', 'none')
