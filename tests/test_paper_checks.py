@@ -18,6 +18,7 @@ FAST = (
     "direct-kl-penalty", "slip-8",
     "x-shift-only-grpo-penalty", "x-vertex-kkt", "x-triangulation", "x-kl-estimators", "x-large-g-rate",
     "fig1", "x-complete-roots", "x-eps-brute-force", "x-config-round-trips", "x-advantage-brute-force",
+    "x-kl-link-none",
 )
 
 

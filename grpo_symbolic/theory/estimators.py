@@ -14,7 +14,8 @@ the paper's direct penalty).  Derived by SymPy for K outputs:
   IS-k3 give log pooling, and k1 gives conditions without π_ref — those of the unregularised
   objective with the multiplier shifted by β.
 
-(verl and OpenRLHF clamp k3 at 10; that only matters where π_ref/π exceeds about 1.2e4.)
+(verl and OpenRLHF clamp the value at 10: k3 ≥ 10 where π_ref/π ≥ 13.61 or π/π_ref ≥ 5.99e4, the
+region :func:`grpo_symbolic.theory.regularisers.derive_regularised` reports as ``clamp_active``.)
 
 >>> identify("k3"), identify("k2"), identify("is_k3"), identify("k1")
 ('reverse', 'forward', 'forward', 'none')
@@ -25,10 +26,10 @@ from grpo_symbolic.model.caches import cached
 
 import sympy as sp
 
-from grpo_symbolic.theory.algebra import only_solution
 from grpo_symbolic.theory.objective import derive_stationarity
-from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
-from grpo_symbolic.model.settings import Estimator
+from grpo_symbolic.theory.penalty import gradient, kl, per_sample
+from grpo_symbolic.theory.regularisers import Regulariser, derive_conditions, derive_regularised
+from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, lam
 
 ESTIMATORS = (Estimator.K1, Estimator.K2, Estimator.K3, Estimator.IS_K3)
@@ -38,15 +39,16 @@ TARGETS = ("reverse", "forward", "none")
 def sampled_loss(name, pi, pi_ref, pi_old):
     """E_{o~π_old}[loss(o)] for estimator ``name`` as a function of π (per-output vectors).
 
+    Only the estimators of :data:`ESTIMATORS` (no detach); :mod:`grpo_symbolic.theory.regularisers`
+    handles every estimator, placement, clamp and the entropy bonus.
+
     >>> from grpo_symbolic.model.symbols import p, p_old, rho
     >>> sampled_loss("is_k3", (p,), (rho,), (p_old,))
     p*(-log(rho/p) - 1 + rho/p)
     """
     if name not in ESTIMATORS:
         raise ValueError(f"estimator: got {name!r}; use one of {', '.join(ESTIMATORS)}")
-    per_output = {"k1": k1, "k2": k2, "k3": k3, "is_k3": k3}[name]
-    weight = (lambda x, q: x / q) if name == "is_k3" else (lambda x, q: 1)
-    return sp.Add(*[q * weight(x, q) * per_output(x, r) for x, r, q in zip(pi, pi_ref, pi_old)])
+    return sp.Add(*[q * per_sample(name, x, r, q) for x, r, q in zip(pi, pi_ref, pi_old)])
 
 
 @dataclass(frozen=True)
@@ -137,36 +139,23 @@ class EstimatorStationarity:
 
 @cached
 def stationarity(name, size=2):
-    """Stationarity conditions of Σ_o π(o)P_o − β·E_{π_old}[loss] − λ(Σπ − 1) at π_old = π.
+    """Stationarity conditions of Σ_o π(o)P_o − β·E_{π_old}[loss] − λ(Σπ − 1) at π_old = π
+    (:func:`grpo_symbolic.theory.regularisers.derive_regularised` with the estimator in the loss).
 
     >>> stationarity("k1").equations
     (P_1 - beta - lambda, P_2 - beta - lambda)
     >>> stationarity("k2").policy[0]
     rho_1*exp((P_1 - lambda)/beta)
     """
-    s = generic(size)
-    preference = derive_stationarity("grpo", size).preference
-    lagrangian = (sp.Add(*[x * P for x, P in zip(s.pi, preference)])
-                  - beta * sampled_loss(name, s.pi, s.pi_ref, s.pi_old) - lam * (sum(s.pi) - 1))
-    on_policy = dict(zip(s.pi_old, s.pi))
-    equations = tuple(sp.expand(sp.expand_log(g.subs(on_policy), force=True)) for g in gradient(lagrangian, s.pi))
-    policy = tuple(_solve_for(e, x) for e, x in zip(equations, s.pi))
-    return EstimatorStationarity(name, equations, policy)
-
-
-def _solve_for(equation, unknown):
-    if unknown not in equation.free_symbols:
-        return None
-    return sp.powsimp(sp.expand(only_solution(equation, unknown)))
+    st = derive_regularised(Regulariser(Estimator.parse(name, "estimator"), Placement.LOSS), size)
+    policy = tuple(None for _ in st.pi) if st.link == "none" else st.policy
+    return EstimatorStationarity(name, st.equations, policy)
 
 
 @cached
 def unregularised_equations(size=2):
     """∂/∂π(o) of Σ_o π(o)P_o − λ(Σπ − 1): the stationarity conditions without any penalty."""
-    s = generic(size)
-    preference = derive_stationarity("grpo", size).preference
-    lagrangian = sp.Add(*[x * P for x, P in zip(s.pi, preference)]) - lam * (sum(s.pi) - 1)
-    return gradient(lagrangian, s.pi)
+    return derive_conditions(Regulariser(Estimator.K1, Placement.LOSS), size, sp.Integer(0))[2]
 
 
 def k1_is_unregularised(size=2):
