@@ -205,6 +205,27 @@ CLAIMS = _claims(
     ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
      "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
      "unsupported while the Problem refuses their settings"),
+    ("x-advantage-brute-force", "beyond the paper (trainers' advantage rules)",
+     "P_G under rloo, rloo-std (NeMo-RL, eps >= 0) and PKPO's pass@k (k = 1, 2, 3), exact and at --dps digits, "
+     "= a brute-force sum over every group and reward outcome"),
+    ("x-advantage-zero-mean", "beyond the paper (trainers' advantage rules)",
+     "E_pi[P_G] = 0 identically for rloo (as for GRPO's rules) but not for rloo-std or pass@k: there the solver's "
+     "lambda = E_pi[P_G] != 0"),
+    ("x-advantage-passk-gradient", "beyond the paper (PKPO, arXiv 2505.15201)",
+     "PKPO's pass@k advantage gives P_G(o|pi) = d pass@k(pi) / d pi(o) = Prob[r(o) = 1] k (1 - m_1)^(k-1) at every "
+     "G >= k and as G -> oo; non-binary rewards are refused"),
+    ("x-advantage-large-group", "beyond the paper (trainers' advantage rules)",
+     "rloo = G/(G-1) x the shift-only rule, so its P_G = r(o) - E_pi r at every G; rloo-std tends to the paper's "
+     "(r - E r)/sigma as G -> oo"),
+    ("x-filter-objective", "beyond the paper (group filtering)",
+     "the loss summed over every group, with all-equal groups kept, masked or dropped and refilled, = "
+     "sum_o pi P_G - beta sum_o W_o T_o (over 1 - Z for drop-equal), W_o = P(group not all equal | o), Z = P(all equal)"),
+    ("x-filter-effective-beta", "beyond the paper (group filtering)",
+     "under mask-penalty and drop-equal each output sees the effective weight beta W_o(pi) (drop-equal rescales "
+     "lambda by 1 - Z); the solver's policy zeroes the gradient of the enumerated loss"),
+    ("x-filter-three-policies", "beyond the paper (group filtering)",
+     "at one context mask-penalty and drop-equal give the same stationary policy and keep a different one at "
+     "every finite G; all three coincide as G -> oo, and as beta -> 0+ to first order in beta (not the second)"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -28,7 +28,7 @@ import sympy as sp
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, indexed, lam, pi_o, pi_old_o, pi_ref_o
 from grpo_symbolic.preference.engine import beats, preference_exact, preference_numeric
-from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.theory.advantage import Group, rule, rule_name
 from grpo_symbolic.theory.algebra import expectation, solve_linear
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import k3, kl, kl0
@@ -38,7 +38,8 @@ from grpo_symbolic.theory.penalty import k3, kl, kl0
 
 
 def advantage(rewards, i, normalisation="population", eps=0):
-    """The engine's advantage A_i of member i of the explicit group ``rewards``.
+    """The engine's advantage A_i of member i of the explicit group ``rewards`` under the rule
+    called ``normalisation`` (a normalisation, or any name :func:`~grpo_symbolic.theory.advantage.rule` knows).
 
     The group is handed to the rule of :mod:`grpo_symbolic.theory.advantage` from member i's side.
 
@@ -48,7 +49,7 @@ def advantage(rewards, i, normalisation="population", eps=0):
     values = tuple(dict.fromkeys(rewards))  # distinct values, first-seen order
     others = list(rewards[:i]) + list(rewards[i + 1:])
     counts = tuple(others.count(v) for v in values)
-    return sp.sympify(RULES[normalisation](Group(values, values.index(rewards[i]), counts), eps, sp.sqrt), strict=True)
+    return sp.sympify(rule(normalisation)(Group(values, values.index(rewards[i]), counts), eps, sp.sqrt), strict=True)
 
 
 # --- Section 2.1: expectations over groups, pairwise preferences, large groups -------------------
@@ -83,10 +84,10 @@ def surrogate_reward_term(problem, pi, pi_old):
     >>> sp.factor(surrogate_reward_term(prob, (p, 1 - p), (q, 1 - q)))
     p - q
     """
-    G = problem.group_size
+    G, name = problem.group_size, rule_name(problem.advantage, problem.normalisation, problem.pass_k)
 
     def statistic(outputs, rewards):
-        return sp.Add(*[pi[o] / pi_old[o] * advantage(rewards, i, problem.normalisation, problem.eps)
+        return sp.Add(*[pi[o] / pi_old[o] * advantage(rewards, i, name, problem.eps)
                         for i, o in enumerate(outputs)]) / G
 
     return group_expectation(problem, pi_old, statistic)

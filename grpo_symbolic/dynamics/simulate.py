@@ -5,8 +5,8 @@ One iteration of :func:`simulate` does what a GRPO trainer does:
 
 1. π_old ← π; draw ``groups`` groups of G outputs from π_old and a reward for each output from
    its reward law;
-2. compute each member's advantage with the engine's rule for ``problem.normalisation``
-   (:data:`grpo_symbolic.theory.advantage.RULES`, with ``problem.eps``);
+2. compute each member's advantage with the engine's rule for the problem's settings
+   (:func:`grpo_symbolic.theory.advantage.rule`, with ``problem.eps``);
 3. take ``steps_per_batch`` gradient-ascent steps θ ← θ + lr·∇_θ L on the sampled objective
 
        L(θ) = (1/(B·G)) Σ_{groups, members} [ min(ratio·A, clip(ratio, 1−ε, 1+ε)·A) − β·D ],
@@ -38,11 +38,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.theory.advantage import Group, rule
+from grpo_symbolic.theory.filtering import kept_probability
 from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.preference.engine import expected_advantages_float
+from grpo_symbolic.preference.engine import expected_advantages_float, problem_rule
 
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
 
@@ -136,6 +137,9 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
                        allow_inf=True)
     if problem.is_large_group:
         raise ParameterError("group_size: sampling needs a finite group size; use expected_flow for G -> infinity")
+    if problem.group_filter != "keep":
+        raise ParameterError(f"group_filter: simulate samples with group_filter='keep' only (got {problem.group_filter}); "
+                             "use expected_flow, which applies the filter's weights")
     sampler = _GroupSampler(problem, groups)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(chains)]
     theta = np.tile(np.log(setup.start), (chains, 1))
@@ -167,7 +171,9 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
 
     Returns the policies visited, an array of shape (steps + 1, K).  No sampling: P_G(o|π_old)
     is the engine's exact expectation (float64; G may be infinite) and the penalty gradient is
-    π_old(o)·∂D/∂π(o) at π = π_old for the chosen estimator.
+    π_old(o)·∂D/∂π(o) at π = π_old for the chosen estimator, times W_o(π_old) under a group filter
+    (:mod:`grpo_symbolic.theory.filtering`; ``drop-equal``'s common factor 1/(1 − Z) is left out:
+    it rescales the step, not the direction).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=2, beta="0.5")
@@ -185,12 +191,19 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
         pi = _softmax(theta)
         preference = laws @ expected_advantages_float(problem, pi @ laws, 20)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a diverging step: stepped() raises
-            penalty = pi * setup.penalty_gradient(pi, setup.rho, pi)
+            penalty = pi * setup.penalty_gradient(pi, setup.rho, pi) * _kept(problem, laws, pi @ laws)
             gradient = _logit_gradient(pi, preference - setup.beta * penalty)
         theta = setup.stepped(theta, gradient, t)
         policies[t] = _softmax(theta)
         report(t)
     return policies
+
+
+def _kept(problem, laws, m):
+    """Per output, the weight W_o of its penalty under the group filter (1 for ``keep``)."""
+    if problem.group_filter == "keep":
+        return 1.0
+    return np.array([kept_probability(row, list(m), problem.group_size) for row in laws])
 
 
 class _Setup:
@@ -234,7 +247,7 @@ class _GroupSampler:
         self.values = tuple(float(v) for v in problem.reward_values)
         laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
         self.cumulative_laws = np.cumsum(laws, axis=1)
-        self.rule, self.eps = RULES[problem.normalisation], float(problem.eps)
+        self.rule, self.eps = rule(problem_rule(problem)), float(problem.eps)
         V = len(self.values)
         if (problem.group_size + 1) ** V >= 2**62:
             raise ParameterError("group_size: too many reward values for this group size to encode groups")

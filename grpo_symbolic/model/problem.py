@@ -12,6 +12,7 @@ from typing import Any, Union
 import sympy as sp
 from sympy.core.numbers import Infinity
 
+from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import NumberLike, exact
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
@@ -183,8 +184,9 @@ class Problem:
         set_(self, "kl_clamp", None if kl_clamp is None else _positive(kl_clamp, "kl_clamp", "a clamp must be > 0 (e.g. kl_clamp=10)"))
         set_(self, "entropy", _nonnegative(entropy, "entropy", "the entropy bonus must be >= 0"))
         set_(self, "advantage", Advantage.parse(advantage, "advantage"))
-        set_(self, "pass_k", pass_k)
+        set_(self, "pass_k", _pass_k(pass_k, self.advantage, self.group_size))
         set_(self, "group_filter", GroupFilter.parse(group_filter, "group_filter"))
+        _check_rule_fits(self)
         set_(self, "names", None if names is None else _names(names, len(self.reference)))
         self.require_paper_settings("Problem")
 
@@ -231,17 +233,13 @@ class Problem:
         """Raise :class:`ParameterError` for a setting ``caller`` does not implement yet.
 
         A placeholder shared by the entry points while the trainers' settings (KL estimators and
-        placements, entropy, advantage rules, group filtering) are being built.
+        placements, entropy) are being built; the advantage rules and group filters are in.
         """
         extra = []
         if self.penalty is None or self.kl_placement is not Placement.LOSS or self.kl_clamp is not None:
             extra.append(f"kl_estimator={self.kl_estimator}, kl_placement={self.kl_placement}, kl_clamp={self.kl_clamp}")
         if self.entropy != 0:
             extra.append(f"entropy={self.entropy}")
-        if self.advantage is not Advantage.GRPO or self.pass_k is not None:
-            extra.append(f"advantage={self.advantage}, pass_k={self.pass_k}")
-        if self.group_filter is not GroupFilter.KEEP:
-            extra.append(f"group_filter={self.group_filter}")
         if extra:
             raise ParameterError(f"{caller}: not supported yet: {'; '.join(extra)}; use the paper's settings")
 
@@ -348,6 +346,32 @@ def _kl(penalty: Any, estimator: Any, placement: Placement) -> tuple[Estimator, 
             if paper is chosen:
                 return chosen, alias
     return chosen, None
+
+
+def _pass_k(value: Any, advantage: Advantage, group_size: GroupSize) -> int | None:
+    """pass_k: required (a whole number, 1 <= k <= G) for advantage="passk", else None."""
+    if advantage is not Advantage.PASSK:
+        if value is not None:
+            raise ParameterError(f"pass_k: got {value!r} with advantage={advantage}; pass_k belongs to advantage='passk' only")
+        return None
+    if value is None:
+        raise ParameterError("pass_k: advantage='passk' needs the k of pass@k, e.g. pass_k=4 (1 <= k <= group_size)")
+    k = inputs.count(value, "pass_k", 1)
+    if group_size is not sp.oo and k > group_size:
+        raise ParameterError(f"pass_k: got {k} > group_size = {group_size}; pass@k needs 1 <= k <= G")
+    return k
+
+
+def _check_rule_fits(problem: Problem) -> None:
+    """Refuse the combinations the rules are not defined for (ParameterError naming the parameter)."""
+    if problem.advantage is Advantage.PASSK:
+        odd = [v for v in problem.reward_values if v not in (0, 1)]
+        if odd:
+            raise ParameterError(f"rewards: pass@k (advantage='passk') needs binary rewards in {{0, 1}}; got the value(s) "
+                                 f"{', '.join(map(str, odd))}; map them to 0/1 or use another advantage")
+        if problem.pass_k == 1 and problem.group_filter is not GroupFilter.KEEP:
+            raise ParameterError(f"group_filter: pass@1 gives all-success groups advantage 1, so {problem.group_filter} "
+                                 "would change the reward term too; not supported: use group_filter='keep' or pass_k >= 2")
 
 
 def _names(names: Iterable[str], size: int) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.theory.advantage import Group, rule, rule_name
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
@@ -69,19 +69,31 @@ def mixture(law_matrix: Sequence[Sequence[Any]], policy: Sequence[Any]) -> tuple
     return tuple(sum(p * row[j] for p, row in zip(policy, law_matrix)) for j in range(len(law_matrix[0])))
 
 
-def _table(values, group_size, normalisation, eps, sqrt, factorial):
-    """Per focal value: (counts, multinomial coefficient, advantage) over compositions of G − 1.
+def problem_rule(problem: Problem) -> str:
+    """The name of the advantage rule ``problem``'s settings select (see
+    :func:`grpo_symbolic.theory.advantage.rule_name`).
+
+    >>> from grpo_symbolic import Problem
+    >>> problem_rule(Problem(["0.5", "0.5"], [1, 0], 4, 1, advantage="passk", pass_k=2))
+    'passk-2'
+    """
+    return rule_name(problem.advantage, problem.normalisation, problem.pass_k)
+
+
+def _table(values, group_size, name, eps, sqrt, factorial):
+    """Per focal value: (counts, multinomial coefficient, advantage) over compositions of G − 1,
+    for the rule called ``name``.
 
     Compositions whose advantage is 0 (e.g. all-equal groups) are left out.
     """
-    rule = RULES[normalisation]
+    advantage = rule(name)
     others = group_size - 1
     fact = [factorial(k) for k in range(others + 1)]
     table = []
     for i in range(len(values)):
         rows = []
         for counts in compositions(others, len(values)):
-            a = rule(Group(values, i, counts), eps, sqrt)
+            a = advantage(Group(values, i, counts), eps, sqrt)
             if a == 0:
                 continue
             coef = fact[others]
@@ -101,7 +113,7 @@ def exact_table(problem: Problem) -> list[list[Row]]:
     >>> exact_table(Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size=3, beta=1))
     [[((0, 2), -sqrt(2)), ((1, 1), -sqrt(2))], [((1, 1), sqrt(2)), ((2, 0), sqrt(2))]]
     """
-    table = _table(problem.reward_values, problem.group_size, problem.normalisation, problem.eps,
+    table = _table(problem.reward_values, problem.group_size, problem_rule(problem), problem.eps,
                    sp.sqrt, lambda k: sp.Integer(math.factorial(k)))
     return [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
 
@@ -129,16 +141,16 @@ def _expected_advantages(table, m, one):
 
 
 class NumericTable:
-    """The table multinomial(n)·A(v; n) of one reward set, G and rule, at ``dps`` digits.
+    """The table multinomial(n)·A(v; n) of one reward set, G and rule (by name), at ``dps`` digits.
 
     Built once per setting and shared by every output and every evaluation; it also keeps a
     float64 copy (log coefficients) for fast vectorised scans.
     """
 
-    def __init__(self, values: Sequence[Any], group_size: int, normalisation: str, eps: Any, dps: int) -> None:
+    def __init__(self, values: Sequence[Any], group_size: int, name: str, eps: Any, dps: int) -> None:
         with working_precision(dps):
             mp_values = tuple(to_mpf(v) for v in values)
-            table = _table(mp_values, group_size, normalisation, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
+            table = _table(mp_values, group_size, name, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
             self.rows = [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
         log_factorial = np.array([math.lgamma(k + 1) for k in range(group_size)])
         self.float_rows = []
@@ -174,16 +186,16 @@ class NumericTable:
 
 
 @lru_cache(maxsize=64)
-def numeric_table(values: Sequence[Any], group_size: int, normalisation: str, eps: Any, dps: int) -> NumericTable:
-    """The cached :class:`NumericTable` for these settings."""
-    return NumericTable(values, group_size, normalisation, eps, dps)
+def numeric_table(values: Sequence[Any], group_size: int, name: str, eps: Any, dps: int) -> NumericTable:
+    """The cached :class:`NumericTable` for these settings (``name``: the rule's, see :func:`problem_rule`)."""
+    return NumericTable(values, group_size, name, eps, dps)
 
 
 def advantage_table(problem: Problem, dps: int) -> Union[MomentTable, NumericTable]:
     """The table the numeric paths use: the fast :class:`~grpo_symbolic.preference.moments.MomentTable`
     for rational reward values and a built-in rule, else the per-composition :class:`NumericTable`."""
-    settings = (problem.reward_values, problem.group_size, problem.normalisation, problem.eps)
-    if supports(problem.reward_values, problem.normalisation):
+    settings = (problem.reward_values, problem.group_size, problem_rule(problem), problem.eps)
+    if supports(problem.reward_values, settings[2]):
         return moment_table(*settings)
     return numeric_table(*settings, dps)
 
@@ -289,7 +301,7 @@ def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int,
     if problem.is_large_group:
         values = tuple(to_mpf(v) for v in problem.reward_values)
         identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
-        return _large_group_formula(problem.normalisation, to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
+        return _large_group_formula(problem_rule(problem), to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
     return advantage_table(problem, dps).evaluate(m, relative)
 
 
@@ -299,7 +311,7 @@ def expected_advantages_float(problem: Problem, m: np.ndarray, dps: int) -> np.n
         values = [float(v) for v in problem.reward_values]
         identity = np.eye(len(values))
         eps = float(cast(sp.Expr, problem.eps))
-        return np.array(_large_group_formula(problem.normalisation, eps, identity, list(m), values, math.sqrt))
+        return np.array(_large_group_formula(problem_rule(problem), eps, identity, list(m), values, math.sqrt))
     return advantage_table(problem, dps).evaluate_float(m)
 
 
@@ -311,10 +323,12 @@ def numeric_preference_at(problem: Problem, policy: Sequence[mpmath.mpf], dps: i
     return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps, relative))
 
 
-def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
+def _large_group_formula(name, eps, laws, m, values, sqrt):
+    if name.startswith("passk-"):
+        return _large_group_passk(int(name[len("passk-"):]), laws, m, values)
     mean = sum(mj * v for mj, v in zip(m, values))
     variance = sum(mj * (v - mean) ** 2 for mj, v in zip(m, values))  # no cancellation near a vertex
-    if normalisation == "shift":
+    if name in ("shift", "rloo"):  # the leave-one-out mean -> the mean as G -> oo
         scale = 1
     elif variance == 0:
         scale = 0  # every reward equal: all advantages are 0/0 ≡ 0
@@ -323,6 +337,19 @@ def _large_group_formula(normalisation, eps, laws, m, values, sqrt):
     # r̄(o) − mean as Σ_j m_j (r̄(o) − v_j) (Σ m = 1): no cancellation next to a vertex
     return tuple(sum(mj * (sum(q * v for q, v in zip(row, values)) - vj) for mj, vj in zip(m, values)) * scale
                  for row in laws)
+
+
+def _large_group_passk(k, laws, m, values):
+    """pass@k: Prob[r(o) = 1]·k·(1 − m_1)^(k − 1), m_1 the mixture's probability of a success.
+
+    Exact for every G ≥ k, not only in the limit: the successes among the other G − 1 members are
+    Binomial(G − 1, m_1) and E[C(failures, k − 1)] = C(G − 1, k − 1)(1 − m_1)^(k − 1), so
+    P_G = G·C(G − 1, k − 1)/C(G, k)·(1 − m_1)^(k − 1); it is ∂/∂π(o) of pass@k = 1 − (1 − m_1)^k.
+    """
+    ones = [j for j, v in enumerate(values) if v == 1]
+    failure = sum(mj for j, mj in enumerate(m) if j not in ones)  # 1 − m_1 without cancellation
+    slope = k * failure ** (k - 1)
+    return tuple(sum(row[j] for j in ones) * slope for row in laws)
 
 
 def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
@@ -338,13 +365,15 @@ def large_group_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.
     """
     policy = exact_policy(policy, problem.size)
     laws = problem.law_matrix
-    return _large_group_formula(problem.normalisation, problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
+    return _large_group_formula(problem_rule(problem), problem.eps, laws, mixture(laws, policy), problem.reward_values, sp.sqrt)
 
 
 def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Expr, ...]:
     """The G = 2 form c·Σ_o' π(o') (P(o ≻ o') − P(o' ≻ o)), c = 1 (population), 1/√2 (sample).
 
-    For shift-only advantages it is Σ_o' π(o') (r̄(o) − r̄(o'))/2.  Holds for eps = 0 only.
+    For shift-only advantages it is Σ_o' π(o') (r̄(o) − r̄(o'))/2, for rloo and rloo-std (at G = 2
+    both are r_1 − r_2) twice that.  Holds for eps = 0 only; pass@k has its own closed form
+    (:func:`large_group_preference`, exact for every G ≥ k).
 
     >>> from grpo_symbolic import Problem
     >>> from grpo_symbolic.model.symbols import p
@@ -352,16 +381,21 @@ def pairwise_preference(problem: Problem, policy: Sequence[Any]) -> tuple[sp.Exp
     >>> pairwise_preference(prob, (p, 1 - p))
     (1 - p, -p)
     """
-    if problem.eps != 0 and problem.normalisation != "shift":
+    name = problem_rule(problem)
+    if name.startswith("passk"):
+        raise ParameterError("advantage: the pairwise G = 2 form is for the GRPO and leave-one-out rules; "
+                             "use preference_exact or large_group_preference for pass@k")
+    if problem.eps != 0 and name not in ("shift", "rloo", "rloo-std"):
         raise ParameterError("eps: the pairwise G = 2 form holds only for eps = 0; use preference_exact instead")
     policy = exact_policy(policy, problem.size)
     laws = problem.rewards
-    if problem.normalisation == "shift":
+    if name in ("shift", "rloo", "rloo-std"):
+        half = sp.Rational(1, 2) if name == "shift" else 1
         return tuple(
-            sum(policy[j] * (laws[o].mean - laws[j].mean) for j in range(problem.size)) / 2
+            sum(policy[j] * (laws[o].mean - laws[j].mean) for j in range(problem.size)) * half
             for o in range(problem.size)
         )
-    c = 1 if problem.normalisation == "population" else 1 / sp.sqrt(2)
+    c = 1 if name == "population" else 1 / sp.sqrt(2)
     return tuple(
         c * sum(policy[j] * (beats(laws[o], laws[j]) - beats(laws[j], laws[o])) for j in range(problem.size))
         for o in range(problem.size)
@@ -416,7 +450,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
     laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
     m = np.array([float(v) for v in pol]) @ laws
     m = m / m.sum()
-    rule = RULES[problem.normalisation]
+    advantage = rule(problem_rule(problem))
     eps = float(cast(sp.Expr, problem.eps))
     V, G = len(values), cast(int, problem.group_size)  # finite: checked above
     estimates, errors = [], []
@@ -425,7 +459,7 @@ def monte_carlo_preference(problem: Problem, policy: Sequence[Any], samples: int
         others = rng.choice(V, size=(samples, G - 1), p=m)
         counts = np.stack([(others == j).sum(axis=1) for j in range(V)], axis=1)
         keys, inverse = np.unique(np.column_stack([focal, counts]), axis=0, return_inverse=True)
-        adv = np.array([rule(Group(tuple(values), int(k[0]), tuple(int(c) for c in k[1:])), eps, math.sqrt) for k in keys])
+        adv = np.array([advantage(Group(tuple(values), int(k[0]), tuple(int(c) for c in k[1:])), eps, math.sqrt) for k in keys])
         a = adv[inverse.ravel()]
         estimates.append(a.mean())
         errors.append(a.std(ddof=1) / math.sqrt(samples))

@@ -10,6 +10,7 @@ and, for the built-in rules (:data:`SCALES`; eps is added to the std),
     population: h(D) = 1 / (√D + G·d·eps)
     sample:     h(D) = 1 / (√(D·G/(G − 1)) + G·d·eps)
     shift:      h(D) = 1 / (G·d)
+    rloo:       h(D) = 1 / ((G − 1)·d)     (r_1 − mean of the others = G/(G − 1)·(r_1 − mean))
 
 So a table needs one square root per distinct D, not one per composition, and nothing else but
 integer arithmetic.  The multinomial weight of a composition is a chain of binomials (the counts
@@ -36,11 +37,14 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.model.settings import Normalisation
+from grpo_symbolic.model.settings import Advantage, Normalisation
 from grpo_symbolic.numerics.precision import to_mpf, working_bits
 
-SCALES = tuple(Normalisation)
-"""Rules with a moment form A = N·h(D); other rules use the per-composition table."""
+SCALES = (*Normalisation, Advantage.RLOO)
+"""Rules (by name) with a moment form A = N·h(D); other rules use the per-composition table."""
+
+_UNSCALED = {"shift": 0, "rloo": 1}
+"""The rules with h(D) = 1/((G − offset)·d): no std, and the offset of their divisor."""
 
 
 def supports(values: Sequence[Any], normalisation: str) -> bool:
@@ -97,7 +101,7 @@ class MomentTable:
         largest = (group_size * max(abs(x) for x in self.w)) ** 2
         self._dtype = np.int64 if 4 * largest < 2**62 else object  # exact D either way
         self._float: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.shift = _scale_shift(group_size * self.denominator, normalisation, eps)
+        self.shift = _scale_shift((group_size - _UNSCALED.get(normalisation, 0)) * self.denominator, normalisation, eps)
 
     # --- full precision ------------------------------------------------------------------
     def evaluate(self, m: Sequence[Any], relative: bool = False) -> list[mpmath.mpf]:
@@ -157,8 +161,8 @@ class MomentTable:
     def _scale(self, d, bits):
         """h(D)·2^shift in fixed point (2^bits scale), by integer square roots; h(0) is never used (N = 0)."""
         G, one = self.group_size, 1 << (bits + self.shift)
-        if self.normalisation == "shift":
-            return one // (G * self.denominator)
+        if self.normalisation in _UNSCALED:
+            return one // ((G - _UNSCALED[self.normalisation]) * self.denominator)
         if d == 0:
             return 0
         if self.normalisation == "sample":
@@ -204,8 +208,8 @@ class MomentTable:
 
     def _scale_float(self, d):
         G, eps = self.group_size, float(self.eps)
-        if self.normalisation == "shift":
-            return np.full_like(d, 1.0 / (G * self.denominator))
+        if self.normalisation in _UNSCALED:
+            return np.full_like(d, 1.0 / ((G - _UNSCALED[self.normalisation]) * self.denominator))
         c = G / (G - 1) if self.normalisation == "sample" else 1.0
         with np.errstate(divide="ignore"):
             return np.where(d > 0, 1.0 / (np.sqrt(c * d) + G * self.denominator * eps), 0.0)
@@ -226,8 +230,8 @@ def _guard_bits(group_size, active, w):
 
 def _scale_shift(scale, normalisation, eps):
     """s with 2^s ≤ 1/h_max < 2^(s + 1), h_max the largest h(D) (D ≥ 1 is an integer): the fixed
-    point holds h·2^s, so a huge G·d or eps costs no digits.  ``scale`` is G·d."""
-    if normalisation == "shift":
+    point holds h·2^s, so a huge G·d or eps costs no digits.  ``scale`` is G·d ((G − 1)·d for rloo)."""
+    if normalisation in _UNSCALED:
         return scale.bit_length() - 1
     with working_bits(64):
         return max(0, int(mpmath.floor(mpmath.log(1 + scale * to_mpf(eps), 2))) - 1)

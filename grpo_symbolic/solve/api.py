@@ -33,7 +33,10 @@ class StationaryPoint:
     ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*, a **float64**;
     ``stable``: spectral radius < 1 (attracting under repeated best responses);
     ``is_local_maximum``: π* is a local maximiser of J(·; π_old = π*) on the simplex.
-    The last three are None when the solver was asked for no stability (``stability=False``).
+    The last three are None when the solver was asked for no stability (``stability=False``), and
+    under a group filter (``drop-equal``, ``mask-penalty``), whose best response also moves the
+    effective β·W(π_old): not computed yet.  ``multiplier`` is λ of the form with the effective
+    β·W per output (for ``drop-equal``, (1 − Z)·λ of its conditional objective).
     """
 
     policy: tuple[mpmath.mpf, ...]
@@ -103,23 +106,38 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     return result
 
 
+def _output_policy(reduced: ReducedMap, P: Any, u: Any, m: Any) -> tuple[Any, ...]:
+    """π per output from the per-class preferences P and the solved u (β·W per class under a filter)."""
+    top, form, betas = max(P), reduced.forms["policy_u"]["mpmath"], reduced.betas(m)
+    if betas is None:
+        return tuple(form(P[c] - top, r, u, reduced.beta) for c, r in zip(reduced.class_of, reduced.rho))
+    return tuple(form(P[c] - top, r, u + betas[c] - reduced.beta, betas[c]) for c, r in zip(reduced.class_of, reduced.rho))
+
+
+def _output_betas(reduced: ReducedMap, m: Any) -> list[Any]:
+    """The β each output sees at the mixture m: β·W under a group filter, else β."""
+    betas = reduced.betas(m)
+    return [reduced.beta if betas is None else betas[c] for c in reduced.class_of]
+
+
 def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> StationaryPoint:
     """The policy at the root s, verified by the residual of the stationarity equations."""
     m = reduced.softmax(list(s)) if s else (mpmath.mpf(1),)
     at_root = reduced.preferences(m)
-    _, multiplier, u = reduced.policy(at_root)
-    top, form = max(at_root), reduced.forms["policy_u"]["mpmath"]
-    pi = tuple(form(at_root[c] - top, r, u, reduced.beta) for c, r in zip(reduced.class_of, reduced.rho))
-    again = reduced.preferences(mixture(reduced.laws, pi))
+    _, multiplier, u = reduced.policy(at_root, betas=reduced.betas(m))
+    pi = _output_policy(reduced, at_root, u, m)
+    new_m = mixture(reduced.laws, pi)
+    again = reduced.preferences(new_m)
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
-    residual = max(abs(eq(Po, x, r, multiplier, reduced.beta)) for Po, x, r in zip(P, pi, reduced.rho))
+    b = _output_betas(reduced, new_m)
+    residual = max(abs(eq(Po, x, r, multiplier, bo)) for Po, x, r, bo in zip(P, pi, reduced.rho, b))
     scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
     if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
             "raise dps or check the problem", reason=SolverError.UNVERIFIED)
-    if not stability:
+    if not stability or reduced.problem.group_filter != "keep":  # no best-response Jacobian with W(π_old) yet
         return StationaryPoint(pi, multiplier, residual, None, None, None)
     radius, local_max = best_response_stability(reduced, pi, P, multiplier)
     return StationaryPoint(pi, multiplier, residual, radius, radius < 1, local_max)

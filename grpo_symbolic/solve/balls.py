@@ -33,8 +33,8 @@ import sympy as sp
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.certify import _flint, compile_arb
 from grpo_symbolic.numerics.intervals import Jet, logsumexp, positive_product, softmax_jets
-from grpo_symbolic.preference.engine import compositions
-from grpo_symbolic.theory.advantage import RULES, Group
+from grpo_symbolic.preference.engine import compositions, problem_rule
+from grpo_symbolic.theory.advantage import Group, rule as advantage_rule
 
 
 def arb_of(value: Any) -> Any:
@@ -129,14 +129,15 @@ def _q_table(problem: Problem, values: list[Any]) -> Any:
 def _advantage_rows(problem: Problem, values: list[Any]) -> list[list[tuple[tuple[int, ...], Any]]]:
     """Per focal value, (counts, multinomial · advantage) as balls; zero advantages left out."""
     arb = _flint().arb
-    rule, eps = RULES[problem.normalisation], arb_of(problem.eps)
+    name = problem_rule(problem)
+    rule, eps = advantage_rule(name), arb_of(problem.eps)
     others = int(problem.group_size) - 1
     table = []
     for i in range(len(values)):
         rows = []
         for counts in compositions(others, len(values)):
             group = Group(tuple(values), i, counts)
-            if group.all_equal:
+            if group.all_equal and not name.startswith("passk-"):  # pass@1: all-success groups count
                 continue
             coef = math.factorial(others)
             for n in counts:

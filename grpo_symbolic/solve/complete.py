@@ -96,6 +96,10 @@ def _why_not_certified(reduced: ReducedMap, options: SolverOptions) -> str:
     if not available():
         return "python-flint is not installed"
     problem = reduced.problem
+    if problem.group_filter != "keep":
+        return f"group_filter={problem.group_filter}: the interval residual has no effective beta*W yet"
+    if problem.is_large_group and problem.advantage != "grpo":
+        return f"advantage={problem.advantage} at G = oo: the interval residual covers the GRPO rules there"
     if not problem.is_large_group and int(problem.group_size) > options.max_group_certified:
         return f"G = {problem.group_size} > SolverOptions.max_group_certified = {options.max_group_certified}"
     if reduced.values > 2 and not problem.is_large_group:

@@ -8,7 +8,10 @@ m ↦ π(m) ↦ mixture(π(m)), in logit coordinates s (m = softmax(s, 0)).
 Per evaluation: one P_G table sum, then λ from Σ π = 1 by :func:`~grpo_symbolic.numerics.roots.bracketed_newton`
 in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny),
 over classes of outputs with equal reward laws (the stationary form is proportional to π_ref, so
-a class acts as one output).  The same code runs in float64 (:attr:`ReducedMap.fast`, for scans
+a class acts as one output).  Group filters (``drop-equal``, ``mask-penalty``) give each class its
+own effective β·W_c (:mod:`grpo_symbolic.theory.filtering`), W_c a function of the mixture: the
+map then evaluates the stationary form at (u + β_c − β, β_c) per class (:meth:`ReducedMap.betas`).
+The same code runs in float64 (:attr:`ReducedMap.fast`, for scans
 and starts, never for results) and in mpmath (:attr:`ReducedMap.exact`): only the
 :class:`_Backend` differs.
 """
@@ -27,6 +30,7 @@ from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
+from grpo_symbolic.theory.filtering import effective_betas
 from grpo_symbolic.theory.objective import derive_stationarity
 
 
@@ -88,11 +92,13 @@ class _Backend:
         top = max(P)
         return top, [x - top for x in P]
 
-    def each(self, form: Any, gaps: Any, u: Any) -> Any:
-        return tuple(form(g, r, u, self.beta) for g, r in zip(gaps, self.rho))
+    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
+        if betas is None:
+            return tuple(form(g, r, u, self.beta) for g, r in zip(gaps, self.rho))
+        return tuple(form(g, r, u + b - self.beta, b) for g, r, b in zip(gaps, self.rho, betas))
 
-    def total(self, form: Any, gaps: Any, u: Any) -> Any:
-        return mpmath.fsum(self.each(form, gaps, u))
+    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
+        return mpmath.fsum(self.each(form, gaps, u, betas))
 
     def mixture(self, pi: Any) -> Any:
         return mixture(self.laws, pi)
@@ -119,11 +125,13 @@ class _FloatBackend(_Backend):
     def gaps(self, P: Any) -> tuple[Any, Any]:
         return P.max(), P - P.max()
 
-    def each(self, form: Any, gaps: Any, u: Any) -> Any:
-        return form(gaps, self.rho, u, self.beta)
+    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
+        if betas is None:
+            return form(gaps, self.rho, u, self.beta)
+        return form(gaps, self.rho, u + betas - self.beta, betas)
 
-    def total(self, form: Any, gaps: Any, u: Any) -> Any:
-        return self.each(form, gaps, u).sum()
+    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
+        return self.each(form, gaps, u, betas).sum()
 
     def mixture(self, pi: Any) -> Any:
         return pi @ self.laws
@@ -161,32 +169,47 @@ class ReducedMap:
         self.fast = _FloatBackend(problem, dps, np.array([float(r) for r in class_rho]),
                                   np.array([[float(x) for x in row] for row in class_laws]), float(self.beta))
 
-    def policy(self, P: Any, backend: _Backend | None = None) -> tuple[Any, Any, Any]:
-        """π per class from the stationary form, with λ fixed by Σ π = 1; returns (π, λ, u)."""
+    def betas(self, m: Any, backend: _Backend | None = None) -> Any:
+        """The effective β per class at the mixture m under the group filter; None for ``keep``."""
+        if self.problem.group_filter == "keep":
+            return None
+        backend = backend or self.exact
+        betas = effective_betas(backend.laws, m, self.problem.group_size, backend.beta)
+        return np.array(betas, dtype=float) if backend is self.fast else betas
+
+    def policy(self, P: Any, backend: _Backend | None = None, betas: Any = None) -> tuple[Any, Any, Any]:
+        """π per class from the stationary form, with λ fixed by Σ π = 1; returns (π, λ, u).
+
+        ``betas``: per-class effective β (:meth:`betas`), None for the one β of the problem."""
         backend = backend or self.exact
         top, gaps = backend.gaps(P)
-        u = self.shift(gaps, backend)
-        return backend.each(self.forms["policy_u"][backend.module], gaps, u), top - backend.beta + u, u
+        u = self.shift(gaps, backend, betas)
+        return backend.each(self.forms["policy_u"][backend.module], gaps, u, betas), top - backend.beta + u, u
 
-    def shift(self, gaps: Any, backend: _Backend) -> Any:
+    def shift(self, gaps: Any, backend: _Backend, betas: Any = None) -> Any:
         """The u solving Σ_classes π(gap, ρ, u) = 1 (Σ π decreases in u); mpmath starts from float64."""
         form, slope = self.forms["policy_u"][backend.module], self.forms["policy_u_slope"][backend.module]
-        lo, hi = self._shift_bracket(gaps, backend)
+        lo, hi = self._shift_bracket(gaps, backend, betas)
         if backend is self.exact:
-            start = self.shift(np.array([float(g) for g in gaps]), self.fast)
+            fast_betas = None if betas is None else np.array([float(b) for b in betas])
+            start = self.shift(np.array([float(g) for g in gaps]), self.fast, fast_betas)
+            if betas is not None:
+                start = min(max(start, lo), hi)
         else:
             start = (lo + hi) / 2
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            return bracketed_newton(lambda u: backend.total(form, gaps, u) - 1, lo, hi,
-                                    slope=lambda u: backend.total(slope, gaps, u), start=start,
+            return bracketed_newton(lambda u: backend.total(form, gaps, u, betas) - 1, lo, hi,
+                                    slope=lambda u: backend.total(slope, gaps, u, betas), start=start,
                                     increasing=False, close=backend.close, arithmetic=backend.arithmetic,
                                     what="the multiplier lambda")
 
-    def _shift_bracket(self, gaps: Any, backend: _Backend) -> tuple[Any, Any]:
+    def _shift_bracket(self, gaps: Any, backend: _Backend, betas: Any = None) -> tuple[Any, Any]:
         """An interval of u in which Σ π − 1 changes sign."""
         b = backend.beta
         if self.problem.penalty == "direct":
             return b + min(gaps), b
+        if betas is not None:  # the class reaching π = 1 first: u = β − β_c + gap_c + β_c·ρ_c
+            return max(b - bc + g + bc * r for g, r, bc in zip(gaps, backend.rho, betas)), b
         return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
 
     def residual(self, s: Any, backend: _Backend | None = None) -> Any:
@@ -195,8 +218,9 @@ class ReducedMap:
         ``backend``: :attr:`exact` (default) or :attr:`fast` (float64, for scans and starts only).
         """
         backend = backend or self.exact
-        pi, _, _ = self.policy(backend.preferences(backend.softmax(s)), backend)
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        m = backend.softmax(s)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a filter's β·W underflows at a vertex
+            pi, _, _ = self.policy(backend.preferences(m), backend, self.betas(m, backend))
             return backend.log_ratios(backend.mixture(pi), s)
 
     def softmax(self, s: Any) -> Any:

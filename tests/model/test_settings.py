@@ -49,7 +49,7 @@ def test_every_penalty_has_its_estimator():
 
 def test_other_layers_read_the_same_lists():
     assert set(estimators.ESTIMATORS) <= set(Estimator)
-    assert moments.SCALES == tuple(Normalisation)
+    assert moments.SCALES == (*Normalisation, Advantage.RLOO)
 
 
 def test_cli_choices_are_the_lists():

@@ -71,7 +71,7 @@ TABLE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("normalisation", ["population", "sample", "shift"])
+@pytest.mark.parametrize("normalisation", ["population", "sample", "shift", "rloo"])
 @pytest.mark.parametrize("eps", [0, "1/10"])
 @pytest.mark.parametrize("values,group_size,mixture", TABLE_CASES)
 def test_moment_table_is_the_per_composition_table(values, group_size, mixture, normalisation, eps):
@@ -107,7 +107,7 @@ def test_precision_follows_the_working_precision():
             assert agree(table.evaluate(m), plain, dps)
 
 
-@pytest.mark.parametrize("normalisation", ["population", "sample", "shift"])
+@pytest.mark.parametrize("normalisation", ["population", "sample", "shift", "rloo"])
 def test_moment_form_is_the_advantage_rule(normalisation):
     """A = N·h(D) (fixed point, scaled by 2^shift) equals the rule of advantage.py on random groups, to 60 digits."""
     rng = random.Random(5)
