@@ -4,9 +4,11 @@ The policy is π = softmax(θ) over the K outputs of a :class:`~grpo_symbolic.mo
 One iteration of :func:`simulate` does what a GRPO trainer does:
 
 1. π_old ← π; draw ``groups`` groups of G outputs from π_old and a reward for each output from
-   its reward law;
-2. compute each member's advantage with the engine's rule for the problem's settings
-   (:func:`grpo_symbolic.theory.advantage.rule`, with ``problem.eps``);
+   its reward law, under ``problem.group_filter`` (``drop-equal`` refills the batch with groups
+   whose rewards are not all equal; ``mask-penalty`` takes those groups out of the penalty);
+2. compute each member's advantage as the trainer does for ``problem.advantage`` (with
+   ``problem.normalisation``, ``problem.eps``, ``problem.pass_k``): the numpy rules of
+   :mod:`grpo_symbolic.dynamics.sampled_advantages`, independent of the engine's exact ones;
 3. take ``steps_per_batch`` gradient-ascent steps θ ← θ + lr·∇_θ L on the sampled objective
 
        L(θ) = (1/(B·G)) Σ_{groups, members} [ min(ratio·A, clip(ratio, 1−ε, 1+ε)·A) − β·D ],
@@ -38,12 +40,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.theory.advantage import Group, rule
 from grpo_symbolic.theory.filtering import kept_probability
 from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.preference.engine import expected_advantages_float, problem_rule
+from grpo_symbolic.preference.engine import expected_advantages_float
+from grpo_symbolic.dynamics import sampled_advantages
 
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
 
@@ -137,9 +139,6 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
                        allow_inf=True)
     if problem.is_large_group:
         raise ParameterError("group_size: sampling needs a finite group size; use expected_flow for G -> infinity")
-    if problem.group_filter != "keep":
-        raise ParameterError(f"group_filter: simulate samples with group_filter='keep' only (got {problem.group_filter}); "
-                             "use expected_flow, which applies the filter's weights")
     sampler = _GroupSampler(problem, groups)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(chains)]
     theta = np.tile(np.log(setup.start), (chains, 1))
@@ -239,54 +238,39 @@ _LOWEST_LOGIT = math.log(np.finfo(float).tiny)
 
 
 class _GroupSampler:
-    """Draws B groups per chain and sums their advantages per output, reusing the engine's rule."""
+    """Draws B groups per chain under the group filter and sums their advantages per output, with the
+    trainers' rules of :mod:`grpo_symbolic.dynamics.sampled_advantages`."""
 
     def __init__(self, problem, groups):
         self.groups, self.size, self.group_size = groups, problem.size, problem.group_size
         self.members = groups * problem.group_size
-        self.values = tuple(float(v) for v in problem.reward_values)
+        self.values = np.array([float(v) for v in problem.reward_values])
         laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
         self.cumulative_laws = np.cumsum(laws, axis=1)
-        self.rule, self.eps = rule(problem_rule(problem)), float(problem.eps)
-        V = len(self.values)
-        if (problem.group_size + 1) ** V >= 2**62:
-            raise ParameterError("group_size: too many reward values for this group size to encode groups")
-        self.radix = (problem.group_size + 1) ** np.arange(V, dtype=np.int64)
-        self.cache = {}
+        self.rule, self.group_filter = sampled_advantages.problem_rule(problem), problem.group_filter
 
     def draw(self, pi_old, streams):
         """Per chain and output: sums of the positive and of the negative advantages, the number of
-        samples, and the numbers of samples with A > 0 and with A < 0 (stacked)."""
-        uniforms = np.stack([rng.random((2, self.groups, self.group_size)) for rng in streams])
-        outputs = _inverse_cdf(uniforms[:, 0], np.cumsum(pi_old, axis=1)[:, None, None, :])
-        rewards = _inverse_cdf(uniforms[:, 1], self.cumulative_laws[outputs])
-        V = len(self.values)
-        counts = (rewards[..., None] == np.arange(V)).sum(axis=2)  # (chains, B, V) per group
-        codes, inverse = np.unique(counts @ self.radix, return_inverse=True)
-        table = np.array([self._advantages(code) for code in codes.tolist()])
-        per_group = table[inverse.reshape(counts.shape[:2])]
-        advantages = np.take_along_axis(per_group, rewards, axis=2)
+        penalised samples, and the numbers of samples with A > 0 and with A < 0 (stacked)."""
+        outputs, rewards, in_batch, penalised = sampled_advantages.batch(
+            lambda chains: self._groups(pi_old[chains], [streams[c] for c in chains]),
+            len(streams), self.groups, self.group_filter, self.values)
+        advantages = self.rule(self.values[rewards]) * in_batch[..., None]
         chains = pi_old.shape[0]
         index = (np.arange(chains)[:, None, None] * self.size + outputs).ravel()
         flat = advantages.ravel()
+        weights = np.broadcast_to(penalised[..., None], outputs.shape).ravel()
         total = chains * self.size
         positive, negative, counts, up, down = (
             np.bincount(index, weights=w, minlength=total).reshape(chains, self.size)
-            for w in (np.maximum(flat, 0.0), np.minimum(flat, 0.0), None, flat > 0, flat < 0))
+            for w in (np.maximum(flat, 0.0), np.minimum(flat, 0.0), weights, flat > 0, flat < 0))
         return positive, negative, counts, np.stack([up, down])
 
-    def _advantages(self, code):
-        """A for a member with each reward value, in the group whose value counts ``code`` encodes."""
-        advantages = self.cache.get(code)
-        if advantages is None:
-            counts = [(code // int(r)) % (self.group_size + 1) for r in self.radix]
-            advantages = np.zeros(len(self.values))
-            for j, n in enumerate(counts):
-                if n:
-                    others = tuple(c - (i == j) for i, c in enumerate(counts))
-                    advantages[j] = float(self.rule(Group(self.values, j, others), self.eps, math.sqrt))
-            self.cache[code] = advantages
-        return advantages
+    def _groups(self, pi_old, streams):
+        """(outputs, reward indices), each (chains, B, G), drawn from π_old and the reward laws."""
+        uniforms = np.stack([rng.random((2, self.groups, self.group_size)) for rng in streams])
+        outputs = _inverse_cdf(uniforms[:, 0], np.cumsum(pi_old, axis=1)[:, None, None, :])
+        return outputs, _inverse_cdf(uniforms[:, 1], self.cumulative_laws[outputs])
 
 
 class _Progress:
