@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import mpmath
 
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
-from grpo_symbolic.model.settings import Normalisation, Penalty
+from grpo_symbolic.model.settings import Normalisation, Penalty, Placement
 
 if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
     from grpo_symbolic.model.problem import Problem
@@ -116,8 +116,13 @@ def build_problem(args: argparse.Namespace) -> Problem:
         group_size=args.group_size,
         beta=args.beta,
         normalisation=args.normalisation,
-        penalty=args.penalty,
+        penalty=None if args.kl_estimator or args.kl_placement != "loss" else args.penalty,
         eps=args.eps,
+        # the KL block (issue 11)
+        kl_estimator=args.kl_estimator,
+        kl_placement=args.kl_placement,
+        kl_clamp=args.kl_clamp,
+        entropy=args.entropy,
     )
 
 
@@ -126,13 +131,21 @@ def build_problem(args: argparse.Namespace) -> Problem:
 
 
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
+    from grpo_symbolic.model.errors import SolverError
     from grpo_symbolic.numerics.precision import to_mpf, working_precision
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
+    from grpo_symbolic.solve.links import unregularised
 
     problem = build_problem(args)
     dps = args.dps
     with working_precision(dps, guard=0):
         reference = [to_mpf(r) for r in problem.reference]
+    if unregularised(problem):  # no interior policy to print: say where the policy goes (exit 0)
+        try:
+            stationary_policies(problem, dps=dps)
+        except SolverError as exc:
+            print(f"# {exc}", file=out)
+            return 0
     if not args.all:
         _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)
         return 0
@@ -192,15 +205,26 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--rewards", required=True, metavar="R1,R2,...",
                        help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
     solve.add_argument("--group-size", required=True, metavar="G", help="group size G >= 2, or inf")
-    solve.add_argument("--beta", required=True, metavar="BETA", help="penalty weight > 0")
+    solve.add_argument("--beta", required=True, metavar="BETA", help="penalty weight >= 0 (0: no KL term, TRL's default)")
     solve.add_argument("--normalisation", default="population", choices=Normalisation.choices(),
                        help="advantage normalisation (default: population, as in the paper)")
     solve.add_argument("--penalty", default="grpo", choices=Penalty.choices(),
-                       help="grpo: the paper's k3 term; direct: importance-weighted = KL(pi||pi_ref)")
+                       help="grpo: the paper's k3 term; direct: importance-weighted = KL(pi||pi_ref) "
+                            "(aliases of --kl-estimator k3 / k3-is in the loss)")
     solve.add_argument("--eps", default="0", metavar="X", help="added to the std (default 0)")
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")
+    # --- the KL block (issue 11): estimator, placement, clamp, entropy bonus ---
+    solve.add_argument("--kl-estimator", choices=("k1", "k2", "k3", "k3-is", "k3-flipped", "k3-plus"),
+                       help="the per-sample KL estimator (overrides --penalty): k3 = TRL/verl low_var_kl, "
+                            "k3-is = importance-weighted k3, k3-flipped = k3 of pi/pi_ref, k3-plus = k3 value with k2 gradient")
+    solve.add_argument("--kl-placement", default="loss", choices=Placement.choices(),
+                       help="loss (differentiated through; default), reward-pre (subtracted from the reward before "
+                            "the group normalisation: verl use_kl_in_reward), reward-post (added to the normalised "
+                            "advantage, detached: OpenRLHF)")
+    solve.add_argument("--kl-clamp", metavar="X", help="clamp the per-sample KL value to [-X, X] (verl, OpenRLHF: 10)")
+    solve.add_argument("--entropy", default="0", metavar="C", help="entropy bonus c*H(pi) (TRL entropy_coef; default 0)")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.

@@ -18,10 +18,13 @@ from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
+from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
+from grpo_symbolic.solve.links import require_inactive_clamp, unregularised
 from grpo_symbolic.solve.reduced import ReducedMap
-from grpo_symbolic.solve.search import SolverOptions
-from grpo_symbolic.solve.stability import stability as best_response_stability
+from grpo_symbolic.solve.search import SolverOptions, find_roots
+from grpo_symbolic.solve.stability import flow_stability, stability as best_response_stability
+from grpo_symbolic.solve.unregularised import where_the_flow_goes
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,13 @@ class StationaryPoint:
     ``spectral_radius``: of the best-response map's Jacobian (on the simplex) at π*, a **float64**;
     ``stable``: spectral radius < 1 (attracting under repeated best responses);
     ``is_local_maximum``: π* is a local maximiser of J(·; π_old = π*) on the simplex.
-    The last three are None when the solver was asked for no stability (``stability=False``).
+    The last three are None when the solver was asked for no stability (``stability=False``);
+    for a regulariser whose best response is degenerate (J linear in π: the KL as a detached
+    reward) ``spectral_radius`` and ``is_local_maximum`` are None and ``stable`` comes from the
+    expected-gradient flow's Jacobian (:func:`~grpo_symbolic.solve.stability.flow_stability`).
+    ``face``: the outputs with π*(o) = 0 — only the linear link (k3 with the flipped ratio) has
+    such KKT face points, where P_G(o) − λ lies below the link's threshold; their stability
+    fields are None (the interior tests divide by π(o)).
     """
 
     policy: tuple[mpmath.mpf, ...]
@@ -42,6 +51,7 @@ class StationaryPoint:
     spectral_radius: float | None
     stable: bool | None
     is_local_maximum: bool | None
+    face: tuple[int, ...] = ()
 
 
 class StationaryPolicies(list[StationaryPoint]):
@@ -91,35 +101,80 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
     check_dps(dps)
     options = options or SolverOptions()
+    if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
+        from grpo_symbolic.solve.reward_pre import reward_pre_policies  # it builds on this module's types
+
+        return reward_pre_policies(problem, dps, stability, options)
     with working_precision(dps, guard=options.guard_digits):
+        if unregularised(problem):
+            raise SolverError(where_the_flow_goes(problem, dps), reason=SolverError.NO_INTERIOR_POINT)
         reduced = ReducedMap(problem, dps)
-        roots, completeness = certified_roots(reduced, options)
-        if not roots:
+        if reduced.forms["paper"]:
+            roots, completeness = certified_roots(reduced, options)
+        else:
+            roots = find_roots(reduced, options)
+            completeness = Completeness(False, False, "the scanned logit range", len(roots), "float64 scan + Newton",
+                                        f"the {reduced.forms['link']} form has no certified search yet: points may be missing")
+        mixtures = [reduced.softmax(list(s)) if s else (mpmath.mpf(1),) for s in roots] + _vertex_points(reduced)
+        if not mixtures:
             sign = drift(reduced) if completeness.complete else None
             raise SolverError(no_point_message(completeness, sign), reason=SolverError.NO_INTERIOR_POINT)
-        points = [_point(reduced, s, stability) for s in roots]
+        points = [_point(reduced, m, stability) for m in mixtures]
+        for point in points:
+            require_inactive_clamp(problem, point.policy)
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness
     return result
 
 
-def _point(reduced: ReducedMap, s: tuple[Any, ...], stability: bool) -> StationaryPoint:
-    """The policy at the root s, verified by the residual of the stationarity equations."""
-    m = reduced.softmax(list(s)) if s else (mpmath.mpf(1),)
+def _vertex_points(reduced: ReducedMap) -> list[tuple[Any, ...]]:
+    """The linear link's face points at a vertex of the reward mixture (every output of the other
+    reward values at π = 0), which the logit search cannot reach: m = e_v is one when the cut form
+    maps it to itself."""
+    if not reduced.forms["cut_at_zero"] or reduced.values < 2:
+        return []
+    found = []
+    for v in range(reduced.values):
+        m = tuple(mpmath.mpf(1 if j == v else 0) for j in range(reduced.values))
+        pi, _, _ = reduced.policy(reduced.preferences(m))
+        if all(x == 0 for c, x in enumerate(pi) if reduced.exact.laws[c][v] != 1):
+            found.append(m)
+    return found
+
+
+def _point(reduced: ReducedMap, m: tuple[Any, ...], stability: bool) -> StationaryPoint:
+    """The policy at the fixed point m of the reduced map, verified by the residual of the stationarity equations."""
     at_root = reduced.preferences(m)
     _, multiplier, u = reduced.policy(at_root)
     top, form = max(at_root), reduced.forms["policy_u"]["mpmath"]
-    pi = tuple(form(at_root[c] - top, r, u, reduced.beta) for c, r in zip(reduced.class_of, reduced.rho))
+    pi = tuple(form(at_root[c] - top, r, u, reduced.beta, reduced.entropy) for c, r in zip(reduced.class_of, reduced.rho))
+    face = tuple(o for o, x in enumerate(pi) if reduced.forms["cut_at_zero"] and x <= 0)
+    pi = tuple(mpmath.mpf(0) if o in face else x for o, x in enumerate(pi))
     again = reduced.preferences(mixture(reduced.laws, pi))
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
-    residual = max(abs(eq(Po, x, r, multiplier, reduced.beta)) for Po, x, r in zip(P, pi, reduced.rho))
+    # on the face (π(o) = 0) KKT asks ∂L/∂π(o) ≤ 0 there, i.e. the link's value max(0, ·) is 0
+    residual = max(abs(eq(Po, x, r, multiplier, reduced.beta, reduced.entropy))
+                   for o, (Po, x, r) in enumerate(zip(P, pi, reduced.rho)) if o not in face)
     scale = max(1, abs(multiplier), *(abs(Po) for Po in P))  # near a face (G = ∞) P_G itself is huge
     if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
             f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
             "raise dps or check the problem", reason=SolverError.UNVERIFIED)
-    if not stability:
-        return StationaryPoint(pi, multiplier, residual, None, None, None)
+    if not stability or face:  # on a face the interior tests do not apply (π(o) = 0 divides them)
+        return StationaryPoint(pi, multiplier, residual, None, None, None, face)
+    if reduced.forms["best_response_degenerate"]:
+        return StationaryPoint(pi, multiplier, residual, None, flow_stability(_field(reduced), pi), None, face)
     radius, local_max = best_response_stability(reduced, pi, P, multiplier)
-    return StationaryPoint(pi, multiplier, residual, radius, radius < 1, local_max)
+    return StationaryPoint(pi, multiplier, residual, radius, radius < 1, local_max, face)
+
+
+def _field(reduced: ReducedMap) -> Any:
+    """π ↦ ∂J/∂π(o) at π_old = π (the stationarity condition at λ = 0), for the flow's Jacobian."""
+    eq, b, c = reduced.forms["equation"], reduced.beta, reduced.entropy
+
+    def gradient(pi: Any) -> list[Any]:
+        P = reduced.preferences(mixture(reduced.laws, pi))
+        return [eq(P[reduced.class_of[o]], x, r, 0, b, c) for o, (x, r) in enumerate(zip(pi, reduced.rho))]
+
+    return gradient

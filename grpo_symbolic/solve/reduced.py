@@ -15,53 +15,16 @@ and starts, never for results) and in mpmath (:attr:`ReducedMap.exact`): only th
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import mpmath
 import numpy as np
-import sympy as sp
 
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 from grpo_symbolic.numerics.precision import to_mpf
-from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton
+from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton, widen_bracket
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
-from grpo_symbolic.theory.objective import derive_stationarity
-
-
-@lru_cache(maxsize=None)
-def stationary_forms(penalty: str) -> dict[str, Any]:
-    """The derived per-output stationary form and best-response condition, lambdified.
-
-    Besides π(o) as a function of (P_o, ρ_o, λ, β), the form is also given in the shifted
-    coordinates gap = P_o − max_o' P_o' and u = λ − max_o' P_o' + β (``policy_u``), in which the
-    multiplier is solved: for the grpo penalty the denominator β + λ − P_o is then u − gap, with
-    no cancellation however small π_ref of the top output is.
-
-    >>> stationary_forms("grpo")["proportional_to_rho"]
-    True
-    """
-    st = derive_stationarity(penalty)
-    P, rho, pi, q = st.preference[0], st.pi_ref[0], st.pi[0], st.pi_old[0]
-    br = st.best_response[0]
-    br_args = (P, pi, q, rho, lam, beta_symbol)
-    top, gap, u = sp.symbols("top gap u", real=True)
-    shifted = st.policy[0].subs({P: top + gap, lam: top - beta_symbol + u})
-    if top in shifted.free_symbols:
-        raise RuntimeError(f"the stationary form {st.policy[0]} does not reduce to the shifted coordinates")
-    u_args = (gap, rho, u, beta_symbol)
-    return dict(
-        policy_u={"mpmath": sp.lambdify(u_args, shifted, "mpmath"), "numpy": sp.lambdify(u_args, shifted, "numpy")},
-        policy_u_slope={"mpmath": sp.lambdify(u_args, sp.diff(shifted, u), "mpmath"),
-                        "numpy": sp.lambdify(u_args, sp.diff(shifted, u), "numpy")},
-        proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
-        equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
-        # cancel() first: unsimplified, the terms in ρ/π² cancel catastrophically when π is tiny
-        br_dpi=sp.lambdify(br_args, sp.cancel(sp.diff(br, pi)), "mpmath"),
-        br_dq=sp.lambdify(br_args, sp.cancel(sp.diff(br, q)), "mpmath"),
-        br_dP=sp.lambdify(br_args, sp.cancel(sp.diff(br, P)), "mpmath"),
-    )
+from grpo_symbolic.solve.links import forms_of
 
 
 class _Backend:
@@ -70,9 +33,11 @@ class _Backend:
     arithmetic: Arithmetic = MPMATH
     module = "mpmath"
     close: Any = None  # the root core's default: 2^(−bits/2 − 8)
+    form: Any = None  # the compiled policy_u of this arithmetic (set by ReducedMap)
 
-    def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any) -> None:
+    def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any, entropy: Any, cut: bool) -> None:
         self.problem, self.dps, self.rho, self.laws, self.beta = problem, dps, rho, laws, beta
+        self.entropy, self.cut = entropy, cut  # cut: the linear link's KKT form max(0, ·)
 
     def softmax(self, s: Any) -> Any:
         top = max([0, *s])
@@ -88,11 +53,15 @@ class _Backend:
         top = max(P)
         return top, [x - top for x in P]
 
-    def each(self, form: Any, gaps: Any, u: Any) -> Any:
-        return tuple(form(g, r, u, self.beta) for g, r in zip(gaps, self.rho))
+    def each(self, form: Any, gaps: Any, u: Any, slope: bool = False) -> Any:
+        values = tuple(form(g, r, u, self.beta, self.entropy) for g, r in zip(gaps, self.rho))
+        if not self.cut:
+            return values
+        inside = [v > 0 for v in self.each(self.form, gaps, u)] if slope else [v > 0 for v in values]
+        return tuple(v if keep else mpmath.mpf(0) for v, keep in zip(values, inside))
 
-    def total(self, form: Any, gaps: Any, u: Any) -> Any:
-        return mpmath.fsum(self.each(form, gaps, u))
+    def total(self, form: Any, gaps: Any, u: Any, slope: bool = False) -> Any:
+        return mpmath.fsum(self.each(form, gaps, u, slope))
 
     def mixture(self, pi: Any) -> Any:
         return mixture(self.laws, pi)
@@ -119,11 +88,14 @@ class _FloatBackend(_Backend):
     def gaps(self, P: Any) -> tuple[Any, Any]:
         return P.max(), P - P.max()
 
-    def each(self, form: Any, gaps: Any, u: Any) -> Any:
-        return form(gaps, self.rho, u, self.beta)
+    def each(self, form: Any, gaps: Any, u: Any, slope: bool = False) -> Any:
+        values = np.broadcast_to(form(gaps, self.rho, u, self.beta, self.entropy), np.shape(gaps))
+        if not self.cut:
+            return values
+        return np.where((self.form(gaps, self.rho, u, self.beta, self.entropy) if slope else values) > 0, values, 0.0)
 
-    def total(self, form: Any, gaps: Any, u: Any) -> Any:
-        return self.each(form, gaps, u).sum()
+    def total(self, form: Any, gaps: Any, u: Any, slope: bool = False) -> Any:
+        return self.each(form, gaps, u, slope).sum()
 
     def mixture(self, pi: Any) -> Any:
         return pi @ self.laws
@@ -142,9 +114,10 @@ class ReducedMap:
 
     def __init__(self, problem: Problem, dps: int) -> None:
         self.problem, self.dps = problem, dps
-        self.forms = stationary_forms(problem.penalty)
+        self.forms = forms_of(problem)
         self.rho = tuple(to_mpf(r) for r in problem.reference)
         self.beta = to_mpf(problem.beta)
+        self.entropy = to_mpf(problem.entropy)
         self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
         self.values = len(problem.reward_values)
         classes: dict[Any, list[int]] = {}
@@ -157,9 +130,12 @@ class ReducedMap:
                 self.class_of[o] = c
         class_laws = tuple(self.laws[outputs[0]] for outputs in self.members)
         class_rho = tuple(mpmath.fsum(self.rho[o] for o in outputs) for outputs in self.members)
-        self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta)
+        cut = self.forms["cut_at_zero"]
+        self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta, self.entropy, cut)
         self.fast = _FloatBackend(problem, dps, np.array([float(r) for r in class_rho]),
-                                  np.array([[float(x) for x in row] for row in class_laws]), float(self.beta))
+                                  np.array([[float(x) for x in row] for row in class_laws]), float(self.beta),
+                                  float(self.entropy), cut)
+        self.exact.form, self.fast.form = self.forms["policy_u"]["mpmath"], self.forms["policy_u"]["numpy"]
 
     def policy(self, P: Any, backend: _Backend | None = None) -> tuple[Any, Any, Any]:
         """π per class from the stationary form, with λ fixed by Σ π = 1; returns (π, λ, u)."""
@@ -178,16 +154,28 @@ class ReducedMap:
             start = (lo + hi) / 2
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return bracketed_newton(lambda u: backend.total(form, gaps, u) - 1, lo, hi,
-                                    slope=lambda u: backend.total(slope, gaps, u), start=start,
+                                    slope=lambda u: backend.total(slope, gaps, u, slope=True), start=start,
                                     increasing=False, close=backend.close, arithmetic=backend.arithmetic,
                                     what="the multiplier lambda")
 
     def _shift_bracket(self, gaps: Any, backend: _Backend) -> tuple[Any, Any]:
         """An interval of u in which Σ π − 1 changes sign."""
         b = backend.beta
-        if self.problem.penalty == "direct":
+        if self.forms["link"] == "paper direct":
             return b + min(gaps), b
-        return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
+        if self.forms["link"] == "paper grpo":
+            return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
+        # any other derived link: Σ π decreases in u on the whole line; widen from u = β (λ = max P)
+        form, width = self.forms["policy_u"][backend.module], max(b, backend.entropy)
+
+        def excess(u: Any) -> Any:
+            return backend.total(form, gaps, u) - 1
+
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if excess(b) > 0:
+                return widen_bracket(lambda u: excess(u) > 0, b, width, what="the multiplier's bracket")
+            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, what="the multiplier's bracket")
+            return lo, hi
 
     def residual(self, s: Any, backend: _Backend | None = None) -> Any:
         """log(m'_j / m'_V) − s_j: zero exactly at a fixed point m = softmax(s, 0).
