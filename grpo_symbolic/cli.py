@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import mpmath
 
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
-from grpo_symbolic.model.settings import Normalisation, Penalty, Placement
+from grpo_symbolic.model.settings import Estimator, Normalisation, Penalty, Placement
 
 if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
     from grpo_symbolic.model.problem import Problem
@@ -216,7 +216,7 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")
     # --- the KL block (issue 11): estimator, placement, clamp, entropy bonus ---
-    solve.add_argument("--kl-estimator", choices=("k1", "k2", "k3", "k3-is", "k3-flipped", "k3-plus"),
+    solve.add_argument("--kl-estimator", choices=tuple("k3-is" if name == "is_k3" else name for name in Estimator.choices()),
                        help="the per-sample KL estimator (overrides --penalty): k3 = TRL/verl low_var_kl, "
                             "k3-is = importance-weighted k3, k3-flipped = k3 of pi/pi_ref, k3-plus = k3 value with k2 gradient")
     solve.add_argument("--kl-placement", default="loss", choices=Placement.choices(),

@@ -22,6 +22,7 @@ from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
 from grpo_symbolic.solve.links import require_inactive_clamp, unregularised
 from grpo_symbolic.solve.reduced import ReducedMap
+from grpo_symbolic.solve.reward_pre import COMPLETENESS as REWARD_PRE_COMPLETENESS, reward_pre_point
 from grpo_symbolic.solve.search import SolverOptions, find_roots
 from grpo_symbolic.solve.stability import flow_stability, stability as best_response_stability
 from grpo_symbolic.solve.unregularised import where_the_flow_goes
@@ -102,9 +103,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     check_dps(dps)
     options = options or SolverOptions()
     if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
-        from grpo_symbolic.solve.reward_pre import reward_pre_policies  # it builds on this module's types
-
-        return reward_pre_policies(problem, dps, stability, options)
+        return _reward_pre(problem, dps, stability, options)
     with working_precision(dps, guard=options.guard_digits):
         if unregularised(problem):
             raise SolverError(where_the_flow_goes(problem, dps), reason=SolverError.NO_INTERIOR_POINT)
@@ -124,6 +123,15 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
             require_inactive_clamp(problem, point.policy)
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness
+    return result
+
+
+def _reward_pre(problem: Problem, dps: int, stability: bool, options: SolverOptions) -> StationaryPolicies:
+    """The KL inside the reward before the normalisation: its fixed point (λ = 0 there)."""
+    with working_precision(dps, guard=options.guard_digits):
+        pi, residual, stable = reward_pre_point(problem, dps, stability, options)
+    result = StationaryPolicies([rounded(StationaryPoint(tuple(pi), mpmath.mpf(0), residual, None, stable, None), dps)])
+    result.completeness = REWARD_PRE_COMPLETENESS
     return result
 
 

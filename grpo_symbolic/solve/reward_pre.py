@@ -28,22 +28,29 @@ import mpmath
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Normalisation
-from grpo_symbolic.numerics.precision import rounded, tolerance, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import tolerance, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import newton
 from grpo_symbolic.preference.engine import preference_numeric
-from grpo_symbolic.solve.api import StationaryPoint, StationaryPolicies
 from grpo_symbolic.solve.complete import Completeness
 from grpo_symbolic.solve.links import require_inactive_clamp
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import flow_stability
 
 
-def reward_pre_policies(problem: Problem, dps: int, stability: bool, options: SolverOptions) -> StationaryPolicies:
-    """The fixed point of the KL-in-the-reward placement, as :func:`~grpo_symbolic.solve.api.stationary_policies` returns it.
+COMPLETENESS = Completeness(False, False, "the neighbourhood of log pooling", 1, "Newton from log pooling",
+                            "the KL-in-reward placement has no complete search: other fixed points may exist")
+"""What is known of the list :func:`reward_pre_point` gives: one point, not a complete search."""
+
+
+def reward_pre_point(problem: Problem, dps: int, stability: bool,
+                     options: SolverOptions) -> tuple[list[Any], Any, bool | None]:
+    """(π, max |Q_o|, stable under the expected-gradient flow or None) at the fixed point of the
+    KL-in-the-reward placement, at the working precision (the caller rounds).
 
     >>> prob = Problem(["0.3", "0.7"], [1, 0], 4, "0.5", kl_estimator="k1", kl_placement="reward-pre")
-    >>> pt = reward_pre_policies(prob, 30, False, SolverOptions())[0]
-    >>> mpmath.nstr(pt.policy[0], 20)  # log pooling: 0.3·e² / (0.3·e² + 0.7)
+    >>> with working_precision(30):
+    ...     pi, _, _ = reward_pre_point(prob, 30, False, SolverOptions())
+    >>> mpmath.nstr(pi[0], 20)  # log pooling: 0.3·e² / (0.3·e² + 0.7)
     '0.76000412762832658682'
     """
     if problem.kl_estimator is not Estimator.K1:
@@ -52,25 +59,19 @@ def reward_pre_policies(problem: Problem, dps: int, stability: bool, options: So
     if problem.entropy != 0:
         raise ParameterError("entropy: an entropy bonus with kl_placement=reward-pre is not solved yet; use entropy=0")
     field = ShiftedPreference(problem, dps)
-    with working_precision(dps, guard=options.guard_digits):
-        start = [(field.means[o] - field.means[-1]) / field.beta for o in range(problem.size - 1)]
-        try:
-            y = newton(field.equations, start, maxsteps=options.newton_maxsteps, what="the reward-pre fixed point")
-        except SolverError as exc:
-            raise SolverError(f"problem: no fixed point of the KL-in-reward placement found from log pooling ({exc})",
-                              reason=SolverError.NO_INTERIOR_POINT) from None
-        pi = field.policy(y)
-        residual = max(abs(q) for q in field.preference(pi))
-        if residual > tolerance(dps):
-            raise SolverError(f"the reward-pre fixed point did not verify to {dps} digits "
-                              f"(residual {mpmath.nstr(residual, 3)})", reason=SolverError.UNVERIFIED)
-        require_inactive_clamp(problem, pi)
-        stable = flow_stability(field.preference, pi) if stability else None
-        point = StationaryPoint(pi, mpmath.mpf(0), residual, None, stable, None)
-    result = StationaryPolicies([rounded(point, dps)])
-    result.completeness = Completeness(False, False, "the neighbourhood of log pooling", 1, "Newton from log pooling",
-                                       "the KL-in-reward placement has no complete search: other fixed points may exist")
-    return result
+    start = [(field.means[o] - field.means[-1]) / field.beta for o in range(problem.size - 1)]
+    try:
+        y = newton(field.equations, start, maxsteps=options.newton_maxsteps, what="the reward-pre fixed point")
+    except SolverError as exc:
+        raise SolverError(f"problem: no fixed point of the KL-in-reward placement found from log pooling ({exc})",
+                          reason=SolverError.NO_INTERIOR_POINT) from None
+    pi = field.policy(y)
+    residual = max(abs(q) for q in field.preference(pi))
+    if residual > tolerance(dps):
+        raise SolverError(f"the reward-pre fixed point did not verify to {dps} digits "
+                          f"(residual {mpmath.nstr(residual, 3)})", reason=SolverError.UNVERIFIED)
+    require_inactive_clamp(problem, pi)
+    return pi, residual, flow_stability(field.preference, pi) if stability else None
 
 
 class ShiftedPreference:

@@ -80,7 +80,7 @@ def test_bad_option_values(name, options, fragment):
 
 def test_problem_validation_still_applies():
     with pytest.raises(ParameterError, match="beta"):
-        preset("trl", ["0.3", "0.7"], [1, 0], 8, 0)
+        preset("trl", ["0.3", "0.7"], [1, 0], 8, -1)
 
 
 # --- Bessel std <=> beta_eff --------------------------------------------------------------------
