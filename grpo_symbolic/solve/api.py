@@ -152,12 +152,7 @@ def _vertex_points(reduced: ReducedMap) -> list[tuple[Any, ...]]:
 
 def _point(reduced: ReducedMap, m: tuple[Any, ...], stability: bool) -> StationaryPoint:
     """The policy at the fixed point m of the reduced map, verified by the residual of the stationarity equations."""
-    at_root = reduced.preferences(m)
-    _, multiplier, u = reduced.policy(at_root)
-    top, form = max(at_root), reduced.forms["policy_u"]["mpmath"]
-    pi = tuple(form(at_root[c] - top, r, u, reduced.beta, reduced.entropy) for c, r in zip(reduced.class_of, reduced.rho))
-    face = tuple(o for o, x in enumerate(pi) if reduced.forms["cut_at_zero"] and x <= 0)
-    pi = tuple(mpmath.mpf(0) if o in face else x for o, x in enumerate(pi))
+    pi, multiplier, face = _policy_at(reduced, m)
     again = reduced.preferences(mixture(reduced.laws, pi))
     P = [again[c] for c in reduced.class_of]
     eq = reduced.forms["equation"]
@@ -175,6 +170,16 @@ def _point(reduced: ReducedMap, m: tuple[Any, ...], stability: bool) -> Stationa
         return StationaryPoint(pi, multiplier, residual, None, flow_stability(_field(reduced), pi), None, face)
     radius, local_max = best_response_stability(reduced, pi, P, multiplier)
     return StationaryPoint(pi, multiplier, residual, radius, radius < 1, local_max, face)
+
+
+def _policy_at(reduced: ReducedMap, m: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tuple[int, ...]]:
+    """(π per output, λ, the outputs on the face π = 0) from the stationary form at the mixture m."""
+    at_root = reduced.preferences(m)
+    _, multiplier, u = reduced.policy(at_root)
+    top, form = max(at_root), reduced.forms["policy_u"]["mpmath"]
+    pi = tuple(form(at_root[c] - top, r, u, reduced.beta, reduced.entropy) for c, r in zip(reduced.class_of, reduced.rho))
+    face = tuple(o for o, x in enumerate(pi) if reduced.forms["cut_at_zero"] and x <= 0)
+    return tuple(mpmath.mpf(0) if o in face else x for o, x in enumerate(pi)), multiplier, face
 
 
 def _field(reduced: ReducedMap) -> Any:

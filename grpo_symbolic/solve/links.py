@@ -73,7 +73,8 @@ def paper_forms(penalty: str) -> dict[str, Any]:
     True
     """
     st = derive_stationarity(penalty)
-    return compile_forms(st, st.policy[0], f"paper {penalty}", sp.Integer(0))
+    return compile_forms(st, st.policy[0], f"paper {penalty}", sp.Integer(0),
+                         {"grpo": "reciprocal", "direct": "exponential"}[penalty])
 
 
 @lru_cache(maxsize=None)
@@ -92,11 +93,15 @@ def derived_forms(reg: Regulariser, zero_weight: bool = False) -> dict[str, Any]
         raise ParameterError(
             f"kl_estimator: with {name} the stationary condition {st.equations[0]} = 0 is not monotone in pi(o) "
             "(several pi(o) for one multiplier); the solver does not support it yet: use the loss placement")
-    return compile_forms(st, policy, name, symbol)
+    return compile_forms(st, policy, name, symbol, st.link if symbol == 0 else f"{st.link} with entropy")
 
 
-def compile_forms(st: Any, policy: sp.Expr, name: str, entropy: sp.Expr) -> dict[str, Any]:
+def compile_forms(st: Any, policy: sp.Expr, name: str, entropy: sp.Expr, family: str) -> dict[str, Any]:
     """Lambdify ``policy`` (= π(o) of output 0) and the conditions of ``st`` for the solver.
+
+    ``family``: the link's name (:data:`grpo_symbolic.theory.regularisers.LINKS`, "with entropy"
+    appended when the bonus is on); the reciprocal and the pure exponential link have their own
+    brackets for the multiplier (see :meth:`~grpo_symbolic.solve.reduced.ReducedMap.shift`).
 
     Arguments of the compiled functions: ``policy_u``/``policy_u_slope`` (gap, ρ, u, β, c);
     ``equation`` (P, π, ρ, λ, β, c); ``br_dpi``/``br_dq``/``br_dP`` (P, π, π_old, ρ, λ, β, c).
@@ -126,6 +131,7 @@ def compile_forms(st: Any, policy: sp.Expr, name: str, entropy: sp.Expr) -> dict
     linear = sp.diff(shifted, u, 2) == 0 and sp.diff(shifted, u) != 0
     return dict(
         link=name,
+        family=family,
         paper=name.startswith("paper"),
         cut_at_zero=bool(linear),  # the linear link: π = max(0, ·), the KKT form
         policy_u=both(shifted),

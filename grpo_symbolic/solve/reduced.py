@@ -161,9 +161,9 @@ class ReducedMap:
     def _shift_bracket(self, gaps: Any, backend: _Backend) -> tuple[Any, Any]:
         """An interval of u in which Σ π − 1 changes sign."""
         b = backend.beta
-        if self.forms["link"] == "paper direct":
+        if self.forms["family"] == "exponential":  # π = ρ·e^{(gap + β − u)/β}
             return b + min(gaps), b
-        if self.forms["link"] == "paper grpo":
+        if self.forms["family"] == "reciprocal":  # π = βρ/(u − gap): the pole u = 0 at the top
             return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
         # any other derived link: Σ π decreases in u on the whole line; widen from u = β (λ = max P)
         form, width = self.forms["policy_u"][backend.module], max(b, backend.entropy)
