@@ -155,6 +155,9 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
             print(file=out)
         print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
               f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
+        if point.face:  # the linear link's KKT boundary (issue 11)
+            print(f"# a face point: outputs {', '.join(map(str, point.face))} at pi = 0 (the KKT boundary of the linear link)",
+                  file=out)
         _print_policy(reference, point.policy, dps, out)
     print(f"# {points.completeness}", file=out)
     return 0
