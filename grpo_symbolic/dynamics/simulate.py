@@ -50,7 +50,7 @@ from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.theory.estimators import per_sample
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.settings import Estimator, Placement
+from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Estimator, Placement  # PENALTY_ESTIMATOR: notebook 06 reads it here
 from grpo_symbolic.preference.engine import expected_advantages_float
 
 if TYPE_CHECKING:
