@@ -39,17 +39,19 @@ def where_the_flow_goes(problem: Problem, dps: int) -> str:
     stationary policy (P_G(o|pi) differs between outputs wherever every output has mass); the
     expected-gradient flow takes all the mass to the face of outputs 0, 2 (reward law 1), keeping
     their ratio as at the start; 1 - pi(face) shrinks only like 1/t in the flow steps t
-    (give beta > 0 or entropy > 0 for an interior policy)
+    (give beta > 0 with another estimator, or entropy > 0, for an interior policy)
     """
     laws = _law_classes(problem)
     if len(laws) == 1:
-        raise SolverError("problem: beta = 0 and no entropy bonus, and every output has the same reward law: "
+        raise SolverError("problem: no regulariser (beta = 0, or k1 in the loss) and no entropy bonus, and every "
+                          "output has the same reward law: "
                           "P_G is 0 everywhere, so EVERY policy is stationary (the flow does not move)",
                           reason=SolverError.NOT_UNIQUE)
     attracting = [members for members in laws.values() if _attracts(problem, members, dps)]
-    head = ("problem: beta = 0 and no entropy bonus: nothing pulls the policy back, so there is no interior "
+    cause = "beta = 0" if problem.beta == 0 else "k1 in the loss (its expected gradient is a constant)"
+    head = (f"problem: {cause} and no entropy bonus: nothing pulls the policy back, so there is no interior "
             "stationary policy (P_G(o|pi) differs between outputs wherever every output has mass); ")
-    tail = " (give beta > 0 or entropy > 0 for an interior policy)"
+    tail = " (give beta > 0 with another estimator, or entropy > 0, for an interior policy)"
     if not attracting:
         return head + "no vertex attracts the expected-gradient flow: it ends on a lower face of the simplex" + tail
     places = [_describe(problem, members) for members in attracting]
