@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import mpmath
 
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
-from grpo_symbolic.model.settings import Advantage, GroupFilter, Normalisation, Penalty
+from grpo_symbolic.model.settings import Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
     from grpo_symbolic.model.problem import Problem
@@ -122,6 +122,8 @@ def build_problem(args: argparse.Namespace) -> Problem:
     explicit = {kwarg: getattr(args, dest) for dest, kwarg in _SOLVE_SETTINGS.items() if getattr(args, dest) is not None}
     if "penalty" in explicit:  # the alias replaces whatever KL setting the preset or config chose
         settings.pop("kl_estimator", None), settings.pop("kl_placement", None)
+    if "kl_estimator" in explicit or "kl_placement" in explicit:  # and the KL options replace the alias
+        settings.pop("penalty", None)
     settings.update(explicit)
     for kwarg, option in (("group_size", "--group-size"), ("beta", "--beta")):
         if settings.get(kwarg) is None:
@@ -132,7 +134,9 @@ def build_problem(args: argparse.Namespace) -> Problem:
 
 #: ``solve`` option (argparse dest) → Problem keyword; unset options are ``None``.
 _SOLVE_SETTINGS = {"group_size": "group_size", "beta": "beta", "normalisation": "normalisation", "penalty": "penalty",
-                   "eps": "eps", "advantage": "advantage", "k": "pass_k", "filter": "group_filter"}
+                   "eps": "eps", "advantage": "advantage", "k": "pass_k", "filter": "group_filter",
+                   "kl_estimator": "kl_estimator", "kl_placement": "kl_placement", "kl_clamp": "kl_clamp",
+                   "entropy": "entropy"}
 
 
 def _base_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -188,13 +192,21 @@ def _parse_config(path: str, text: str) -> Any:
 
 
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
+    from grpo_symbolic.model.errors import SolverError
     from grpo_symbolic.numerics.precision import to_mpf, working_precision
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
+    from grpo_symbolic.solve.links import unregularised
 
     problem = build_problem(args)
     dps = args.dps
     with working_precision(dps, guard=0):
         reference = [to_mpf(r) for r in problem.reference]
+    if unregularised(problem):  # no interior policy to print: say where the policy goes (exit 0)
+        try:
+            stationary_policies(problem, dps=dps)
+        except SolverError as exc:
+            print(f"# {exc}", file=out)
+            return 0
     if not args.all:
         _print_policy(reference, stationary_policy(problem, dps=dps), dps, out)
         return 0
@@ -204,6 +216,9 @@ def _solve(args: argparse.Namespace, out: TextIO) -> int:
             print(file=out)
         print(f"# stationary policy {n} of {len(points)}: stable={point.stable} "
               f"spectral_radius={mpmath.nstr(point.spectral_radius, min(dps, 15))}", file=out)
+        if point.face:  # the linear link's KKT boundary (issue 11)
+            print(f"# a face point: outputs {', '.join(map(str, point.face))} at pi = 0 (the KKT boundary of the linear link)",
+                  file=out)
         _print_policy(reference, point.policy, dps, out)
     print(f"# {points.completeness}", file=out)
     return 0
@@ -255,11 +270,13 @@ def make_parser() -> OneLineParser:
                        help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
     solve.add_argument("--group-size", metavar="G", help="group size G >= 2, or inf (required unless the preset "
                                                          "or config sets it)")
-    solve.add_argument("--beta", metavar="BETA", help="penalty weight > 0 (required unless the preset or config sets it)")
+    solve.add_argument("--beta", metavar="BETA", help="penalty weight >= 0 (0: no KL term, TRL's default; required "
+                                                   "unless the preset or config sets it)")
     solve.add_argument("--normalisation", choices=Normalisation.choices(),
                        help="advantage normalisation (default: population, as in the paper)")
     solve.add_argument("--penalty", choices=Penalty.choices(),
-                       help="grpo: the paper's k3 term (default); direct: importance-weighted = KL(pi||pi_ref)")
+                       help="grpo: the paper's k3 term (default); direct: importance-weighted = KL(pi||pi_ref) "
+                            "(aliases of --kl-estimator k3 / k3-is in the loss)")
     solve.add_argument("--eps", metavar="X", help="added to the std (default 0)")
     # -- the trainer's settings: a preset, or the trainer's own config; explicit options override them
     solve.add_argument("--preset", metavar="NAME", help="a trainer's defaults: " + ", ".join(_PRESET_NAMES)
@@ -276,6 +293,16 @@ def make_parser() -> OneLineParser:
     solve.add_argument("--dps", type=int, default=50, metavar="N", help="decimal digits (default 50)")
     solve.add_argument("--all", action="store_true",
                        help="print every stationary policy found, with its stability")
+    # --- the KL block (issue 11): estimator, placement, clamp, entropy bonus ---
+    solve.add_argument("--kl-estimator", choices=tuple("k3-is" if name == "is_k3" else name for name in Estimator.choices()),
+                       help="the per-sample KL estimator (overrides --penalty): k3 = TRL/verl low_var_kl, "
+                            "k3-is = importance-weighted k3, k3-flipped = k3 of pi/pi_ref, k3-plus = k3 value with k2 gradient")
+    solve.add_argument("--kl-placement", choices=Placement.choices(),
+                       help="loss (differentiated through; default), reward-pre (subtracted from the reward before "
+                            "the group normalisation: verl use_kl_in_reward), reward-post (added to the normalised "
+                            "advantage, detached: OpenRLHF)")
+    solve.add_argument("--kl-clamp", metavar="X", help="clamp the per-sample KL value to [-X, X] (verl, OpenRLHF: 10)")
+    solve.add_argument("--entropy", metavar="C", help="entropy bonus c*H(pi) (TRL entropy_coef; default 0)")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.

@@ -131,6 +131,7 @@ def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
     >>> [mpmath.nstr(v, 10) for v in grpo_policy(prob, dps=20)]
     ['0.5', '0.5']
     """
+    problem.require_paper_penalty("grpo_policy")
     _, policies, symbols = grpo_stationary_form(2)
     form = sp.lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0], "mpmath")
     return pool_fixed_point(form, problem, dps)

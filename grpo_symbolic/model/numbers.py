@@ -55,8 +55,8 @@ def exact(value: object, name: str) -> sp.Expr:
     if isinstance(value, mpmath.mpf):
         if not mpmath.isfinite(value):
             raise ParameterError(f"{name}: got {value}, which is not finite; give a finite number")
-        man, exp = value.man_exp
-        return sp.Integer(man) * sp.Integer(2) ** exp
+        sign, man, exp, _ = value._mpf_  # man_exp drops the sign: -0.25 would become 1/4
+        return sp.Integer(-man if sign else man) * sp.Integer(2) ** exp
     if isinstance(value, _numbers.Real):
         value = float(value)
         if not math.isfinite(value):

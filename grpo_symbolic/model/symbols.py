@@ -42,3 +42,8 @@ sigma = sp.Symbol("sigma", positive=True)  # σ(π), std of the reward of an out
 win = sp.Symbol("w_o", nonnegative=True)  # Prob_{o'~π}[r > r' | o]
 lose = sp.Symbol("l_o", nonnegative=True)  # Prob_{o'~π}[r < r' | o]
 pref_mean = sp.Symbol("Qbar_o", real=True)  # E_{o'~π}[P(o ≻ o')] (NLHF)
+
+# The trainers' regularisers (grpo_symbolic.theory.regularisers).
+entropy_coef = sp.Symbol("c", positive=True)  # c of the entropy bonus c·H(π) (TRL entropy_coef, verl entropy_coeff)
+kl_bound = sp.Symbol("C", positive=True)  # the clamp of the per-sample KL value, torch.clamp(k, -C, C)
+link_arg = sp.Symbol("x_o", real=True)  # the link's argument (P_o − λ)/β at output o

@@ -6,6 +6,8 @@ SymPy solves for π(o).  The derivation is generic in the number of outputs K; P
 P_G(o | π_old), which does not depend on π.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from grpo_symbolic.model.caches import cached
 
@@ -34,6 +36,14 @@ class Stationarity:
     ``equations[o]`` is ∂L/∂π(o) at π_old = π (= 0 at a stationary policy); ``policy[o]`` solves it
     for π(o); ``multiplier`` is λ at a stationary policy; ``best_response[o]`` is the first-order
     condition of max_π J(π; π_old) before π_old is set to π.
+
+    Filled by :func:`grpo_symbolic.theory.regularisers.derive_regularised` (defaults here):
+    ``link`` names the family of π(o)/π_ref(o) as a function of (P_o − λ)/β; ``implicit`` is True
+    when SymPy finds no unique explicit π(o) (``policy[o]`` is then the equation, and ``branches[o]``
+    the explicit solutions when there are several); ``entropy_symbol`` is c of c·H(π) (None without
+    the bonus); ``condition[o]`` the equation ``policy`` solves when it is not ``equations[o]``
+    (the KL in the reward before normalisation, deterministic rewards); ``clamp_active[o]`` the
+    relation under which the clamp acts at output o of the stationary form.
     """
 
     penalty: str
@@ -46,6 +56,12 @@ class Stationarity:
     equations: tuple
     policy: tuple
     multiplier: sp.Expr
+    link: str = ""
+    implicit: bool = False
+    entropy_symbol: sp.Symbol | None = None
+    branches: tuple = ()
+    condition: tuple = ()
+    clamp_active: tuple = ()
 
 
 @cached
