@@ -25,8 +25,10 @@ advantage 0 under the GRPO rules (the paper's 0/0 ≡ 0).
 The group filters (:func:`batch`): ``keep`` (TRL) uses every drawn group; ``mask-penalty`` keeps the
 degenerate groups in the batch without their penalty; ``drop-equal`` (DAPO dynamic sampling, verl
 ``filter_groups``) discards them and draws more, B groups at a time, until the batch holds B
-non-degenerate groups — at most :data:`REFILL_ROUNDS` draws (verl's ``max_num_gen_batches``); a batch
-still short then trains on the groups it found (the missing ones count as zero).
+non-degenerate groups — at most :data:`REFILL_ROUNDS` draws (the role of verl's ``max_num_gen_batches``,
+which stops the run with an error instead); a batch still short then trains on the groups it found
+(the missing ones count as zero), so next to a vertex, where almost every group is all-equal, the
+run slows down instead of drawing without end.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from grpo_symbolic.model.settings import Advantage, GroupFilter, Normalisation
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem
 
-REFILL_ROUNDS = 64
+REFILL_ROUNDS = 10
 """``drop-equal``: at most this many draws of B groups per batch (verl's ``max_num_gen_batches``)."""
 
 Rule = Callable[[np.ndarray], np.ndarray]
@@ -59,10 +61,10 @@ def all_equal(rewards: np.ndarray) -> np.ndarray:
     return np.all(rewards == rewards[..., :1], axis=-1)
 
 
-def grpo_advantages(rewards: np.ndarray, normalisation: str = "population", eps: float = 0.0) -> np.ndarray:
+def _grpo(rewards: np.ndarray, normalisation: str = "population", eps: float = 0.0) -> np.ndarray:
     """(r − mean)/(std + eps) per group (``shift``: r − mean); degenerate groups get 0.
 
-    >>> grpo_advantages(np.array([[1., 0., 0., 0.]]), "sample")
+    >>> _grpo(np.array([[1., 0., 0., 0.]]), "sample")
     array([[ 1.5, -0.5, -0.5, -0.5]])
     """
     centred = rewards - rewards.mean(axis=-1, keepdims=True)
@@ -75,10 +77,10 @@ def grpo_advantages(rewards: np.ndarray, normalisation: str = "population", eps:
         return np.where(degenerate, 0.0, centred / (std + eps))
 
 
-def rloo_advantages(rewards: np.ndarray) -> np.ndarray:
+def _rloo(rewards: np.ndarray) -> np.ndarray:
     """TRL RLOO: r_i minus the mean of the other G − 1 rewards.
 
-    >>> rloo_advantages(np.array([[1., 0., 0., 0.]]))
+    >>> _rloo(np.array([[1., 0., 0., 0.]]))
     array([[ 1.        , -0.33333333, -0.33333333, -0.33333333]])
     """
     size = rewards.shape[-1]
@@ -93,11 +95,11 @@ def _others(rewards):
     return rewards[..., index]
 
 
-def rloo_std_advantages(rewards: np.ndarray, eps: float = 0.0) -> np.ndarray:
+def _rloo_std(rewards: np.ndarray, eps: float = 0.0) -> np.ndarray:
     """NeMo-RL: (r_i − b_i)/(s_i + eps), b_i and s_i the mean and population std of the others;
     r_i − b_i where the others are all equal (s_i = 0, decided from the values).
 
-    >>> rloo_std_advantages(np.array([[1., 0., 0.], [1., 0., 1.]]))
+    >>> _rloo_std(np.array([[1., 0., 0.], [1., 0., 1.]]))
     array([[ 1., -1., -1.],
            [ 1., -1.,  1.]])
     """
@@ -125,11 +127,11 @@ def _subset_weights(size, k):
     return top, base
 
 
-def passk_advantages(rewards: np.ndarray, k: int) -> np.ndarray:
+def _passk(rewards: np.ndarray, k: int) -> np.ndarray:
     """PKPO's s^(loo−1) for max@k, times G: (G/C(G, k)) Σ_{I ∋ i, |I| = k} [max_I r − max_{I∖i} r]
     (the max of no reward is 0, so k = 1 gives r_i).
 
-    >>> passk_advantages(np.array([[1., 0., 0., 0.], [1., 1., 0., 0.]]), 2)
+    >>> _passk(np.array([[1., 0., 0., 0.], [1., 1., 0., 0.]]), 2)
     array([[2.        , 0.        , 0.        , 0.        ],
            [1.33333333, 1.33333333, 0.        , 0.        ]])
     """
@@ -172,12 +174,12 @@ def rule_for(advantage: str, normalisation: str = "population", eps: float = 0.0
         if pass_k is None:
             raise ParameterError("pass_k: advantage='passk' needs k, e.g. pass_k=2 (1 <= k <= G)")
         k = inputs.count(pass_k, "pass_k")
-        return lambda r: passk_advantages(r, k)
+        return lambda r: _passk(r, k)
     if chosen is Advantage.RLOO:
-        return rloo_advantages
+        return _rloo
     if chosen is Advantage.RLOO_STD:
-        return lambda r: rloo_std_advantages(r, eps)
-    return lambda r: grpo_advantages(r, scaling, eps)
+        return lambda r: _rloo_std(r, eps)
+    return lambda r: _grpo(r, scaling, eps)
 
 
 def problem_rule(problem: Problem) -> Rule:
