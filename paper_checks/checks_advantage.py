@@ -226,7 +226,7 @@ def check_x_filter_three_policies(dps):
                                   what=f"G={size}: mask-penalty = drop-equal (one context)"))
         if size == 2:
             for f, value in policies.items():
-                outcomes.append(agreement(value, binary_filtering.stationary_p(2, f, "3/10", "1/2", dps), dps,
+                outcomes.append(agreement(value, binary_filtering.stationary_p(2, "3/10", "1/2", dps, f), dps,
                                           what=f"G=2 {f}: solver = root of the derived polynomial"))
     limits = {f: sp.simplify(binary_filtering.stationarity("inf", f)) for f in ("keep", "mask-penalty", "drop-equal")}
     outcomes.append(symbolic(len(set(limits.values())) == 1, "G=oo: the three stationarity conditions are identical"))

@@ -249,6 +249,7 @@ def direct_nlhf_gaps(problem, prefers=None):
     """
     if problem.group_size != 2:
         raise ValueError(f"problem: group_size must be 2, got {problem.group_size}")
+    problem.require_unfiltered("direct_nlhf_gaps")
     K = problem.size
     d, st = derive_nlhf(K), derive_stationarity("direct", K)
     pi = d.symbols["pi"]

@@ -31,7 +31,7 @@ from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import working_precision
 from grpo_symbolic.model.symbols import beta, p, p_old, rho
-from grpo_symbolic.preference.engine import mixture, preference_exact, problem_rule
+from grpo_symbolic.preference.engine import exact_policy, mixture, preference_exact, problem_rule
 from grpo_symbolic.theory.filtering import degenerate_probability, filtered_objective, kept_probability
 from grpo_symbolic.theory.penalty import k3
 
@@ -47,6 +47,7 @@ def enumerated_objective(problem: Problem, pi: Any, pi_old: Any) -> sp.Expr:
     >>> enumerated_objective(prob, (half, half), (half, half))
     0
     """
+    pi, pi_old = exact_policy(pi, problem.size), exact_policy(pi_old, problem.size)
     G, name, filt = problem.group_size, problem_rule(problem), problem.group_filter
     direct = problem.penalty == "direct"
 
@@ -74,6 +75,7 @@ def derived_objective(problem: Problem, pi: Any, pi_old: Any) -> sp.Expr:
     >>> sp.simplify(derived_objective(prob, pi, old) - enumerated_objective(prob, pi, old))
     0
     """
+    pi, pi_old = exact_policy(pi, problem.size), exact_policy(pi_old, problem.size)
     laws = problem.law_matrix
     m = mixture(laws, pi_old)
     kept = [kept_probability(row, m, problem.group_size) for row in laws]
@@ -92,7 +94,7 @@ def binary_problem(group_size: Any, group_filter: str = "keep", penalty: str = "
 
 
 @cached
-def stationarity(group_size: Any, group_filter: str, penalty: str = "grpo") -> sp.Expr:
+def stationarity(group_size: Any, group_filter: str = "keep", penalty: str = "grpo") -> sp.Expr:
     """dJ/dp at p_o = p for the binary problem under ``group_filter`` (derived; W and Z from π_old).
 
     >>> sp.factor(stationarity(2, "keep"))
@@ -104,7 +106,7 @@ def stationarity(group_size: Any, group_filter: str, penalty: str = "grpo") -> s
 
 
 @cached
-def polynomial(group_size: int, group_filter: str) -> sp.Expr:
+def polynomial(group_size: int, group_filter: str = "keep") -> sp.Expr:
     """A polynomial in p (finite G, GRPO penalty) vanishing at every interior stationary p:
     the numerator of :func:`stationarity`, signed so that it is < 0 at p = ρ (where the reward
     term pulls p up) — the stationary p is its root in (ρ, 1)."""
@@ -115,10 +117,10 @@ def polynomial(group_size: int, group_filter: str) -> sp.Expr:
     return sp.collect(sp.expand(numerator), p)
 
 
-def stationary_p(group_size: int, group_filter: str, reference: Any, weight: Any, dps: int) -> Any:
+def stationary_p(group_size: int, reference: Any, weight: Any, dps: int, group_filter: str = "keep") -> Any:
     """The root in (ρ, 1) of :func:`polynomial` at numbers ρ and β (mpmath, ``dps`` digits).
 
-    >>> mpmath.nstr(stationary_p(2, "keep", "0.3", "0.5", 20), 15)  # (14)
+    >>> mpmath.nstr(stationary_p(2, "0.3", "0.5", 20), 15)  # (14)
     '0.710977222864644'
     """
     values = {rho: exact(reference, "reference"), beta: exact(weight, "beta")}
@@ -131,7 +133,7 @@ def stationary_p(group_size: int, group_filter: str, reference: Any, weight: Any
 
 
 @cached
-def small_beta(group_size: int, group_filter: str, order: int = 2) -> tuple[sp.Expr, ...]:
+def small_beta(group_size: int, group_filter: str = "keep", order: int = 2) -> tuple[sp.Expr, ...]:
     """(c_1, …, c_order) with 1 − p = c_1·β + c_2·β² + … at the stationary p as β → 0⁺ (finite G).
 
     >>> small_beta(2, "keep"), small_beta(2, "mask-penalty")

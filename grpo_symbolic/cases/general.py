@@ -270,6 +270,7 @@ def vertex_kkt(problem=None, vertex=0):
     (beta*rho - beta, beta*rho - beta + 1, -1/(rho - 1), 0)
     """
     problem = binary_vertex_problem() if problem is None else problem
+    problem.require_unfiltered("vertex_kkt")
     K = problem.size
     policy = indexed("pi", K, nonnegative=True)
     at_vertex = tuple(sp.Integer(int(o == vertex)) for o in range(K))

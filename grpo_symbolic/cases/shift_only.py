@@ -23,6 +23,7 @@ from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
+from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import G, beta, indexed, lam, r_mean, r_o, r_old_mean
 
@@ -145,6 +146,9 @@ def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
     (:func:`~grpo_symbolic.numerics.roots.bracketed_newton`), and then
     E_π r = t holds by summing the form.
     """
+    problem.require_unfiltered("pool_fixed_point")
+    if problem.advantage != "grpo":
+        raise ParameterError(f"advantage: pool_fixed_point is the shift-only GRPO form (got {problem.advantage}); use the solver")
     with working_precision(dps):
         refs = [to_mpf(ref) for ref in problem.reference]
         means = [to_mpf(law.mean) for law in problem.rewards]

@@ -272,6 +272,19 @@ class Problem:
             raise ParameterError(f"{extra[0].split('=')[0]}: {caller} knows only the paper's penalties (grpo, direct) "
                                  f"without clamp or entropy; got {'; '.join(extra)}: use stationary_policies for these")
 
+    def require_unfiltered(self, caller: str) -> None:
+        """Raise :class:`ParameterError` under a group filter: for a ``caller`` that derives the objective
+        with every group kept (the solver and ``expected_flow`` apply the filter's weights instead).
+
+        >>> Problem(["0.5", "0.5"], [1, 0], 2, 1, group_filter="drop-equal").require_unfiltered("vertex_kkt")
+        Traceback (most recent call last):
+        ...
+        grpo_symbolic.model.errors.ParameterError: group_filter: vertex_kkt derives the objective with every group kept (got drop-equal); use group_filter='keep' or the solver
+        """
+        if self.group_filter is not GroupFilter.KEEP:
+            raise ParameterError(f"group_filter: {caller} derives the objective with every group kept "
+                                 f"(got {self.group_filter}); use group_filter='keep' or the solver")
+
     def replace(self, **changes: Any) -> Problem:
         """A copy with some parameters changed (validated again), via :func:`dataclasses.replace`.
 

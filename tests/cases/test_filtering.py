@@ -79,3 +79,16 @@ def test_small_beta_agrees_to_first_order_only():
     keep, masked = filtering.small_beta(2, "keep"), filtering.small_beta(2, "mask-penalty")
     assert keep[0] == masked[0] == 1 - rho
     assert sp.simplify(keep[1] - masked[1]) != 0
+
+
+def test_keep_only_helpers_refuse_a_filter():
+    from grpo_symbolic.cases.general import vertex_kkt
+    from grpo_symbolic.cases.shift_only import grpo_policy
+
+    filtered = Problem(("3/10", "7/10"), (1, 0), 2, "1/2", group_filter="drop-equal")
+    with pytest.raises(ParameterError, match="^group_filter: vertex_kkt"):
+        vertex_kkt(filtered)
+    with pytest.raises(ParameterError, match="^group_filter: pool_fixed_point"):
+        grpo_policy(filtered.replace(normalisation="shift"))
+    with pytest.raises(ParameterError, match="^advantage: pool_fixed_point"):
+        grpo_policy(Problem(("3/10", "7/10"), (1, 0), 2, "1/2", advantage="rloo"))

@@ -69,7 +69,7 @@ def test_docstrings_messages_and_validation_are_not_mutated(tmp_path):
 
 def test_tests_for_a_module_include_its_doctests_and_test_file():
     assert mutate.tests_for("grpo_symbolic/theory/advantage.py") == [
-        "grpo_symbolic/theory/advantage.py", "tests/theory/test_advantage.py"]
+        "grpo_symbolic/theory/advantage.py", "tests/theory/test_advantage.py", "tests/theory/test_advantage_rules.py"]
 
 
 def test_table_rates_exclude_equivalent_mutants():
