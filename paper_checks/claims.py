@@ -203,8 +203,9 @@ CLAIMS = _claims(
      "the stationary policy of each preset with the paper's settings family (paper, trl-0.18, trl-1.10, verl-grpo, "
      "openrlhf-kl-loss, dr_grpo) is where a sampled run of that trainer's update settles (within 3 standard errors)"),
     ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
-     "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
-     "unsupported while the Problem refuses their settings"),
+     "the same for the presets with the trainers' own settings (rloo, openrlhf-group-norm, DAPO's filter with k3 at "
+     "beta = 1/2), the sampled run computing advantages and filters as the trainers do; DAPO at its own beta = 0: no "
+     "interior point, the solver names the vertex of the best output and the sampled runs approach it"),
     ("x-advantage-brute-force", "beyond the paper (trainers' advantage rules)",
      "P_G under rloo, rloo-std (NeMo-RL, eps >= 0) and PKPO's pass@k (k = 1, 2, 3), exact and at --dps digits, "
      "= a brute-force sum over every group and reward outcome"),
@@ -226,6 +227,32 @@ CLAIMS = _claims(
     ("x-filter-three-policies", "beyond the paper (group filtering)",
      "at one context mask-penalty and drop-equal give the same stationary policy and keep a different one at "
      "every finite G; all three coincide as G -> oo, and as beta -> 0+ to first order in beta (not the second)"),
+    ("x-kl-sampled-gradient", "beyond the paper (TRL, verl, OpenRLHF)",
+     "for every KL estimator x placement, clamped or not, and with the entropy bonus, the trainers' sampled loss "
+     "has the derived expected gradient (Monte Carlo, within 4 standard errors)"),
+    ("x-kl-link-reciprocal", "beyond the paper (TRL, verl: k3 in the loss)",
+     "k3 in the loss gives the reciprocal link pi = pi_ref/(1 - (P - lambda)/beta), the paper's (11), and (14)/(15)"),
+    ("x-kl-link-exponential", "beyond the paper (k2, IS-k3, k3+ in the loss; k1 after normalisation)",
+     "k2, IS-weighted k3 and k3+ in the loss and k1 added after normalisation give log pooling "
+     "pi = pi_ref exp((P - lambda)/beta); binary G = 2: logistic closed form; G -> oo: none in closed form"),
+    ("x-kl-link-linear", "beyond the paper (k3 with the ratio flipped)",
+     "k3 with the flipped ratio pi/pi_ref in the loss is the chi^2 gradient: linear link pi = pi_ref (1 + (P - lambda)/beta); "
+     "binary G = 2: p = rho (1 + gamma (1 - rho)/beta); G -> oo: a quartic"),
+    ("x-kl-link-none", "beyond the paper (k1 in the loss)",
+     "k1 in the loss has a constant expected gradient: no regularisation, no interior stationary point when rewards differ"),
+    ("x-kl-reward-post-lambert", "beyond the paper (OpenRLHF: KL added after normalisation)",
+     "k3 (also IS-k3, k3+, flipped k3) added after normalisation: pi = pi_ref exp(...) with Lambert W, two branches W_0, W_-1; "
+     "binary G = 2: the interior root lies below pi_ref(a) and repels"),
+    ("x-kl-entropy-softmax", "beyond the paper (TRL entropy_coef with beta = 0)",
+     "beta = 0 with the entropy bonus c H(pi): pi ∝ exp(P_G(o|pi)/c); binary G = 2: p = 1/(1 + exp(-gamma/c)); G -> oo: none in closed form"),
+    ("x-kl-entropy-with-kl", "beyond the paper (entropy bonus with a KL)",
+     "entropy bonus with k2/IS-k3 in the loss: geometric pooling pi ∝ pi_ref^(beta/(beta+c)) exp(P/(beta+c)); with k3: Lambert W"),
+    ("x-kl-reward-pre-pooling", "beyond the paper (verl use_kl_in_reward)",
+     "k1 in the reward before normalisation: every output's normalised preference vanishes; deterministic rewards: RLHF log "
+     "pooling (4) at every G; stochastic: log pooling of the mean rewards at G -> oo, not at G = 2"),
+    ("x-kl-clamp-region", "beyond the paper (verl, OpenRLHF clamp the KL value)",
+     "a clamp at C acts at output o of the k3 stationary form iff |x + log(1 - x)| >= C, x = (P_o - lambda)/beta; "
+     "there (14) stops being stationary"),
 )
 
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}

@@ -50,7 +50,7 @@ def test_reward_post_k1_is_log_pooling_of_the_preference(capsys):
     assert post == k2  # both give π ∝ π_ref·exp(P_G/β)
 
 
-def test_an_active_clamp_is_refused_naming_kl_clamp(capsys):
+def test_an_active_clamp_is_reported_naming_kl_clamp(capsys):
     code, _, err = run(capsys, "--beta", "0.01", "--kl-estimator", "k3", "--kl-clamp", "0.001")
     assert code == 2 and err.startswith("grpo-symbolic: error: kl_clamp:") and len(err.splitlines()) == 1
 

@@ -20,7 +20,7 @@ from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, work
 from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
-from grpo_symbolic.solve.links import require_inactive_clamp, unregularised
+from grpo_symbolic.solve.links import active_clamp, unregularised
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.reward_pre import COMPLETENESS as REWARD_PRE_COMPLETENESS, reward_pre_point
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -121,9 +121,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
         if not mixtures:
             sign = drift(reduced) if completeness.complete else None
             raise SolverError(no_point_message(completeness, sign), reason=SolverError.NO_INTERIOR_POINT)
-        points = [_point(reduced, m, stability) for m in mixtures]
-        for point in points:
-            require_inactive_clamp(problem, point.policy)
+        points = _clamped([_point(reduced, m, stability) for m in mixtures], problem)
     result = StationaryPolicies(sorted(rounded(points, dps), key=lambda pt: pt.policy))
     result.completeness = completeness
     return result
@@ -143,11 +141,22 @@ def _output_betas(reduced: ReducedMap, m: Any) -> list[Any]:
     return [reduced.beta if betas is None else betas[c] for c in reduced.class_of]
 
 
+def _clamped(points: list[StationaryPoint], problem: Problem) -> list[StationaryPoint]:
+    """The points that are stationary for the clamped loss too (see :func:`~grpo_symbolic.solve.links.active_clamp`);
+    SolverError NO_INTERIOR_POINT, saying where the mass goes, when none is."""
+    why = [active_clamp(problem, point.policy) for point in points]
+    kept = [point for point, reason in zip(points, why) if not reason]
+    if not kept:
+        raise SolverError(why[0], reason=SolverError.NO_INTERIOR_POINT)
+    return kept
+
+
 def _reward_pre(problem: Problem, dps: int, stability: bool, options: SolverOptions) -> StationaryPolicies:
     """The KL inside the reward before the normalisation: its fixed point (λ = 0 there)."""
     with working_precision(dps, guard=options.guard_digits):
         pi, residual, stable = reward_pre_point(problem, dps, stability, options)
-    result = StationaryPolicies([rounded(StationaryPoint(tuple(pi), mpmath.mpf(0), residual, None, stable, None), dps)])
+        points = _clamped([StationaryPoint(tuple(pi), mpmath.mpf(0), residual, None, stable, None)], problem)
+    result = StationaryPolicies(rounded(points, dps))
     result.completeness = REWARD_PRE_COMPLETENESS
     return result
 

@@ -160,23 +160,32 @@ def lambert_w_float(x: Any) -> Any:
     return array_newton(f, start, args=(x,), lower=-1.0, what="Lambert W")
 
 
-def require_inactive_clamp(problem: Problem, policy: Any) -> None:
-    """A clamp of the per-sample KL value at ±X changes nothing where |value| < X: the solver solves
-    the unclamped form and accepts its point only when no output's value reaches the clamp there.
+def active_clamp(problem: Problem, policy: Any) -> str:
+    """Why a stationary policy of the unclamped form is none of the clamped (piecewise) form ('' if it is).
 
-    An active clamp (the value flat, its gradient 0, for that output) gives a piecewise form that
-    the solver does not handle yet: :class:`ParameterError` naming ``kl_clamp``.
+    torch.clamp(k, −X, X) changes nothing where |k| < X, so the solver solves the unclamped form and
+    keeps a point when no output's value reaches the clamp there.  Where the clamp acts, output o's
+    KL term is flat (gradient 0, or a constant detached value): its condition loses π(o) and reads
+    P_G(o) − λ = const, which holds at no isolated point, so the point is not stationary for the
+    clamped loss; the pull it lost pointed back towards π_ref, so below π_ref the output's mass keeps
+    falling towards 0, above it keeps rising.
+
+    >>> prob = Problem(["0.3", "0.7"], [1, 0], 4, "0.01", kl_estimator="k3", kl_clamp=2)
+    >>> active_clamp(prob, [mpmath.mpf("0.999"), mpmath.mpf("0.001")])[:60]
+    'kl_clamp: the clamp 2 is active at output 1 of the unclamped'
     """
     if problem.kl_clamp is None:
-        return
+        return ""
     bound = to_mpf(problem.kl_clamp)
     for o, (x, r) in enumerate(zip(policy, problem.reference)):
         value = _clamped_value(problem.kl_estimator, x, to_mpf(r))
         if value is None or abs(value) >= bound:
-            raise ParameterError(
-                f"kl_clamp: the clamp {problem.kl_clamp} is active at the unclamped stationary policy (output {o}, "
-                f"pi = {mpmath.nstr(x, 8)}, value {mpmath.nstr(value, 8) if value is not None else 'infinite'}); "
-                "the piecewise clamped form is not solved yet: raise kl_clamp or drop it")
+            shown = mpmath.nstr(value, 8) if value is not None else "infinite"
+            where = "falling towards 0 (the face pi(o) = 0)" if x < to_mpf(r) else "rising towards its vertex"
+            return (f"kl_clamp: the clamp {problem.kl_clamp} is active at output {o} of the unclamped stationary policy "
+                    f"(pi = {mpmath.nstr(x, 8)}, KL value {shown}): there the clamped KL exerts no pull, so it is no "
+                    f"stationary policy of the clamped loss and pi({o}) keeps {where}; raise kl_clamp for an interior one")
+    return ""
 
 
 def _clamped_value(estimator: Estimator, pi: Any, rho: Any) -> Any:

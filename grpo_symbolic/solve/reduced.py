@@ -1,12 +1,16 @@
 """The fixed-point problem of a numeric Problem, reduced to the reward mixture, and its residual.
 
-The stationary form derived in :mod:`grpo_symbolic.theory.objective` gives π(o) from P_G(o|π),
+The stationary form (:mod:`grpo_symbolic.solve.links`: derived in :mod:`grpo_symbolic.theory.objective`
+for the paper's penalties, in :mod:`grpo_symbolic.theory.regularisers` for every other KL estimator,
+placement and entropy bonus) gives π(o) from P_G(o|π),
 π_ref(o), β and the multiplier λ.  P_G(o|π) depends on π only through the mixture law m of the
 rewards, so the fixed point is sought in m (one unknown per distinct reward value, whatever K):
 m ↦ π(m) ↦ mixture(π(m)), in logit coordinates s (m = softmax(s, 0)).
 
 Per evaluation: one P_G table sum, then λ from Σ π = 1 by :func:`~grpo_symbolic.numerics.roots.bracketed_newton`
-in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny),
+in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny;
+bracketed per link family: the reciprocal and exponential links in closed form, any other link
+by widening from u = β, where Σ π decreases in u; the linear link cut at 0 is the KKT form),
 over classes of outputs with equal reward laws (the stationary form is proportional to π_ref, so
 a class acts as one output).  Group filters (``drop-equal``, ``mask-penalty``) give each class its
 own effective β·W_c (:mod:`grpo_symbolic.theory.filtering`), W_c a function of the mixture: the
@@ -117,7 +121,7 @@ class ReducedMap:
     """The reduced fixed-point map of one numeric Problem, at the precision in force.
 
     Outputs with the same reward law have the same P_G; when the stationary form is proportional
-    to π_ref (both penalties), they are merged into one class with their summed π_ref, so the
+    to π_ref (every link without the entropy bonus), they are merged into one class with their summed π_ref, so the
     cost per evaluation grows with the number of distinct laws, not with K.
     """
 

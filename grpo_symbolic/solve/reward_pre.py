@@ -32,7 +32,6 @@ from grpo_symbolic.numerics.precision import tolerance, to_mpf, working_precisio
 from grpo_symbolic.numerics.roots import newton
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.complete import Completeness
-from grpo_symbolic.solve.links import require_inactive_clamp
 from grpo_symbolic.solve.search import SolverOptions
 from grpo_symbolic.solve.stability import flow_stability
 
@@ -73,7 +72,6 @@ def reward_pre_point(problem: Problem, dps: int, stability: bool,
     if residual > tolerance(dps):
         raise SolverError(f"the reward-pre fixed point did not verify to {dps} digits "
                           f"(residual {mpmath.nstr(residual, 3)})", reason=SolverError.UNVERIFIED)
-    require_inactive_clamp(problem, pi)
     return pi, residual, flow_stability(field.preference, pi) if stability else None
 
 

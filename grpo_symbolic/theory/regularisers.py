@@ -106,17 +106,28 @@ def _symbols(size: int, placement: Placement) -> _Symbols:
                     indexed(stem, size, real=True), indexed("r", size, real=True))
 
 
-def _objective(reg: Regulariser, s: _Symbols, weight: Any) -> sp.Expr:
-    """J(π; π_old) for ``reg``: reward term, minus the weighted KL as placed, plus c·H(π)."""
+def objective(reg: Regulariser, pi: tuple, pi_ref: tuple, pi_old: tuple, detached: tuple, preference: tuple,
+              weight: Any = beta) -> sp.Expr:
+    """J(π; π_old) for ``reg``: Σ π(o)·P_o minus the weighted KL as placed, plus c·H(π).
+
+    ``detached`` stands for π under ``.detach()``; ``preference`` is P_G(o|π_old) (for ``reward-pre``
+    the P_G of the KL-shifted rewards).
+
+    >>> from grpo_symbolic.model.symbols import p, p_old, rho
+    >>> d, P = sp.Symbol("d", positive=True), sp.symbols("P_a P_b")
+    >>> J = objective(Regulariser(Estimator.K1, Placement.REWARD_POST), (p, 1 - p), (rho, 1 - rho), (p_old, 1 - p_old), (d, 1 - d), P)
+    >>> sp.expand(sp.diff(J, p)).has(p)
+    False
+    """
     bound = kl_bound if reg.clamped else None
-    rows = zip(s.pi, s.pi_ref, s.pi_old, s.detached, s.preference)
+    rows = zip(pi, pi_ref, pi_old, detached, preference)
     if reg.placement is Placement.LOSS:
         terms = [x * P - weight * q * per_sample(reg.estimator, x, r, q, d, bound) for x, r, q, d, P in rows]
     elif reg.placement is Placement.REWARD_POST:
         terms = [x * (P - weight * per_sample(reg.estimator, q, r, q, q, bound)) for x, r, q, d, P in rows]
     else:
         terms = [x * Q for x, r, q, d, Q in rows]
-    entropy = -sp.Add(*[x * sp.log(x) for x in s.pi]) if reg.entropy else 0
+    entropy = -sp.Add(*[x * sp.log(x) for x in pi]) if reg.entropy else 0
     return sp.Add(*terms) + entropy_coef * entropy
 
 
@@ -150,7 +161,7 @@ def derive_regularised(reg: Regulariser, size: int = 2, weight: Any = beta) -> S
     Abs(x_o + log(1 - x_o)) >= C
     """
     s = _symbols(size, reg.placement)
-    lagrangian = _objective(reg, s, weight) - lam * (sum(s.pi) - 1)
+    lagrangian = objective(reg, s.pi, s.pi_ref, s.pi_old, s.detached, s.preference, weight) - lam * (sum(s.pi) - 1)
     best_response = gradient(lagrangian, s.pi)
     on_policy = {**dict(zip(s.pi_old, s.pi)), **dict(zip(s.detached, s.pi))}
     equations = tuple(_tidy(e.subs(on_policy)) for e in best_response)
@@ -189,10 +200,24 @@ def _solutions(equation: sp.Expr, unknown: sp.Symbol) -> list:
     if unknown not in equation.free_symbols:
         return []
     try:
-        found = sp.solve(equation, unknown)
+        found = [sp.powsimp(sp.expand(x)) for x in sp.solve(equation, unknown)]
     except NotImplementedError:
         return []
-    return [sp.powsimp(sp.expand(x)) for x in found]
+    return found + [lower for lower in map(_lower_branch, found) if lower is not None]
+
+
+def _lower_branch(solution: sp.Expr) -> sp.Expr | None:
+    """``solution`` on Lambert W's other real branch W_{−1}, when its argument is negative (SymPy's
+    solve gives the principal branch W_0 only; both solve w·e^w = z for −1/e ≤ z < 0).
+
+    >>> z = sp.Symbol("z", positive=True)
+    >>> _lower_branch(sp.LambertW(-z)), _lower_branch(sp.LambertW(z))
+    (LambertW(-z, -1), None)
+    """
+    arguments = {w.args[0] for w in solution.atoms(sp.LambertW) if len(w.args) == 1}
+    if len(arguments) != 1 or not next(iter(arguments)).is_negative:
+        return None
+    return solution.replace(lambda e: isinstance(e, sp.LambertW), lambda e: sp.LambertW(e.args[0], -1))
 
 
 def _link(equation: sp.Expr, found: list, pi: sp.Symbol, rho: sp.Symbol, drive: sp.Symbol, weight: Any) -> str:

@@ -126,11 +126,14 @@ def test_kl_in_the_reward_with_stochastic_rewards_is_not_log_pooling():
     assert abs(population.policy[0] - pooled[0]) > mpmath.mpf("1e-3") and population.stable
 
 
-def test_an_inactive_clamp_changes_nothing_an_active_one_is_refused():
+def test_an_inactive_clamp_changes_nothing_an_active_one_leaves_no_interior_point():
     free = stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3"), 30)
     assert stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp=10), 30) == free
-    with pytest.raises(ParameterError, match="^kl_clamp:"):
+    with pytest.raises(SolverError, match="^kl_clamp: .* output 0 .* keeps rising") as info:
         stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp="0.01"), 30)
+    assert info.value.reason == SolverError.NO_INTERIOR_POINT
+    with pytest.raises(SolverError, match="^kl_clamp: .* output 1 .* falling towards 0"):  # (0.81, 0.19): k3 = 1.38 at b
+        stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp="1"), 30)
 
 
 @pytest.mark.parametrize("settings,parameter", [

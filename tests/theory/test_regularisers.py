@@ -1,5 +1,7 @@
 """The trainers' regularisers (grpo_symbolic.theory.regularisers)."""
 
+from pathlib import Path
+
 import pytest
 import sympy as sp
 
@@ -33,3 +35,22 @@ def test_loss_links(estimator, link):
 def test_regulariser_of_problem():
     prob = Problem(["0.3", "0.7"], [1, 0], 8, 1)
     assert regulariser_of(prob) == Regulariser(Estimator.K3, LOSS)
+
+
+def _readme_rows():
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("## Your trainer's KL", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1] in Placement.choices():
+            for name in cells[0].split(","):
+                yield Estimator.parse(name.strip(), "estimator"), Placement(cells[1]), cells[2]
+
+
+@pytest.mark.slow
+def test_readme_table_matches_the_derivation():
+    rows = list(_readme_rows())
+    assert {(e, pl) for e, pl, _ in rows} == {(e, pl) for e in Estimator for pl in Placement}
+    wrong = [(e, pl, link, derive_regularised(Regulariser(e, pl)).link) for e, pl, link in rows
+             if derive_regularised(Regulariser(e, pl)).link != link]
+    assert wrong == []
