@@ -54,7 +54,7 @@ from grpo_symbolic.export.commandline import (
     writable_folder,
 )
 from grpo_symbolic.model.errors import GrpoSymbolicError, ParameterError
-from grpo_symbolic.model.settings import Advantage, GroupFilter, Normalisation, Penalty
+from grpo_symbolic.model.settings import Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 if TYPE_CHECKING:  # Problem loads SymPy; the parser and --help do not need it
     from grpo_symbolic.model.problem import Problem
@@ -145,6 +145,8 @@ def build_problem(args: argparse.Namespace) -> Problem:
     explicit = {kwarg: getattr(args, dest) for dest, kwarg in _SOLVE_SETTINGS.items() if getattr(args, dest) is not None}
     if "penalty" in explicit:  # the alias replaces whatever KL setting the preset or config chose
         settings.pop("kl_estimator", None), settings.pop("kl_placement", None)
+    if "kl_estimator" in explicit or "kl_placement" in explicit:  # and the KL options replace the alias
+        settings.pop("penalty", None)
     settings.update(explicit)
     for kwarg, option in (("group_size", "--group-size"), ("beta", "--beta")):
         if settings.get(kwarg) is None:
@@ -157,7 +159,9 @@ def build_problem(args: argparse.Namespace) -> Problem:
 
 #: ``solve`` option (argparse dest) → Problem keyword; unset options are ``None``.
 _SOLVE_SETTINGS = {"group_size": "group_size", "beta": "beta", "normalisation": "normalisation", "penalty": "penalty",
-                   "eps": "eps", "advantage": "advantage", "k": "pass_k", "filter": "group_filter"}
+                   "eps": "eps", "advantage": "advantage", "k": "pass_k", "filter": "group_filter",
+                   "kl_estimator": "kl_estimator", "kl_placement": "kl_placement", "kl_clamp": "kl_clamp",
+                   "entropy": "entropy"}
 
 
 def _base_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -215,11 +219,21 @@ def _parse_config(path: str, text: str) -> Any:
 def _solve(args: argparse.Namespace, out: TextIO) -> int:
     problem = build_problem(args)  # first: a bad value is reported before the solver is imported
     from grpo_symbolic.export.results import render
+    from grpo_symbolic.model.errors import SolverError
     from grpo_symbolic.numerics.precision import check_dps
     from grpo_symbolic.solve.api import stationary_policies, stationary_policy
+    from grpo_symbolic.solve.links import unregularised
 
     check_dps(args.dps)  # before anything is allocated at that precision
     _announce(problem, args.dps)
+    if unregularised(problem):  # no interior policy to print: say where the policy goes (exit 0)
+        try:
+            stationary_policies(problem, dps=args.dps, budget=args.budget)
+        except SolverError as exc:
+            out.write(render(args.format, problem, [], args.dps, exc))
+            if args.format == "csv":
+                print(f"{PROG}: {exc}", file=sys.stderr)
+            return 0
     if args.all:
         points = stationary_policies(problem, dps=args.dps, budget=args.budget)
         out.write(render(args.format, problem, points, args.dps, points.completeness))
@@ -281,11 +295,13 @@ def make_parser() -> OneLineParser:
                        help="per output a reward (1) or a law value:prob/value:prob (0:0.2/1:0.8)")
     solve.add_argument("--group-size", metavar="G", help="group size G >= 2, or inf (required unless the preset "
                                                          "or config sets it)")
-    solve.add_argument("--beta", metavar="BETA", help="penalty weight > 0 (required unless the preset or config sets it)")
+    solve.add_argument("--beta", metavar="BETA", help="penalty weight >= 0 (0: no KL term, TRL's default; required "
+                                                   "unless the preset or config sets it)")
     solve.add_argument("--normalisation", choices=Normalisation.choices(),
                        help="advantage normalisation (default: population, as in the paper)")
     solve.add_argument("--penalty", choices=Penalty.choices(),
-                       help="grpo: the paper's k3 term (default); direct: importance-weighted = KL(pi||pi_ref)")
+                       help="grpo: the paper's k3 term (default); direct: importance-weighted = KL(pi||pi_ref) "
+                            "(aliases of --kl-estimator k3 / k3-is in the loss)")
     solve.add_argument("--eps", metavar="X", help="added to the std (default 0)")
     # -- the trainer's settings: a preset, or the trainer's own config; explicit options override them
     solve.add_argument("--preset", metavar="NAME", help="a trainer's defaults: " + ", ".join(_PRESET_NAMES)
@@ -309,6 +325,16 @@ def make_parser() -> OneLineParser:
                             "grpo-symbolic/solve/1) or csv")
     solve.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                        help="allow work estimated up to SECONDS (default 300; inf: no limit)")
+    # --- the KL block (issue 11): estimator, placement, clamp, entropy bonus ---
+    solve.add_argument("--kl-estimator", choices=tuple("k3-is" if name == "is_k3" else name for name in Estimator.choices()),
+                       help="the per-sample KL estimator (overrides --penalty): k3 = TRL/verl low_var_kl, "
+                            "k3-is = importance-weighted k3, k3-flipped = k3 of pi/pi_ref, k3-plus = k3 value with k2 gradient")
+    solve.add_argument("--kl-placement", choices=Placement.choices(),
+                       help="loss (differentiated through; default), reward-pre (subtracted from the reward before "
+                            "the group normalisation: verl use_kl_in_reward), reward-post (added to the normalised "
+                            "advantage, detached: OpenRLHF)")
+    solve.add_argument("--kl-clamp", metavar="X", help="clamp the per-sample KL value to [-X, X] (verl, OpenRLHF: 10)")
+    solve.add_argument("--entropy", metavar="C", help="entropy bonus c*H(pi) (TRL entropy_coef; default 0)")
     solve.set_defaults(handler=_solve)
 
     # Parsed by paper_checks.runner itself (see main); registered here for --help.

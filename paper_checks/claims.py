@@ -203,8 +203,9 @@ CLAIMS = _claims(
      "the stationary policy of each preset with the paper's settings family (paper, trl-0.18, trl-1.10, verl-grpo, "
      "openrlhf-kl-loss, dr_grpo) is where a sampled run of that trainer's update settles (within 3 standard errors)"),
     ("x-preset-simulation-trainers", "beyond the paper (trainer presets)",
-     "the same for the presets with the trainers' own settings (rloo, dapo, openrlhf-group-norm): "
-     "unsupported while the Problem refuses their settings"),
+     "the same for the presets with the trainers' own settings (rloo, openrlhf-group-norm, DAPO's filter with k3 at "
+     "beta = 1/2), the sampled run computing advantages and filters as the trainers do; DAPO at its own beta = 0: no "
+     "interior point, the solver names the vertex of the best output and the sampled runs approach it"),
     ("x-complete-large-group", "beyond the paper (Sec. 2.3, (13), (15); App. B.2, solver)",
      "at G = oo with eps = 0 the list is certified complete (grpo (15) at pi_ref(b) = 1e-30; three reward values, direct), "
      "and at beta = beta* the fold is one certified double root at the zero of h'"),

@@ -33,7 +33,7 @@ def solve_argv(**changes):
 
 # (test id, argv, a fragment the error message must contain)
 BAD_INPUT = [
-    ("beta-zero", solve_argv(beta="0"), "beta"),
+    ("beta-negative", solve_argv(beta="-1"), "beta"),
     ("beta-negative", solve_argv(beta="-1"), "beta"),
     ("beta-negative-decimal", solve_argv(beta="-0.5"), "beta"),
     ("beta-nan", solve_argv(beta="nan"), "beta"),
@@ -160,7 +160,7 @@ def test_debug_shows_the_traceback(monkeypatch, capsys):
 
 
 def test_debug_shows_the_traceback_of_a_package_error(capsys):
-    assert cli.main(["--debug", *solve_argv(beta="0")]) == 2
+    assert cli.main(["--debug", *solve_argv(beta="-1")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and "ParameterError" in err
     assert err.splitlines()[-1].startswith(PREFIX + "beta:")

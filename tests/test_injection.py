@@ -26,6 +26,7 @@ from grpo_symbolic import ParameterError, Problem
 from grpo_symbolic.model.symbols import x as symbol_x
 
 MODULES = ["grpo_symbolic.preference.engine", "grpo_symbolic.solve.api", "grpo_symbolic.dynamics.simulate",
+           "grpo_symbolic.dynamics.sampled_advantages",
            "grpo_symbolic.solve.binary_grid", "grpo_symbolic.numerics.certify", "grpo_symbolic.model.presets",
            "grpo_symbolic.export.figures",
            *(f"grpo_symbolic.cases.{m.name}" for m in pkgutil.iter_modules(grpo_symbolic.cases.__path__))]
@@ -43,7 +44,7 @@ VALID: dict[str, Any] = {
     "approximation": "1", "radius": None, "i": 0, "directory": "figures", "opponent": ("0.5", "0.5"),
     "prefers": ((sp.Rational(1, 2), 1), (0, sp.Rational(1, 2))), "preference": (symbol_x, -symbol_x),
     "rng": random.Random(0), "function": lambda s: s, "form": lambda *args: args[0],
-    "trainer": "trl", "config": {"beta": "0.5", "num_generations": 4, "max_completion_length": 1,
+    "advantage": "grpo", "trainer": "trl", "config": {"beta": "0.5", "num_generations": 4, "max_completion_length": 1,
                                   "use_bias_correction_kl": False},
 }
 

@@ -1,6 +1,6 @@
 """The notebooks in notebooks/: committed without outputs, paired with jupytext files, and each one runs.
 
-The cheap checks (six chapters, no outputs committed, each .ipynb agrees with its jupytext
+The cheap checks (seven chapters, no outputs committed, each .ipynb agrees with its jupytext
 ``.py`` percent file) run by default; executing the notebooks is marked ``notebooks`` and so
 belongs to the slow set (``pytest -m slow``).  They are executed by nbmake's runner
 (:class:`nbmake.nb_run.NotebookRun`, a fresh kernel per notebook, a time limit per cell) with
@@ -27,8 +27,8 @@ CELL_TIMEOUT = 120  # seconds per cell
 EXTRA = "install the notebooks extra: pip install -e '.[notebooks]'"
 
 
-def test_the_six_chapters_are_there():
-    assert {"01", "02", "03", "04", "05", "06", "08"} <= {path.name[:2] for path in NOTEBOOKS}
+def test_the_chapters_are_there():
+    assert {"01", "02", "03", "04", "05", "06", "07", "08"} <= {path.name[:2] for path in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

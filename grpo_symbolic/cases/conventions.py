@@ -148,6 +148,7 @@ def matching_weight(problem, p, dps=50):
     """
     if problem.size != 2 or problem.penalty != "grpo":
         raise ParameterError("problem: matching_weight needs a two-output problem with the GRPO penalty")
+    problem.require_paper_penalty("matching_weight")
     problem.require_unfiltered("matching_weight")
     weight_of, reference_of, multiplier_of = _weight_form()
     with working_precision(inputs.dps(dps)):

@@ -136,6 +136,7 @@ def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
     ['0.5', '0.5']
     """
     dps = inputs.dps(dps)
+    problem.require_paper_penalty("grpo_policy")
     _, policies, symbols = grpo_stationary_form(2)
     form = sp.lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0], "mpmath")
     return pool_fixed_point(form, problem, dps)

@@ -4,23 +4,33 @@ The policy is π = softmax(θ) over the K outputs of a :class:`~grpo_symbolic.mo
 One iteration of :func:`simulate` does what a GRPO trainer does:
 
 1. π_old ← π; draw ``groups`` groups of G outputs from π_old and a reward for each output from
-   its reward law;
-2. compute each member's advantage with the engine's rule for the problem's settings
-   (:func:`grpo_symbolic.theory.advantage.rule`, with ``problem.eps``);
+   its reward law, under ``problem.group_filter`` (``drop-equal`` refills the batch with groups
+   whose rewards are not all equal; ``mask-penalty`` takes those groups out of the penalty);
+2. compute each member's advantage as the trainer does for ``problem.advantage`` (with
+   ``problem.normalisation``, ``problem.eps``, ``problem.pass_k``): the numpy rules of
+   :mod:`grpo_symbolic.dynamics.sampled_advantages`, independent of the engine's exact ones;
 3. take ``steps_per_batch`` gradient-ascent steps θ ← θ + lr·∇_θ L on the sampled objective
 
        L(θ) = (1/(B·G)) Σ_{groups, members} [ min(ratio·A, clip(ratio, 1−ε, 1+ε)·A) − β·D ],
        ratio = π(o)/π_old(o),
 
    with the exact gradient (∂L/∂π with the penalty estimator differentiated by SymPy,
-   then the softmax Jacobian ∂π/∂θ = diag(π) − ππᵀ).  ``D`` is the per-sample penalty estimator
-   of :mod:`grpo_symbolic.theory.estimators`: "k3" (the paper's D_i, ``penalty="grpo"``), "is_k3"
-   ((π/π_old)·k3, the paper's direct KL, ``penalty="direct"``), "k1" or "k2".
+   then the softmax Jacobian ∂π/∂θ = diag(π) − ππᵀ).  ``D`` is the per-sample KL term as the
+   trainer writes it (:func:`grpo_symbolic.theory.estimators.per_sample`: k1, k2, k3 — the paper's
+   D_i, ``penalty="grpo"`` —, is_k3 — ``penalty="direct"`` —, k3-flipped, k3-plus; detached
+   factors held constant; clamped at ``problem.kl_clamp`` when set), placed as
+   ``problem.kl_placement`` says: "loss" as above; "reward-post" (OpenRLHF) subtracts β·D at
+   π_old, detached, from each sample's normalised advantage (so it enters the clipped surrogate);
+   "reward-pre" (verl ``use_kl_in_reward``) subtracts it from each sampled reward BEFORE the group
+   normalisation.  ``problem.entropy`` = c adds c·∇H(π) (the bandit's entropy is exact, as the
+   trainers compute it from the full distribution).
 
 :func:`expected_flow` is the same ascent with exact expectations instead of samples: one step per
 iteration along ∇_θ J(π; π_old) at π = π_old, with P_G(o|π_old) from the engine (float64) and
-the expected penalty gradient π_old(o)·∂D/∂π(o).  Its fixed points are the stationary policies
-of :mod:`grpo_symbolic.solve.api`.
+the expected penalty gradient π_old(o)·∂D/∂π(o) (the loss), −D(π_old(o)) (reward-post), plus the
+entropy's.  Its fixed points are the stationary policies of :mod:`grpo_symbolic.solve.api`.  With
+β = 0 and no entropy it shows where the policy goes instead (no interior point):
+:func:`approach_rate` measures how fast.
 
 Everything numeric here is float64 numpy; runs are seeded and reproducible.
 """
@@ -38,43 +48,56 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.theory.advantage import Group, rule
 from grpo_symbolic.theory.filtering import kept_probability
-from grpo_symbolic.theory.estimators import ESTIMATORS, sampled_loss
+from grpo_symbolic.theory.estimators import per_sample
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.problem import require_problem
-from grpo_symbolic.preference.engine import expected_advantages_float, problem_rule
-from grpo_symbolic.preference.sums import require_affordable
 from grpo_symbolic.model import cost
-
-from grpo_symbolic.model.settings import PENALTY_ESTIMATOR  # the estimator each penalty stands for
+from grpo_symbolic.model.problem import require_problem
+from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Estimator, Placement  # PENALTY_ESTIMATOR: notebook 06 reads it here
+from grpo_symbolic.preference.engine import expected_advantages_float
+from grpo_symbolic.preference.sums import require_affordable
+from grpo_symbolic.dynamics import sampled_advantages
 
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem
 
-_pi, _rho, _pi_old = sp.symbols("pi rho pi_old", positive=True)
+_pi, _rho, _pi_old, _detached, _bound = sp.symbols("pi rho pi_old pi_d C", positive=True)
 
 
-def estimator_gradient(name: str) -> sp.Expr:
-    """∂D/∂π(o) of one sample's penalty D under estimator ``name``, in (pi, rho, pi_old).
+def estimator_gradient(name: str, clamped: bool = False) -> sp.Expr:
+    """∂D/∂π(o) of one sample's KL term D under estimator ``name``, in (pi, rho, pi_old[, C]).
 
-    D is the per-sample loss of :func:`grpo_symbolic.theory.estimators.sampled_loss`
-    (its expectation over o ~ π_old, divided by π_old(o)); SymPy differentiates it.
+    D is :func:`grpo_symbolic.theory.estimators.per_sample` (the trainer's formula; a detached
+    factor is a fresh symbol, set to π after differentiating; ``clamped``: torch.clamp at ±C, a
+    Piecewise whose clamped pieces have gradient 0); SymPy differentiates it.
 
-    >>> estimator_gradient("k3"), estimator_gradient("is_k3")
-    ((pi - rho)/pi**2, (log(pi) - log(rho))/pi_old)
+    >>> estimator_gradient("k3"), estimator_gradient("is_k3"), estimator_gradient("k3-plus")
+    ((pi - rho)/pi**2, (log(pi) - log(rho))/pi_old, (log(pi) - log(rho))/pi)
     """
-    if name not in ESTIMATORS:
-        raise ParameterError(f"estimator: got {name!r}; use one of {', '.join(ESTIMATORS)}")
-    per_sample = sampled_loss(name, (_pi,), (_rho,), (_pi_old,)) / _pi_old
-    return sp.simplify(sp.diff(per_sample, _pi))
+    parsed = _estimator(name)
+    loss = per_sample(parsed, _pi, _rho, _pi_old, _detached, _bound if clamped else None)
+    return sp.simplify(sp.diff(loss, _pi).subs(_detached, _pi))
+
+
+def _estimator(name: Any) -> Estimator:
+    try:
+        return Estimator(name)
+    except ValueError:
+        raise ParameterError(f"estimator: got {name!r}; use one of {', '.join(Estimator.choices())}") from None
 
 
 @lru_cache(maxsize=None)
-def _estimator_gradient(name):
-    """:func:`estimator_gradient` compiled to numpy: f(pi, rho, pi_old)."""
-    return sp.lambdify((_pi, _rho, _pi_old), estimator_gradient(name), "numpy")
+def _estimator_gradient(name, clamped=False):
+    """:func:`estimator_gradient` compiled to numpy: f(pi, rho, pi_old, C)."""
+    return sp.lambdify((_pi, _rho, _pi_old, _bound), estimator_gradient(name, clamped), "numpy")
+
+
+@lru_cache(maxsize=None)
+def _estimator_value(name, clamped=False):
+    """The value D(π_old(o)) a reward placement subtracts (detached), compiled: f(pi_old, rho, C)."""
+    value = per_sample(_estimator(name), _pi_old, _rho, _pi_old, _pi_old, _bound if clamped else None)
+    return sp.lambdify((_pi_old, _rho, _bound), value, "numpy")
 
 
 @dataclass(frozen=True)
@@ -141,9 +164,6 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
                        allow_inf=True)
     if problem.is_large_group:
         raise ParameterError("group_size: sampling needs a finite group size; use expected_flow for G -> infinity")
-    if problem.group_filter != "keep":
-        raise ParameterError(f"group_filter: simulate samples with group_filter='keep' only (got {problem.group_filter}); "
-                             "use expected_flow, which applies the filter's weights")
     draws = iterations * chains * (groups * problem.group_size + steps_per_batch * problem.size)
     cost.require(cost.sampling_work(draws, len(problem.reward_values)), f"simulate with {draws:.3g} draws",
                  "use fewer iterations, groups or chains, or a smaller group_size", budget)
@@ -156,7 +176,7 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
     report = _Progress("simulate", iterations, progress)
     for t in range(1, iterations + 1):
         pi_old = _softmax(theta)
-        positive, negative, counts, signs = sampler.draw(pi_old, streams)
+        positive, negative, counts, signs = sampler.draw(pi_old, streams, setup.shifts(pi_old))
         for _ in range(steps_per_batch):
             pi = _softmax(theta)
             ratio = pi / pi_old
@@ -165,8 +185,9 @@ def simulate(problem: Problem, iterations: int, lr: float, *, groups: int = 16, 
             clipped = clipped + (signs[0] * ~open_up + signs[1] * ~open_down).sum(axis=1)
             terms = terms + signs.sum(axis=(0, 2))
             with np.errstate(divide="ignore", invalid="ignore"):
-                penalty = np.where(counts > 0, counts * setup.penalty_gradient(pi, setup.rho, pi_old), 0.0)
-            theta = setup.stepped(theta, _logit_gradient(pi, (surrogate - setup.beta * penalty) / sampler.members), t)
+                penalty = np.where(counts > 0, counts * setup.loss_gradient(pi, pi_old), 0.0)
+            gradient = (surrogate - setup.beta * penalty) / sampler.members + setup.entropy_gradient(pi)
+            theta = setup.stepped(theta, _logit_gradient(pi, gradient), t)
         policies[t] = _softmax(theta)
         report(t)
     return Trajectory(policies, clipped / np.maximum(terms, 1))
@@ -190,6 +211,9 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
     setup = _Setup(problem, lr, estimator, start)
     steps = inputs.count(steps, "steps")
     require_affordable(problem, 15, budget, exact=0, scans=steps, what="expected_flow")
+    if setup.placement is Placement.REWARD_PRE and setup.beta != 0:
+        raise ParameterError("kl_placement: the expected flow of reward-pre needs P_G of policy-dependent rewards; "
+                             "use simulate (sampled) or the solver")
     laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
     theta = np.log(setup.start)
     policies = np.empty((steps + 1, problem.size))
@@ -199,8 +223,11 @@ def expected_flow(problem: Problem, steps: int, lr: float, *, estimator: str | N
         pi = _softmax(theta)
         preference = laws @ expected_advantages_float(problem, pi @ laws, 20)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a diverging step: stepped() raises
-            penalty = pi * setup.penalty_gradient(pi, setup.rho, pi) * _kept(problem, laws, pi @ laws)
-            gradient = _logit_gradient(pi, preference - setup.beta * penalty)
+            if setup.placement is Placement.LOSS:
+                penalty = pi * setup.loss_gradient(pi, pi) * _kept(problem, laws, pi @ laws)
+            else:  # reward-post: the detached value at π_old = π
+                penalty = setup.value(pi)
+            gradient = _logit_gradient(pi, preference - setup.beta * penalty + setup.entropy_gradient(pi))
         theta = setup.stepped(theta, gradient, t)
         policies[t] = _softmax(theta)
         report(t)
@@ -214,6 +241,33 @@ def _kept(problem, laws, m):
     return np.array([kept_probability(row, list(m), problem.group_size) for row in laws])
 
 
+def approach_rate(policies: np.ndarray, outputs: Sequence[int], skip: float = 0.1) -> tuple[float, float]:
+    """(exponent a, constant C) of the fit 1 − π_t(face) ≈ C·t^a over the steps t after the first
+    ``skip`` fraction of an :func:`expected_flow` run; ``outputs`` span the face the flow goes to.
+
+    With no regulariser (β = 0, no entropy) and two deterministic rewards the flow reaches the
+    vertex of the better output algebraically, not exponentially: a = −1, and C·lr = 1/(2√(G − 1))
+    with the population std (√G/(2(G − 1)) with Bessel's, G/(2(G − 1)) mean-only) — a lone worse
+    output in a group of G costs √(G − 1) in P_G, so the log-odds grow at 2√(G − 1)·(1 − π).
+    Measured at G = 4, lr = 1, 20000 steps: a = −1.0005, C = 0.28872 (1/(2√3) = 0.28868).
+
+    >>> from grpo_symbolic import Problem
+    >>> flow = expected_flow(Problem(["0.3", "0.7"], [1, 0], 4, 0), steps=4000, lr=1.0)
+    >>> a, C = approach_rate(flow, [0])
+    >>> round(a, 2), round(C, 2)
+    (-1.0, 0.29)
+    """
+    if not 0 <= skip < 1:
+        raise ParameterError(f"skip: got {skip!r}; give a fraction in [0, 1)")
+    steps = np.arange(policies.shape[0])
+    first = max(1, int(skip * steps[-1]))
+    gap = 1 - policies[first:, list(outputs)].sum(axis=1)
+    if np.any(gap <= 0):
+        raise ParameterError("policies: the face holds all the mass in float64; fit a shorter run")
+    slope, intercept = np.polyfit(np.log(steps[first:]), np.log(gap), 1)
+    return float(slope), float(math.exp(intercept))
+
+
 class _Setup:
     """The float64 view of a Problem shared by both dynamics, with validated common inputs."""
 
@@ -221,17 +275,40 @@ class _Setup:
         if not require_problem(problem).is_numeric:
             raise ParameterError("problem: the dynamics need numeric parameters; substitute the symbols first")
         self.lr = inputs.step(lr, "lr", "the learning rate must be a finite number > 0 (e.g. 0.5)")
-        estimator = PENALTY_ESTIMATOR[problem.penalty] if estimator is None else estimator
-        if estimator not in ESTIMATORS:
-            raise ParameterError(f"estimator: got {estimator!r}; use one of {', '.join(ESTIMATORS)}")
-        self.penalty_gradient = _estimator_gradient(estimator)
+        estimator = problem.kl_estimator if estimator is None else _estimator(estimator)
+        clamped = problem.kl_clamp is not None
+        self.bound = float(problem.kl_clamp) if clamped else math.inf
+        self.penalty_gradient = _estimator_gradient(estimator, clamped)
+        self.penalty_value = _estimator_value(estimator, clamped)
+        self.placement = problem.kl_placement
         self.rho = np.array([float(r) for r in problem.reference])
         self.beta = float(problem.beta)
-        if not (np.all(self.rho > 0) and 0 < self.beta < math.inf):
+        if not (np.all(self.rho > 0) and (0 < self.beta < math.inf or problem.beta == 0)):
             raise ParameterError("problem: the float64 dynamics need every reference probability above 1e-308 and a "
-                                 "finite beta > 1e-308; use stationary_policy for such extremes")
+                                 "finite beta, 0 or above 1e-308; use stationary_policy for such extremes")
         inputs.float_values(problem.reward_values, "rewards")
+        self.entropy = float(problem.entropy)
         self.start = self.rho if start is None else _start(start, problem.size)
+
+    def loss_gradient(self, pi, pi_old):
+        """∂D/∂π per sample of the KL in the loss (0 for the reward placements: detached)."""
+        if self.placement is not Placement.LOSS:
+            return np.zeros_like(pi)
+        return self.penalty_gradient(pi, self.rho, pi_old, self.bound)
+
+    def value(self, pi_old):
+        """D(π_old(o)) per output, the detached value a reward placement subtracts (times β)."""
+        return np.broadcast_to(self.penalty_value(pi_old, self.rho, self.bound), np.shape(pi_old))
+
+    def shifts(self, pi_old):
+        """(placement, −β·D(π_old(o))) for the sampler; None for the loss placement."""
+        if self.placement is Placement.LOSS or self.beta == 0:
+            return None
+        return self.placement, -self.beta * self.value(pi_old)
+
+    def entropy_gradient(self, pi):
+        """c·∂H/∂π(o) = −c·(log π(o) + 1) (0 without the bonus)."""
+        return -self.entropy * (np.log(pi) + 1) if self.entropy else 0.0
 
     def stepped(self, theta, gradient, iteration):
         """θ + lr·gradient, shifted so its largest logit is 0; a ParameterError naming ``lr`` when
@@ -251,7 +328,8 @@ _LOWEST_LOGIT = math.log(np.finfo(float).tiny)
 
 
 class _GroupSampler:
-    """Draws B groups per chain and sums their advantages per output, reusing the engine's rule."""
+    """Draws B groups per chain under the group filter and sums their advantages per output, with the
+    trainers' rules of :mod:`grpo_symbolic.dynamics.sampled_advantages`."""
 
     def __init__(self, problem, groups):
         self.groups, self.size, self.group_size = groups, problem.size, problem.group_size
@@ -259,46 +337,40 @@ class _GroupSampler:
         self.values = inputs.float_values(problem.reward_values, "rewards")
         laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
         self.cumulative_laws = np.cumsum(laws, axis=1)
-        self.rule, self.eps = rule(problem_rule(problem)), float(problem.eps)
-        V = len(self.values)
-        if (problem.group_size + 1) ** V >= 2**62:
-            raise ParameterError("group_size: too many reward values for this group size to encode groups")
-        self.radix = (problem.group_size + 1) ** np.arange(V, dtype=np.int64)
-        self.cache = {}
+        self.rule, self.group_filter = sampled_advantages.problem_rule(problem), problem.group_filter
 
-    def draw(self, pi_old, streams):
+    def draw(self, pi_old, streams, shifts=None):
         """Per chain and output: sums of the positive and of the negative advantages, the number of
-        samples, and the numbers of samples with A > 0 and with A < 0 (stacked)."""
-        uniforms = np.stack([rng.random((2, self.groups, self.group_size)) for rng in streams])
-        outputs = _inverse_cdf(uniforms[:, 0], np.cumsum(pi_old, axis=1)[:, None, None, :])
-        rewards = _inverse_cdf(uniforms[:, 1], self.cumulative_laws[outputs])
-        V = len(self.values)
-        counts = (rewards[..., None] == np.arange(V)).sum(axis=2)  # (chains, B, V) per group
-        codes, inverse = np.unique(counts @ self.radix, return_inverse=True)
-        table = np.array([self._advantages(code) for code in codes.tolist()])
-        per_group = table[inverse.reshape(counts.shape[:2])]
-        advantages = np.take_along_axis(per_group, rewards, axis=2)
+        penalised samples, and the numbers of samples with A > 0 and with A < 0 (stacked).
+
+        ``shifts``: None, or (placement, s) with s[c, o] added to output o's advantage after the
+        normalisation ("reward-post") or to its reward before it ("reward-pre")."""
+        outputs, rewards, in_batch, penalised = sampled_advantages.batch(
+            lambda chains: self._groups(pi_old[chains], [streams[c] for c in chains]),
+            len(streams), self.groups, self.group_filter, self.values)
+        values = self.values[rewards]
+        shift = None if shifts is None else np.stack([s[o] for o, s in zip(outputs, shifts[1])])
+        if shift is not None and shifts[0] is Placement.REWARD_PRE:
+            values = values + shift
+        advantages = self.rule(values)
+        if shift is not None and shifts[0] is not Placement.REWARD_PRE:
+            advantages = advantages + shift
+        advantages = advantages * in_batch[..., None]
         chains = pi_old.shape[0]
         index = (np.arange(chains)[:, None, None] * self.size + outputs).ravel()
         flat = advantages.ravel()
+        weights = np.broadcast_to(penalised[..., None], outputs.shape).ravel()
         total = chains * self.size
         positive, negative, counts, up, down = (
             np.bincount(index, weights=w, minlength=total).reshape(chains, self.size)
-            for w in (np.maximum(flat, 0.0), np.minimum(flat, 0.0), None, flat > 0, flat < 0))
+            for w in (np.maximum(flat, 0.0), np.minimum(flat, 0.0), weights, flat > 0, flat < 0))
         return positive, negative, counts, np.stack([up, down])
 
-    def _advantages(self, code):
-        """A for a member with each reward value, in the group whose value counts ``code`` encodes."""
-        advantages = self.cache.get(code)
-        if advantages is None:
-            counts = [(code // int(r)) % (self.group_size + 1) for r in self.radix]
-            advantages = np.zeros(len(self.values))
-            for j, n in enumerate(counts):
-                if n:
-                    others = tuple(c - (i == j) for i, c in enumerate(counts))
-                    advantages[j] = float(self.rule(Group(self.values, j, others), self.eps, math.sqrt))
-            self.cache[code] = advantages
-        return advantages
+    def _groups(self, pi_old, streams):
+        """(outputs, reward indices), each (chains, B, G), drawn from π_old and the reward laws."""
+        uniforms = np.stack([rng.random((2, self.groups, self.group_size)) for rng in streams])
+        outputs = _inverse_cdf(uniforms[:, 0], np.cumsum(pi_old, axis=1)[:, None, None, :])
+        return outputs, _inverse_cdf(uniforms[:, 1], self.cumulative_laws[outputs])
 
 
 class _Progress:

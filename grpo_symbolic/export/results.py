@@ -15,9 +15,12 @@ JSON (schema ``grpo-symbolic/solve/1``), one object::
                  "pi_star": ["0.71...", "0.28..."],  # in the order of "outputs"
                  ...diagnostics...}],              # with --all: multiplier, residual (strings),
                                                    # spectral_radius (number), stable,
-                                                   # is_local_maximum (booleans), and any
-                                                   # further field of StationaryPoint
-     "completeness": "..." | null}               # with --all: whether every point was found
+                                                   # is_local_maximum (booleans), face (the
+                                                   # labels of outputs at pi_star = 0, space-
+                                                   # separated; "" inside the simplex)
+     "completeness": "..." | null}               # with --all: whether every point was found;
+                                                 # with beta = 0 and no entropy (no interior
+                                                 # point, exit 0): where the policy goes
 
 CSV: a header, then one row per point and output: ``point,output,pi_ref,pi_star`` and, with
 ``--all``, the diagnostics as further columns.
@@ -59,6 +62,9 @@ def render(fmt: str, problem: Problem, points: Sequence[Any], dps: int, complete
         reference = [mpmath.nstr(to_mpf(r), dps) for r in problem.reference]
     labels = output_labels(problem.names, len(reference))
     rows = [(list(getattr(p, "policy", p)), p.diagnostics() if hasattr(p, "diagnostics") else {}) for p in points]
+    for _, diagnostics in rows:  # the face's outputs (π* = 0) by their labels
+        if "face" in diagnostics:
+            diagnostics["face"] = " ".join(labels[o] for o in diagnostics["face"])
     if fmt == "json":
         return _json(problem, reference, rows, dps, completeness)
     if fmt == "csv":
@@ -111,6 +117,8 @@ def _table(labels: Sequence[str], reference: list[str], rows: list[tuple[list[An
             radius = diagnostics.get("spectral_radius")
             lines.append(f"# stationary policy {n} of {len(rows)}: stable={diagnostics.get('stable')} "
                          f"spectral_radius={'None' if radius is None else f'{radius:.{min(dps, 15)}g}'}")
+            if diagnostics.get("face"):
+                lines.append(f"# a face point: pi_star = 0 for output(s) {diagnostics['face']} (KKT boundary)")
         lines.append("output\tpi_ref\tpi_star")
         lines += [f"{label}\t{ref}\t{mpmath.nstr(x, dps)}" for label, ref, x in zip(labels, reference, policy)]
     if completeness is not None:

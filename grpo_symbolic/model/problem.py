@@ -111,7 +111,8 @@ class Problem:
         numpy array within rounding of 1 are renormalised exactly, see :attr:`reference_correction`).
     rewards : sequence, per output a number (deterministic reward) or a mapping value → probability.
     group_size : int ≥ 2, or ``math.inf`` / ``sympy.oo`` / ``"inf"`` for the large-group limit.
-    beta : the penalty weight, > 0.
+    beta : the penalty weight, ≥ 0 (β = 0: no KL term at all, TRL's default; the KL settings are
+        then irrelevant, and without an entropy bonus there is no interior stationary policy).
     normalisation : a :class:`Normalisation` or its value: "population" (the paper's (2)), "sample"
         (Bessel std: TRL, verl, OpenRLHF) or "shift" (mean only, the unscaled variant).
     penalty : a :class:`Penalty` or its value: "grpo" (the paper's k3 term D_i) or "direct"
@@ -138,10 +139,10 @@ class Problem:
     ((3/10, 7/10), 1/2, 8, <Normalisation.POPULATION: 'population'>)
     >>> prob.replace(group_size="inf").is_large_group
     True
-    >>> Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=0)
+    >>> Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=-1)
     Traceback (most recent call last):
     ...
-    grpo_symbolic.model.errors.ParameterError: beta: got 0; the penalty weight must be > 0 (e.g. beta=0.04)
+    grpo_symbolic.model.errors.ParameterError: beta: got -1; the penalty weight must be >= 0 (e.g. beta=0.04; 0 for no KL term)
     """
 
     reference: tuple[sp.Expr, ...]
@@ -183,7 +184,7 @@ class Problem:
         set_(self, "reference", _reference(reference))
         set_(self, "rewards", _rewards(rewards, len(self.reference)))
         set_(self, "group_size", _group_size(group_size))
-        set_(self, "beta", _positive(beta, "beta", "the penalty weight must be > 0 (e.g. beta=0.04)"))
+        set_(self, "beta", _nonnegative(beta, "beta", "the penalty weight must be >= 0 (e.g. beta=0.04; 0 for no KL term)"))
         set_(self, "normalisation", Normalisation.parse(normalisation, "normalisation"))
         placement = Placement.parse(kl_placement, "kl_placement")
         estimator, penalty_ = _kl(penalty, kl_estimator, placement)
@@ -253,16 +254,44 @@ class Problem:
     def require_paper_settings(self, caller: str) -> None:
         """Raise :class:`ParameterError` for a setting ``caller`` does not implement yet.
 
-        A placeholder shared by the entry points while the trainers' settings (KL estimators and
-        placements, entropy) are being built; the advantage rules and group filters are in.
+        A placeholder shared by the entry points while the trainers' settings are being built: the
+        KL settings, the entropy bonus, the advantage rules and the group filters are in, but a group
+        filter is derived for a KL term in the loss only (its effective β·W masks that term).
+        Code that only knows the paper's two penalties calls :meth:`require_paper_penalty`.
         """
         extra = []
-        if self.penalty is None or self.kl_placement is not Placement.LOSS or self.kl_clamp is not None:
-            extra.append(f"kl_estimator={self.kl_estimator}, kl_placement={self.kl_placement}, kl_clamp={self.kl_clamp}")
+        if self.group_filter is not GroupFilter.KEEP and (
+                self.kl_placement is not Placement.LOSS or self.kl_clamp is not None or self.entropy != 0):
+            extra.append(f"group_filter={self.group_filter} with kl_placement={self.kl_placement}, "
+                         f"kl_clamp={self.kl_clamp}, entropy={self.entropy} (a filter needs the KL in the loss, "
+                         "unclamped, and no entropy bonus)")
+        if extra:
+            raise ParameterError(f"{caller}: not supported yet: {'; '.join(extra)}; use the paper's settings")
+
+    def require_paper_penalty(self, caller: str) -> None:
+        """Raise :class:`ParameterError` unless the regulariser is one of the paper's two penalties.
+
+        That is: ``penalty`` "grpo" or "direct" (k3 or IS-weighted k3 in the loss), no clamp, no
+        entropy bonus, and β > 0 (the paper's forms divide by β).  For code built on the paper's
+        closed forms only; the solver (:mod:`grpo_symbolic.solve.api`) handles the other settings.
+
+        >>> Problem(["0.3", "0.7"], [1, 0], 8, 0).require_paper_penalty("matching_weight")
+        Traceback (most recent call last):
+        ...
+        grpo_symbolic.model.errors.ParameterError: beta: got 0; matching_weight uses the paper's forms, which divide by beta: give beta > 0
+        """
+        if self.beta.is_zero:
+            raise ParameterError(f"beta: got 0; {caller} uses the paper's forms, which divide by beta: give beta > 0")
+        extra = []
+        if self.penalty is None:
+            extra.append(f"kl_estimator={self.kl_estimator}, kl_placement={self.kl_placement}")
+        if self.kl_clamp is not None:
+            extra.append(f"kl_clamp={self.kl_clamp}")
         if self.entropy != 0:
             extra.append(f"entropy={self.entropy}")
         if extra:
-            raise ParameterError(f"{caller}: not supported yet: {'; '.join(extra)}; use the paper's settings")
+            raise ParameterError(f"{extra[0].split('=')[0]}: {caller} knows only the paper's penalties (grpo, direct) "
+                                 f"without clamp or entropy; got {'; '.join(extra)}: use stationary_policies for these")
 
     def require_unfiltered(self, caller: str) -> None:
         """Raise :class:`ParameterError` under a group filter: for a ``caller`` that derives the objective

@@ -1,12 +1,16 @@
 """The fixed-point problem of a numeric Problem, reduced to the reward mixture, and its residual.
 
-The stationary form derived in :mod:`grpo_symbolic.theory.objective` gives π(o) from P_G(o|π),
+The stationary form (:mod:`grpo_symbolic.solve.links`: derived in :mod:`grpo_symbolic.theory.objective`
+for the paper's penalties, in :mod:`grpo_symbolic.theory.regularisers` for every other KL estimator,
+placement and entropy bonus) gives π(o) from P_G(o|π),
 π_ref(o), β and the multiplier λ.  P_G(o|π) depends on π only through the mixture law m of the
 rewards, so the fixed point is sought in m (one unknown per distinct reward value, whatever K):
 m ↦ π(m) ↦ mixture(π(m)), in logit coordinates s (m = softmax(s, 0)).
 
 Per evaluation: one P_G table sum, then λ from Σ π = 1 by :func:`~grpo_symbolic.numerics.roots.bracketed_newton`
-in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny),
+in the shifted coordinate u = λ − max P + β (no cancellation when π_ref of the top output is tiny;
+bracketed per link family: the reciprocal and exponential links in closed form, any other link
+by widening from u = β, where Σ π decreases in u; the linear link cut at 0 is the KKT form),
 over classes of outputs with equal reward laws (the stationary form is proportional to π_ref, so
 a class acts as one output).  Group filters (``drop-equal``, ``mask-penalty``) give each class its
 own effective β·W_c (:mod:`grpo_symbolic.theory.filtering`), W_c a function of the mixture: the
@@ -18,54 +22,17 @@ and starts, never for results) and in mpmath (:attr:`ReducedMap.exact`): only th
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import mpmath
 import numpy as np
-import sympy as sp
 
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 from grpo_symbolic.numerics.precision import to_mpf
-from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton
+from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton, widen_bracket
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
+from grpo_symbolic.solve.links import forms_of
 from grpo_symbolic.theory.filtering import effective_betas
-from grpo_symbolic.theory.objective import derive_stationarity
-
-
-@lru_cache(maxsize=None)
-def stationary_forms(penalty: str) -> dict[str, Any]:
-    """The derived per-output stationary form and best-response condition, lambdified.
-
-    Besides π(o) as a function of (P_o, ρ_o, λ, β), the form is also given in the shifted
-    coordinates gap = P_o − max_o' P_o' and u = λ − max_o' P_o' + β (``policy_u``), in which the
-    multiplier is solved: for the grpo penalty the denominator β + λ − P_o is then u − gap, with
-    no cancellation however small π_ref of the top output is.
-
-    >>> stationary_forms("grpo")["proportional_to_rho"]
-    True
-    """
-    st = derive_stationarity(penalty)
-    P, rho, pi, q = st.preference[0], st.pi_ref[0], st.pi[0], st.pi_old[0]
-    br = st.best_response[0]
-    br_args = (P, pi, q, rho, lam, beta_symbol)
-    top, gap, u = sp.symbols("top gap u", real=True)
-    shifted = st.policy[0].subs({P: top + gap, lam: top - beta_symbol + u})
-    if top in shifted.free_symbols:
-        raise RuntimeError(f"the stationary form {st.policy[0]} does not reduce to the shifted coordinates")
-    u_args = (gap, rho, u, beta_symbol)
-    return dict(
-        policy_u={"mpmath": sp.lambdify(u_args, shifted, "mpmath"), "numpy": sp.lambdify(u_args, shifted, "numpy")},
-        policy_u_slope={"mpmath": sp.lambdify(u_args, sp.diff(shifted, u), "mpmath"),
-                        "numpy": sp.lambdify(u_args, sp.diff(shifted, u), "numpy")},
-        proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
-        equation=sp.lambdify((P, pi, rho, lam, beta_symbol), st.equations[0], "mpmath"),
-        # cancel() first: unsimplified, the terms in ρ/π² cancel catastrophically when π is tiny
-        br_dpi=sp.lambdify(br_args, sp.cancel(sp.diff(br, pi)), "mpmath"),
-        br_dq=sp.lambdify(br_args, sp.cancel(sp.diff(br, q)), "mpmath"),
-        br_dP=sp.lambdify(br_args, sp.cancel(sp.diff(br, P)), "mpmath"),
-    )
 
 
 class _Backend:
@@ -74,9 +41,11 @@ class _Backend:
     arithmetic: Arithmetic = MPMATH
     module = "mpmath"
     close: Any = None  # the root core's default: 2^(−bits/2 − 8)
+    form: Any = None  # the compiled policy_u of this arithmetic (set by ReducedMap)
 
-    def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any) -> None:
+    def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any, entropy: Any, cut: bool) -> None:
         self.problem, self.dps, self.rho, self.laws, self.beta = problem, dps, rho, laws, beta
+        self.entropy, self.cut = entropy, cut  # cut: the linear link's KKT form max(0, ·)
 
     def softmax(self, s: Any) -> Any:
         top = max([0, *s])
@@ -92,13 +61,19 @@ class _Backend:
         top = max(P)
         return top, [x - top for x in P]
 
-    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
+    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None, slope: bool = False) -> Any:
+        """The form per class at u; ``betas``: per-class effective β (at u + β_c − β, see the module)."""
         if betas is None:
-            return tuple(form(g, r, u, self.beta) for g, r in zip(gaps, self.rho))
-        return tuple(form(g, r, u + b - self.beta, b) for g, r, b in zip(gaps, self.rho, betas))
+            values = tuple(form(g, r, u, self.beta, self.entropy) for g, r in zip(gaps, self.rho))
+        else:
+            values = tuple(form(g, r, u + b - self.beta, b, self.entropy) for g, r, b in zip(gaps, self.rho, betas))
+        if not self.cut:
+            return values
+        inside = [v > 0 for v in self.each(self.form, gaps, u, betas)] if slope else [v > 0 for v in values]
+        return tuple(v if keep else mpmath.mpf(0) for v, keep in zip(values, inside))
 
-    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
-        return mpmath.fsum(self.each(form, gaps, u, betas))
+    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None, slope: bool = False) -> Any:
+        return mpmath.fsum(self.each(form, gaps, u, betas, slope))
 
     def mixture(self, pi: Any) -> Any:
         return mixture(self.laws, pi)
@@ -125,13 +100,15 @@ class _FloatBackend(_Backend):
     def gaps(self, P: Any) -> tuple[Any, Any]:
         return P.max(), P - P.max()
 
-    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
-        if betas is None:
-            return form(gaps, self.rho, u, self.beta)
-        return form(gaps, self.rho, u + betas - self.beta, betas)
+    def each(self, form: Any, gaps: Any, u: Any, betas: Any = None, slope: bool = False) -> Any:
+        shift, beta = (u, self.beta) if betas is None else (u + betas - self.beta, betas)
+        values = np.broadcast_to(form(gaps, self.rho, shift, beta, self.entropy), np.shape(gaps))
+        if not self.cut:
+            return values
+        return np.where((self.form(gaps, self.rho, shift, beta, self.entropy) if slope else values) > 0, values, 0.0)
 
-    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None) -> Any:
-        return self.each(form, gaps, u, betas).sum()
+    def total(self, form: Any, gaps: Any, u: Any, betas: Any = None, slope: bool = False) -> Any:
+        return self.each(form, gaps, u, betas, slope).sum()
 
     def mixture(self, pi: Any) -> Any:
         return pi @ self.laws
@@ -144,15 +121,16 @@ class ReducedMap:
     """The reduced fixed-point map of one numeric Problem, at the precision in force.
 
     Outputs with the same reward law have the same P_G; when the stationary form is proportional
-    to π_ref (both penalties), they are merged into one class with their summed π_ref, so the
+    to π_ref (every link without the entropy bonus), they are merged into one class with their summed π_ref, so the
     cost per evaluation grows with the number of distinct laws, not with K.
     """
 
     def __init__(self, problem: Problem, dps: int) -> None:
         self.problem, self.dps = problem, dps
-        self.forms = stationary_forms(problem.penalty)
+        self.forms = forms_of(problem)
         self.rho = tuple(to_mpf(r) for r in problem.reference)
         self.beta = to_mpf(problem.beta)
+        self.entropy = to_mpf(problem.entropy)
         self.laws = tuple(tuple(to_mpf(x) for x in row) for row in problem.law_matrix)
         self.values = len(problem.reward_values)
         classes: dict[Any, list[int]] = {}
@@ -165,9 +143,12 @@ class ReducedMap:
                 self.class_of[o] = c
         class_laws = tuple(self.laws[outputs[0]] for outputs in self.members)
         class_rho = tuple(mpmath.fsum(self.rho[o] for o in outputs) for outputs in self.members)
-        self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta)
+        cut = self.forms["cut_at_zero"]
+        self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta, self.entropy, cut)
         self.fast = _FloatBackend(problem, dps, np.array([float(r) for r in class_rho]),
-                                  np.array([[float(x) for x in row] for row in class_laws]), float(self.beta))
+                                  np.array([[float(x) for x in row] for row in class_laws]), float(self.beta),
+                                  float(self.entropy), cut)
+        self.exact.form, self.fast.form = self.forms["policy_u"]["mpmath"], self.forms["policy_u"]["numpy"]
 
     def betas(self, m: Any, backend: _Backend | None = None) -> Any:
         """The effective β per class at the mixture m under the group filter; None for ``keep``."""
@@ -199,18 +180,31 @@ class ReducedMap:
             start = (lo + hi) / 2
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return bracketed_newton(lambda u: backend.total(form, gaps, u, betas) - 1, lo, hi,
-                                    slope=lambda u: backend.total(slope, gaps, u, betas), start=start,
+                                    slope=lambda u: backend.total(slope, gaps, u, betas, slope=True), start=start,
                                     increasing=False, close=backend.close, arithmetic=backend.arithmetic,
                                     what="the multiplier lambda")
 
     def _shift_bracket(self, gaps: Any, backend: _Backend, betas: Any = None) -> tuple[Any, Any]:
         """An interval of u in which Σ π − 1 changes sign."""
         b = backend.beta
-        if self.problem.penalty == "direct":
+        if self.forms["family"] == "exponential":  # π = ρ·e^{(gap + β − u)/β}
             return b + min(gaps), b
-        if betas is not None:  # the class reaching π = 1 first: u = β − β_c + gap_c + β_c·ρ_c
+        if betas is not None and self.forms["family"] == "reciprocal":
+            # the class reaching π = 1 first: u = β − β_c + gap_c + β_c·ρ_c
             return max(b - bc + g + bc * r for g, r, bc in zip(gaps, backend.rho, betas)), b
-        return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
+        if self.forms["family"] == "reciprocal":  # π = βρ/(u − gap): the pole u = 0 at the top
+            return b * max(r for g, r in zip(gaps, backend.rho) if g == 0), b
+        # any other derived link: Σ π decreases in u on the whole line; widen from u = β (λ = max P)
+        form, width = self.forms["policy_u"][backend.module], max(b, backend.entropy)
+
+        def excess(u: Any) -> Any:
+            return backend.total(form, gaps, u, betas) - 1
+
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if excess(b) > 0:
+                return widen_bracket(lambda u: excess(u) > 0, b, width, what="the multiplier's bracket")
+            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, what="the multiplier's bracket")
+            return lo, hi
 
     def residual(self, s: Any, backend: _Backend | None = None) -> Any:
         """log(m'_j / m'_V) − s_j: zero exactly at a fixed point m = softmax(s, 0).

@@ -7,7 +7,7 @@ tell attracting (< 1) from repelling; the second-order test is exact in the curv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
@@ -21,7 +21,7 @@ from grpo_symbolic.solve.reduced import ReducedMap
 def stability(reduced: ReducedMap, pi: Sequence[Any], P: Sequence[Any], multiplier: Any) -> tuple[float, bool]:
     """(spectral radius in float64 of d(best response)/d(π_old) on the simplex, is π a local maximiser)."""
     K, b, forms = len(pi), reduced.beta, reduced.forms
-    args = [(Po, x, x, r, multiplier, b) for Po, x, r in zip(P, pi, reduced.rho)]
+    args = [(Po, x, x, r, multiplier, b, reduced.entropy) for Po, x, r in zip(P, pi, reduced.rho)]
     a = [forms["br_dpi"](*t) for t in args]
     dq = [forms["br_dq"](*t) for t in args]
     dP = [forms["br_dP"](*t) for t in args]
@@ -76,3 +76,39 @@ def negative_definite_on_simplex(curvatures: Sequence[Any]) -> bool:
     if len(positive) > 1 or positive[0] == 0:
         return False
     return bool(mpmath.fsum(1 / mpmath.mpf(x) for x in curvatures) > 0)
+
+
+def flow_stability(gradient: Callable[[Sequence[Any]], Sequence[Any]], pi: Sequence[Any]) -> bool:
+    """Is π attracting under the expected-gradient flow θ̇ = π ⊙ (g(π) − ⟨π, g(π)⟩), π = softmax(θ)?
+
+    ``gradient`` is g(π) = ∂J/∂π at π_old = π (the stationarity condition without λ).  The flow's
+    Jacobian in the logit differences θ_j − θ_K is taken by central differences at doubled
+    precision; π is attracting when every eigenvalue (float64) has a negative real part.  This is
+    the test for regularisers whose best response is degenerate (J linear in π).
+
+    >>> flow_stability(lambda p: [-mpmath.log(x) for x in p], [mpmath.mpf(1) / 2] * 2)  # entropy
+    True
+    """
+    K = len(pi)
+    with working_precision(mpmath.mp.dps, guard=mpmath.mp.dps):
+        theta = [mpmath.log(x) - mpmath.log(pi[-1]) for x in pi]
+        h = mpmath.mpf(10) ** (-(mpmath.mp.dps // 3))
+        columns = []
+        for j in range(K - 1):
+            up = _logit_velocity(gradient, [t + (h if i == j else 0) for i, t in enumerate(theta)])
+            down = _logit_velocity(gradient, [t - (h if i == j else 0) for i, t in enumerate(theta)])
+            columns.append([(a - b) / (2 * h) for a, b in zip(up, down)])
+    jacobian = np.array([[float(columns[j][i]) for j in range(K - 1)] for i in range(K - 1)])
+    return bool(np.all(np.linalg.eigvals(jacobian).real < 0)) if K > 1 else True
+
+
+def _logit_velocity(gradient: Callable[[Sequence[Any]], Sequence[Any]], theta: Sequence[Any]) -> list[Any]:
+    """θ̇_j − θ̇_K for j < K at the logits θ."""
+    top = max(theta)
+    weights = [mpmath.exp(t - top) for t in theta]
+    total = mpmath.fsum(weights)
+    pi = [w / total for w in weights]
+    g = gradient(pi)
+    mean = mpmath.fsum(x * y for x, y in zip(pi, g))
+    velocity = [x * (y - mean) for x, y in zip(pi, g)]
+    return [v - velocity[-1] for v in velocity[:-1]]

@@ -66,7 +66,9 @@ def bandit_problem(reference: Sequence, rewards: Sequence, beta: object) -> Prob
 
     The group size is a placeholder (2): the trainer's own settings decide it.
     """
-    return Problem(reference=tuple(reference), rewards=tuple(rewards), group_size=2, beta=beta)
+    problem = Problem(reference=tuple(reference), rewards=tuple(rewards), group_size=2, beta=beta)
+    problem.require_paper_penalty("the TRL bandit comparison")  # beta > 0: its prediction is an interior policy
+    return problem
 
 
 class BanditReward:

@@ -130,6 +130,7 @@ def predict(problem, dps=50):
 def rlhf_policy(reference, rewards, beta, dps=50):
     """RLHF's optimum π ∝ π_ref·exp(E[r]/β) as mpmath numbers (exact inputs, ``dps`` digits)."""
     problem = bandit_problem(reference, rewards, beta)
+    problem.require_paper_penalty("rlhf_policy")
     with working_precision(dps):
         weights = [to_mpf(p) * mpmath.exp(to_mpf(law.mean / problem.beta))
                    for p, law in zip(problem.reference, problem.rewards)]

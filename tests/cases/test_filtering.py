@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic.cases import filtering
-from grpo_symbolic.dynamics.simulate import expected_flow, simulate
+from grpo_symbolic.dynamics.simulate import expected_flow
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, p, rho
@@ -69,12 +69,10 @@ def test_filtered_solver_with_three_outputs_and_noise():
     assert abs(mpmath.fsum(points[0].policy) - 1) < mpmath.mpf("1e-28")
 
 
-def test_expected_flow_applies_the_filter_and_simulate_refuses_it():
+def test_expected_flow_applies_the_filter():
     problem = Problem(("3/10", "7/10"), (1, 0), 3, "1/2", group_filter="mask-penalty")
     flow = expected_flow(problem, steps=3000, lr=1.0)
     assert np.isclose(flow[-1, 0], float(stationary_policy(problem, 20)[0]), atol=1e-8)
-    with pytest.raises(ParameterError, match="^group_filter: simulate"):
-        simulate(problem, iterations=2, lr=0.1)
 
 
 def test_small_beta_agrees_to_first_order_only():

@@ -16,7 +16,7 @@ from grpo_symbolic.model.numbers import exact
     (3, sp.Integer(3)), (-2, sp.Integer(-2)), (sp.Integer(5), sp.Integer(5)),
     ("0.3", sp.Rational(3, 10)), (" 1/3 ", sp.Rational(1, 3)), ("-1e-4", sp.Rational(-1, 10**4)), ("7", sp.Integer(7)),
     (Fraction(2, 7), sp.Rational(2, 7)), (0.5, sp.Rational(1, 2)), (0.1, sp.Rational(3602879701896397, 2**55)),
-    (mpmath.mpf("0.25"), sp.Rational(1, 4)), (sp.Float("0.5"), sp.Rational(1, 2)), (sp.sqrt(2), sp.sqrt(2)),
+    (mpmath.mpf("0.25"), sp.Rational(1, 4)), (mpmath.mpf("-0.25"), sp.Rational(-1, 4)), (sp.Float("0.5"), sp.Rational(1, 2)), (sp.sqrt(2), sp.sqrt(2)),
 ])
 def test_numbers_are_read_exactly(value, expected):
     result = exact(value, "x")

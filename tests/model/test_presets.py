@@ -80,7 +80,7 @@ def test_bad_option_values(name, options, fragment):
 
 def test_problem_validation_still_applies():
     with pytest.raises(ParameterError, match="beta"):
-        preset("trl", ["0.3", "0.7"], [1, 0], 8, 0)
+        preset("trl", ["0.3", "0.7"], [1, 0], 8, -1)
 
 
 # --- Bessel std <=> beta_eff --------------------------------------------------------------------
@@ -236,8 +236,7 @@ def test_default_beta_and_refusals():
     assert preset("verl", *ARGS[:3]).beta == sp.Rational(1, 1000)
     with pytest.raises(ParameterError, match="beta: preset 'paper' has no default"):
         preset("paper", *ARGS[:3])
-    with pytest.raises(ParameterError, match="beta"):  # TRL >= 1.10 defaults to beta = 0
-        preset("trl-1.10", *ARGS[:3])
+    assert preset("trl-1.10", *ARGS[:3]).beta == 0  # TRL >= 1.10 defaults to beta = 0 (accepted since issue 11)
     assert preset("trl-1.10", *ARGS).penalty == "direct"
     for name in ("rloo", "openrlhf-group-norm", "dapo"):  # settings built elsewhere: refused by name, or carried
         try:

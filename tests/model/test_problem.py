@@ -18,7 +18,7 @@ GOOD: dict[str, Any] = dict(reference=["0.3", "0.7"], rewards=[1, 0], group_size
 
 
 @pytest.mark.parametrize("changes,parameter", [
-    (dict(beta=0), "beta"), (dict(beta=-1), "beta"), (dict(beta=float("nan")), "beta"),
+    (dict(beta=-1), "beta"), (dict(beta=float("nan")), "beta"),
     (dict(beta=math.inf), "beta"), (dict(beta="nan"), "beta"), (dict(beta="abc"), "beta"),
     (dict(beta=mpmath.mpf("inf")), "beta"), (dict(beta=sp.oo), "beta"), (dict(beta=True), "beta"),
     (dict(group_size=1), "group_size"), (dict(group_size=2.5), "group_size"), (dict(group_size="two"), "group_size"),

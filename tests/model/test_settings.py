@@ -56,9 +56,11 @@ def test_cli_choices_are_the_lists():
     commands = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
     solve = commands.choices["solve"]
     choices = {action.dest: tuple(action.choices) for action in solve._actions if action.choices}
+    kl_names = tuple("k3-is" if name == "is_k3" else name for name in Estimator.choices())  # the CLI's vocabulary
     assert choices == {"normalisation": Normalisation.choices(), "penalty": Penalty.choices(),
                        "advantage": Advantage.choices(), "filter": GroupFilter.choices(),
-                       "trainer": ("trl", "verl", "openrlhf")}
+                       "trainer": ("trl", "verl", "openrlhf"), "kl_estimator": kl_names,
+                       "kl_placement": Placement.choices()}
 
 
 def test_problem_and_presets_store_members():
