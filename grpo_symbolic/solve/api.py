@@ -20,7 +20,7 @@ from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, work
 from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message
-from grpo_symbolic.solve.links import active_clamp, unregularised
+from grpo_symbolic.solve.links import active_clamp, paper_equivalent, unregularised
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.reward_pre import COMPLETENESS as REWARD_PRE_COMPLETENESS, reward_pre_point
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -104,6 +104,12 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     options = options or SolverOptions()
     if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
         return _reward_pre(problem, dps, stability, options)
+    paper = paper_equivalent(problem)
+    if paper is not None:  # the paper's form, derived from another estimator: its certified search
+        result = stationary_policies(paper, dps, stability, options)
+        kept = StationaryPolicies(_clamped(list(result), problem))
+        kept.completeness = result.completeness
+        return kept
     with working_precision(dps, guard=options.guard_digits):
         if unregularised(problem):
             raise SolverError(where_the_flow_goes(problem, dps), reason=SolverError.NO_INTERIOR_POINT)

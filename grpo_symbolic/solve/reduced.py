@@ -24,11 +24,16 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton, widen_bracket
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
 from grpo_symbolic.solve.links import forms_of
+
+
+WIDENINGS = 64
+"""Doublings of the multiplier's bracket (β·2^64 covers any P_G the arithmetic represents)."""
 
 
 class _Backend:
@@ -177,8 +182,9 @@ class ReducedMap:
 
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             if excess(b) > 0:
-                return widen_bracket(lambda u: excess(u) > 0, b, width, what="the multiplier's bracket")
-            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, what="the multiplier's bracket")
+                return widen_bracket(lambda u: excess(u) > 0, b, width, maxsteps=WIDENINGS, what="the multiplier's bracket")
+            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, maxsteps=WIDENINGS,
+                                   what="the multiplier's bracket")
             return lo, hi
 
     def residual(self, s: Any, backend: _Backend | None = None) -> Any:
@@ -187,7 +193,13 @@ class ReducedMap:
         ``backend``: :attr:`exact` (default) or :attr:`fast` (float64, for scans and starts only).
         """
         backend = backend or self.exact
-        pi, _, _ = self.policy(backend.preferences(backend.softmax(s)), backend)
+        if backend is self.fast:
+            try:
+                pi, _, _ = self.policy(backend.preferences(backend.softmax(s)), backend)
+            except SolverError:  # float64 overflow far out (G = ∞ near a face): no bracket there
+                return np.full(len(s), np.nan)
+        else:
+            pi, _, _ = self.policy(backend.preferences(backend.softmax(s)), backend)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return backend.log_ratios(backend.mixture(pi), s)
 
