@@ -15,13 +15,14 @@ from grpo_symbolic.cases import kl_families
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Placement
-from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, kl_bound, lam, pi_ref_o, r_o, rho
+from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, indexed, kl_bound, lam, pi_ref_o, r_o, rho
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
-from grpo_symbolic.theory.estimators import per_sample
+from grpo_symbolic.theory.penalty import per_sample
 from grpo_symbolic.theory.objective import derive_stationarity
-from grpo_symbolic.theory.regularisers import Regulariser, derive_regularised
+from grpo_symbolic.theory.regularisers import Regulariser, derive_conditions, derive_regularised
 from paper_checks import trainer_loss
 from paper_checks.registry import agreement, check, combine, symbolic
 
@@ -73,13 +74,15 @@ def _logit_gradient(g):
 
 def derived_gradient(reg, dps=30):
     """∂(−J)/∂θ at π_old = π from the derived conditions, minus the unregularised reward term's."""
-    st = derive_regularised(reg, len(PI))
+    _, _, equations = derive_conditions(reg, len(PI))
+    pi, pi_ref = indexed("pi", len(PI), positive=True), indexed("rho", len(PI), positive=True)
+    preference = indexed("Q" if reg.placement is Placement.REWARD_PRE else "P", len(PI), real=True)
     shifts = [-BETA * k for k in _kl_values(reg)] if reg.placement is Placement.REWARD_PRE else [0, 0, 0]
     with working_precision(dps):
         drive = preference_numeric(_bandit(shifts), PI, dps)
-        values = {**dict(zip(st.pi, PI)), **dict(zip(st.pi_ref, RHO)), **dict(zip(st.preference, drive)),
+        values = {**dict(zip(pi, PI)), **dict(zip(pi_ref, RHO)), **dict(zip(preference, drive)),
                   beta: BETA, entropy_coef: ENTROPY, kl_bound: CLAMP, lam: 0}
-        full = _logit_gradient([to_mpf(e.subs(values)) for e in st.equations])
+        full = _logit_gradient([to_mpf(e.subs(values)) for e in equations])
         plain = _logit_gradient(preference_numeric(_bandit(), PI, dps))
         return [a - b for a, b in zip(full, plain)]
 
@@ -147,7 +150,7 @@ def numeric_residual(reg, group_size, weight):
 
 def numeric_root(reg, group_size, weight, start, dps):
     """The interior stationary π(a) in the bracket ``start``: a root of :func:`numeric_residual`."""
-    return mpmath.findroot(numeric_residual(reg, group_size, weight), _bracket(start), solver="anderson")
+    return _root(numeric_residual(reg, group_size, weight), start)
 
 
 def derived_residual(reg, group_size, weight):
@@ -163,11 +166,12 @@ def derived_residual(reg, group_size, weight):
 
 def derived_root(reg, group_size, weight, start, dps):
     """The root in p of :func:`derived_residual` in the bracket ``start``."""
-    return mpmath.findroot(derived_residual(reg, group_size, weight), _bracket(start), solver="anderson")
+    return _root(derived_residual(reg, group_size, weight), start)
 
 
-def _bracket(interval):
-    return tuple(mpmath.mpf(end) for end in interval)
+def _root(f, bracket):
+    """The sign change of ``f`` in ``bracket`` (two decimal strings), by the project's root finder."""
+    return bracketed_newton(f, *(mpmath.mpf(end) for end in bracket), close=mpmath.mpf(10) ** (5 - mpmath.mp.dps))
 
 
 def _closed_value(family, group_size, weight, route):

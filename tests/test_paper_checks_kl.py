@@ -1,6 +1,6 @@
 """The x-kl-* checks can fail: swap an estimator's formula in the derivation and watch them fail.
 
-The mutation replaces :func:`grpo_symbolic.theory.estimators.per_sample` as the derivation
+The mutation replaces :func:`grpo_symbolic.theory.penalty.per_sample` as the derivation
 (:mod:`grpo_symbolic.theory.regularisers`) sees it; the independent routes (the trainers' numpy
 loss, the mpmath-differentiated loss) keep the true formulas.
 """
@@ -9,7 +9,7 @@ import pytest
 
 from grpo_symbolic.model.caches import clear_caches
 from grpo_symbolic.model.settings import Estimator, Placement
-from grpo_symbolic.theory import estimators, regularisers
+from grpo_symbolic.theory import penalty, regularisers
 from paper_checks import checks_kl
 from paper_checks.registry import REGISTRY
 from grpo_symbolic.theory.regularisers import Regulariser
@@ -35,7 +35,7 @@ REGISTRY.discover()
 def swapped(monkeypatch):
     def swap(true, false, keep_clamp=True):
         def mutated(name, x, r, q, detached=None, bound=None):
-            return estimators.per_sample(false if name == true else name, x, r, q, detached, bound if keep_clamp else None)
+            return penalty.per_sample(false if name == true else name, x, r, q, detached, bound if keep_clamp else None)
         monkeypatch.setattr(regularisers, "per_sample", mutated)
         clear_caches()
     yield swap

@@ -28,6 +28,7 @@ import sympy as sp
 
 from grpo_symbolic.cases import binary
 from grpo_symbolic.model.caches import cached
+from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, p, p_old, rho
 from grpo_symbolic.theory.regularisers import Regulariser, objective, unclamped
@@ -59,6 +60,8 @@ def stationarity(family: str, group_size: Any) -> sp.Expr:
     >>> sp.factor(stationarity("linear", 2))
     (beta*p - beta*rho + gamma*rho**2 - gamma*rho)/(rho*(rho - 1))
     """
+    if family not in FAMILIES:
+        raise ParameterError(f"family: got {family!r}; use one of {', '.join(FAMILIES)}")
     reg, weight = FAMILIES[family]
     g = _group(group_size)
     preference = binary.preference_values(g, "margin" if g == 2 else "ranked")

@@ -24,9 +24,16 @@ from typing import Any, Callable, Sequence
 import sympy as sp
 
 from grpo_symbolic.cases import (baselines, binary, bistability, conventions, direct_kl, general, general_g,
-                                 shift_only)
+                                 kl_families, shift_only)
+from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.paper import forms
-from grpo_symbolic.theory import advantage, estimators, objective, penalty
+from grpo_symbolic.theory import advantage, estimators, objective, penalty, regularisers
+
+# The trainers' regularisers whose stationary forms are exported (beyond the paper).
+_FLIPPED = regularisers.Regulariser(Estimator.K3_FLIPPED, Placement.LOSS)
+_POST_K3 = regularisers.Regulariser(Estimator.K3, Placement.REWARD_POST)
+_ENTROPY = regularisers.Regulariser(Estimator.K1, Placement.LOSS, entropy=True)
+_TEMPERED = regularisers.Regulariser(Estimator.K2, Placement.LOSS, entropy=True)
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,15 @@ EQUATIONS = _rows(
     ("k2", "x:k2", None, partial(estimators.expected_gradient, "k2", 3), ("x-kl-estimators",)),
     ("k3", "x:k3", None, partial(estimators.expected_gradient, "k3", 3), ("x-kl-estimators",)),
     ("is-k3", "x:is-k3", None, partial(estimators.expected_gradient, "is_k3", 3), ("x-kl-estimators",)),
+    ("kl-linear", "x:kl-linear", None, partial(regularisers.derive_regularised, _FLIPPED), ("x-kl-link-linear",)),
+    ("kl-linear-g2", "x:kl-linear-g2", None, partial(kl_families.closed_form, "linear", 2), ("x-kl-link-linear",)),
+    ("kl-lambert", "x:kl-lambert", None, partial(regularisers.derive_regularised, _POST_K3),
+     ("x-kl-reward-post-lambert",)),
+    ("kl-softmax", "x:kl-softmax", None, partial(regularisers.derive_regularised, _ENTROPY, 2, sp.Integer(0)),
+     ("x-kl-entropy-softmax",)),
+    ("kl-softmax-g2", "x:kl-softmax-g2", None, partial(kl_families.closed_form, "softmax", 2), ("x-kl-entropy-softmax",)),
+    ("kl-tempered", "x:kl-tempered", None, partial(regularisers.derive_regularised, _TEMPERED),
+     ("x-kl-entropy-with-kl",)),
 )
 
 #: The equations with a LaTeX label, by label.

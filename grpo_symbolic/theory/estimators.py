@@ -25,59 +25,14 @@ from grpo_symbolic.model.caches import cached
 
 import sympy as sp
 
-from grpo_symbolic.theory.algebra import only_solution
 from grpo_symbolic.theory.objective import derive_stationarity
-from grpo_symbolic.theory.penalty import gradient, k1, k2, k3, kl
-from grpo_symbolic.model.settings import Estimator
+from grpo_symbolic.theory.penalty import gradient, kl, per_sample
+from grpo_symbolic.theory.regularisers import Regulariser, derive_conditions, derive_regularised
+from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, lam
 
 ESTIMATORS = (Estimator.K1, Estimator.K2, Estimator.K3, Estimator.IS_K3)
 TARGETS = ("reverse", "forward", "none")
-
-
-def per_sample(name, x, r, q, detached=None, bound=None):
-    """One sample's KL term as the trainer's code writes it (without β), the one place it is written.
-
-    ``x`` is π(o) (differentiated), ``r`` π_ref(o), ``q`` π_old(o) (detached: the trainers take it
-    from the sampling pass), ``detached`` a stand-in for x under ``.detach()`` (a fresh symbol the
-    caller sets to x AFTER differentiating; default x, for the estimators without a detach), and
-    ``bound`` the clamp C of ``torch.clamp(value, -C, C)`` (None: no clamp).  In log-probabilities
-    the code reads (verl ``kl_penalty``/``kl_penalty_forward``, verl/trainer/ppo/core_algos.py at
-    b178a3cd; TRL ``_compute_loss``, trl/trainer/grpo_trainer.py at f2cd5771):
-
-    * k1 = logp − ref;  k2 = ½(logp − ref)²;  k3 = exp(ref − logp) − (ref − logp) − 1;
-    * is_k3 = k3·exp(logp − old) (TRL ``use_bias_correction_kl``: ``per_token_kl * coef_1``);
-    * k3-flipped = exp(logp − ref) − (logp − ref) − 1 (the ratio π/π_ref);
-    * k3-plus = k2 − k2.detach() + k3.detach() (verl's "+" straight-through: k3's value, k2's
-      gradient; the clamp acts on the detached k3 only).
-
-    exp(ref − logp) = π_ref/π, so these are :mod:`grpo_symbolic.theory.penalty`'s k1, k2, k3.
-
-    >>> from grpo_symbolic.model.symbols import p, p_old, rho
-    >>> per_sample("k3-flipped", p, rho, p_old)
-    p/rho - log(p/rho) - 1
-    >>> d = sp.Symbol("d", positive=True)
-    >>> sp.diff(per_sample("k3-plus", p, rho, p_old, d), p).subs(d, p)
-    log(p/rho)/p
-    """
-    d = x if detached is None else detached
-    clamp = (lambda v: v) if bound is None else (lambda v: clamped(v, bound))
-    if name == Estimator.K3_PLUS:
-        return k2(x, r) - k2(d, r) + clamp(k3(d, r))
-    value = {Estimator.K1: k1, Estimator.K2: k2, Estimator.K3: k3, Estimator.IS_K3: k3,
-             Estimator.K3_FLIPPED: lambda a, b: k3(b, a)}[Estimator.parse(name, "estimator")](x, r)
-    return clamp(value) * (x / q if name == Estimator.IS_K3 else 1)
-
-
-def clamped(value, bound):
-    """``torch.clamp(value, -bound, bound)`` as a Piecewise whose LAST piece is the unclamped value
-    (its derivative is 0 on the clamped pieces, as autograd's).
-
-    >>> v, C = sp.symbols("v C", positive=True)
-    >>> sp.diff(clamped(v**2, C), v)
-    Piecewise((0, C <= v**2), (2*v, True))
-    """
-    return sp.Piecewise((bound, value >= bound), (-bound, value <= -bound), (value, True))
 
 
 def sampled_loss(name, pi, pi_ref, pi_old):
@@ -183,36 +138,23 @@ class EstimatorStationarity:
 
 @cached
 def stationarity(name, size=2):
-    """Stationarity conditions of Σ_o π(o)P_o − β·E_{π_old}[loss] − λ(Σπ − 1) at π_old = π.
+    """Stationarity conditions of Σ_o π(o)P_o − β·E_{π_old}[loss] − λ(Σπ − 1) at π_old = π
+    (:func:`grpo_symbolic.theory.regularisers.derive_regularised` with the estimator in the loss).
 
     >>> stationarity("k1").equations
     (P_1 - beta - lambda, P_2 - beta - lambda)
     >>> stationarity("k2").policy[0]
     rho_1*exp((P_1 - lambda)/beta)
     """
-    s = generic(size)
-    preference = derive_stationarity("grpo", size).preference
-    lagrangian = (sp.Add(*[x * P for x, P in zip(s.pi, preference)])
-                  - beta * sampled_loss(name, s.pi, s.pi_ref, s.pi_old) - lam * (sum(s.pi) - 1))
-    on_policy = dict(zip(s.pi_old, s.pi))
-    equations = tuple(sp.expand(sp.expand_log(g.subs(on_policy), force=True)) for g in gradient(lagrangian, s.pi))
-    policy = tuple(_solve_for(e, x) for e, x in zip(equations, s.pi))
-    return EstimatorStationarity(name, equations, policy)
-
-
-def _solve_for(equation, unknown):
-    if unknown not in equation.free_symbols:
-        return None
-    return sp.powsimp(sp.expand(only_solution(equation, unknown)))
+    st = derive_regularised(Regulariser(Estimator.parse(name, "estimator"), Placement.LOSS), size)
+    policy = tuple(None for _ in st.pi) if st.link == "none" else st.policy
+    return EstimatorStationarity(name, st.equations, policy)
 
 
 @cached
 def unregularised_equations(size=2):
     """∂/∂π(o) of Σ_o π(o)P_o − λ(Σπ − 1): the stationarity conditions without any penalty."""
-    s = generic(size)
-    preference = derive_stationarity("grpo", size).preference
-    lagrangian = sp.Add(*[x * P for x, P in zip(s.pi, preference)]) - lam * (sum(s.pi) - 1)
-    return gradient(lagrangian, s.pi)
+    return derive_conditions(Regulariser(Estimator.K1, Placement.LOSS), size, sp.Integer(0))[2]
 
 
 def k1_is_unregularised(size=2):

@@ -2,7 +2,7 @@
 
 A :class:`Regulariser` is what a trainer's settings add to GRPO's reward term: a per-sample KL
 estimator (:data:`grpo_symbolic.model.settings.Estimator`, written once in
-:func:`grpo_symbolic.theory.estimators.per_sample`), where it enters
+:func:`grpo_symbolic.theory.penalty.per_sample`), where it enters
 (:data:`grpo_symbolic.model.settings.Placement`), an optional clamp, and an optional entropy bonus
 c·H(π).  :func:`derive_regularised` derives the stationarity the same way
 :func:`grpo_symbolic.theory.objective.derive_stationarity` derives (11): the expected loss over
@@ -39,7 +39,7 @@ import sympy as sp
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, entropy_coef, indexed, kl_bound, lam, link_arg
-from grpo_symbolic.theory.estimators import per_sample
+from grpo_symbolic.theory.penalty import per_sample
 from grpo_symbolic.theory.objective import Stationarity, _multiplier
 from grpo_symbolic.theory.penalty import gradient
 
@@ -146,6 +146,35 @@ def unclamped(expr: sp.Expr) -> sp.Expr:
 
 
 @cached
+def derive_conditions(reg: Regulariser, size: int = 2, weight: Any = beta) -> tuple[sp.Expr, tuple, tuple]:
+    """(Lagrangian, best response, conditions at π_old = π) of :func:`derive_regularised`, without
+    solving for π(o): the expected gradient is ``equations[o] + λ``.
+
+    >>> derive_conditions(Regulariser(Estimator.K2, Placement.LOSS))[2][0]
+    P_1 - beta*log(pi_1) + beta*log(rho_1) - lambda
+    """
+    s = _symbols(size, reg.placement)
+    lagrangian = objective(reg, s.pi, s.pi_ref, s.pi_old, s.detached, s.preference, weight) - lam * (sum(s.pi) - 1)
+    best_response = gradient(lagrangian, s.pi)
+    on_policy = {**dict(zip(s.pi_old, s.pi)), **dict(zip(s.detached, s.pi))}
+    return lagrangian, best_response, tuple(_tidy(e.subs(on_policy)) for e in best_response)
+
+
+def _solved(equations: tuple, s: _Symbols) -> list:
+    """Each output's solutions: output 1's solved by SymPy, carried to output o by renaming the
+    symbols when (and only when) output o's condition is output 1's renamed."""
+    first = _solutions(equations[0], s.pi[0])
+    found = [first]
+    for o in range(1, len(equations)):
+        rename = {a[0]: a[o] for a in (s.pi, s.pi_ref, s.preference, s.rewards)}
+        if sp.expand(equations[0].xreplace(rename) - equations[o]) == 0:
+            found.append([f.xreplace(rename) for f in first])
+        else:
+            found.append(_solutions(equations[o], s.pi[o]))
+    return found
+
+
+@cached
 def derive_regularised(reg: Regulariser, size: int = 2, weight: Any = beta) -> Stationarity:
     """Derive the stationarity of GRPO's reward term with ``reg``, for ``size`` outputs.
 
@@ -161,14 +190,11 @@ def derive_regularised(reg: Regulariser, size: int = 2, weight: Any = beta) -> S
     Abs(x_o + log(1 - x_o)) >= C
     """
     s = _symbols(size, reg.placement)
-    lagrangian = objective(reg, s.pi, s.pi_ref, s.pi_old, s.detached, s.preference, weight) - lam * (sum(s.pi) - 1)
-    best_response = gradient(lagrangian, s.pi)
-    on_policy = {**dict(zip(s.pi_old, s.pi)), **dict(zip(s.detached, s.pi))}
-    equations = tuple(_tidy(e.subs(on_policy)) for e in best_response)
+    lagrangian, best_response, equations = derive_conditions(reg, size, weight)
     inactive = tuple(unclamped(e) for e in equations)
     condition = _reward_pre_condition(reg, s, weight)
     drive = s.rewards if condition else s.preference
-    solved = [_solutions(e, x) for e, x in zip(condition or inactive, s.pi)]
+    solved = _solved(condition or inactive, s)
     policy, branches = _policy(solved, condition or inactive)
     link = _link((condition or inactive)[0], solved[0], s.pi[0], s.pi_ref[0], drive[0], weight)
     active = tuple(_clamp_active(reg, x, r, found, P, weight) for x, r, found, P in

@@ -29,3 +29,10 @@ def test_softmax_g2_is_logistic():
     (root,) = kl_families.closed_form("softmax", 2)
     c = sp.Symbol("c", positive=True)
     assert sp.simplify(root - 1 / (1 + sp.exp(-gamma / c))) == 0
+
+
+def test_unknown_family_is_a_parameter_error():
+    import pytest
+    from grpo_symbolic.model.errors import ParameterError
+    with pytest.raises(ParameterError, match="family: got 'k9'"):
+        kl_families.closed_form("k9", 2)

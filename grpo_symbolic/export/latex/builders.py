@@ -358,3 +358,19 @@ def estimator(equation: Equation) -> sp.Basic:
     derived = one_output(equation.derived()[0], _grpo(3))
     lhs = named(f"grad_{equation.key.replace('-', '_')}")
     return sp.Eq(lhs, checked(sp.logcombine(derived, force=True), derived))
+
+
+@builds("kl-linear", "kl-lambert", "kl-softmax", "kl-tempered")
+def regularised(equation: Equation) -> sp.Basic:
+    """A trainer regulariser's stationary π(o) (the principal branch where there are two), for output o."""
+    st = equation.derived()
+    form = st.branches[0][0] if st.implicit else st.policy[0]
+    arranged = sp.factor(form) if st.link == "linear" else sp.powsimp(form)
+    return sp.Eq(pi_o, checked(arranged, form).xreplace({st.pi_ref[0]: pi_ref_o, st.preference[0]: P_o}))
+
+
+@builds("kl-linear-g2", "kl-softmax-g2")
+def kl_binary_g2(equation: Equation) -> sp.Basic:
+    """A binary closed form at G = 2 (:func:`grpo_symbolic.cases.kl_families.closed_form`)."""
+    (root,) = equation.derived()
+    return sp.Eq(p, root)

@@ -279,5 +279,13 @@ k1: The k1 estimator as a loss: a constant, so no regularisation at all.
 k2: The k2 estimator as a loss: the gradient (9) of KL, up to a constant.
 k3: The k3 estimator as a loss (GRPO's penalty): the reverse KL, as in (10).
 is-k3: The importance-weighted k3 (the direct KL penalty): the gradient (9) of KL, up to a constant.
+kl-linear: k3 with the ratio flipped as a loss: the chi-squared gradient, a stationary policy linear in the
+    preference.
+kl-linear-g2: Its binary closed form for groups of two (an interior policy when beta > gamma rho).
+kl-lambert: k3 added to the advantage after normalisation (OpenRLHF's placement): Lambert W (principal
+    branch shown; the other real branch W_{-1} also solves the condition).
+kl-softmax: No KL (beta = 0) with the entropy bonus c H(pi): a softmax of the preference.
+kl-softmax-g2: Its binary closed form for groups of two.
+kl-tempered: The entropy bonus with k2 (or the importance-weighted k3) as a loss: geometric pooling.
 """),
 )

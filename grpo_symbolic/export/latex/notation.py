@@ -23,6 +23,8 @@ NAMES: dict[str, str] = {
     "G": "G",
     "lambda": r"\lambda",
     "Z": "Z",
+    "c": "c",  # the entropy bonus c·H(π)
+    "C": "C",  # the clamp of the per-sample KL value
     # binary questions: p = π(a), p_o = π_old(a), ρ = π_ref(a)
     "p": rf"{_PI}(a)",
     "p_o": rf"{_OLD}(a)",
