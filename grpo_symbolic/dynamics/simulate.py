@@ -16,7 +16,7 @@ One iteration of :func:`simulate` does what a GRPO trainer does:
 
    with the exact gradient (∂L/∂π with the penalty estimator differentiated by SymPy,
    then the softmax Jacobian ∂π/∂θ = diag(π) − ππᵀ).  ``D`` is the per-sample KL term as the
-   trainer writes it (:func:`grpo_symbolic.theory.estimators.per_sample`: k1, k2, k3 — the paper's
+   trainer writes it (:func:`grpo_symbolic.theory.penalty.per_sample`: k1, k2, k3 — the paper's
    D_i, ``penalty="grpo"`` —, is_k3 — ``penalty="direct"`` —, k3-flipped, k3-plus; detached
    factors held constant; clamped at ``problem.kl_clamp`` when set), placed as
    ``problem.kl_placement`` says: "loss" as above; "reward-post" (OpenRLHF) subtracts β·D at
@@ -49,7 +49,7 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic.theory.filtering import kept_probability
-from grpo_symbolic.theory.estimators import per_sample
+from grpo_symbolic.theory.penalty import per_sample
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model import cost
@@ -68,7 +68,7 @@ _pi, _rho, _pi_old, _detached, _bound = sp.symbols("pi rho pi_old pi_d C", posit
 def estimator_gradient(name: str, clamped: bool = False) -> sp.Expr:
     """∂D/∂π(o) of one sample's KL term D under estimator ``name``, in (pi, rho, pi_old[, C]).
 
-    D is :func:`grpo_symbolic.theory.estimators.per_sample` (the trainer's formula; a detached
+    D is :func:`grpo_symbolic.theory.penalty.per_sample` (the trainer's formula; a detached
     factor is a fresh symbol, set to π after differentiating; ``clamped``: torch.clamp at ±C, a
     Piecewise whose clamped pieces have gradient 0); SymPy differentiates it.
 

@@ -22,7 +22,7 @@ from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.preference.sums import require_affordable
 from grpo_symbolic.solve.complete import Completeness, certified_roots, drift, no_point_message, settled_stability
-from grpo_symbolic.solve.links import active_clamp, unregularised
+from grpo_symbolic.solve.links import active_clamp, paper_equivalent, unregularised
 from grpo_symbolic.solve.presentation import FramePresentation, PointPresentation, Policy
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.solve.reward_pre import COMPLETENESS as REWARD_PRE_COMPLETENESS, reward_pre_point
@@ -137,6 +137,12 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
                        scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
     if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
         return _reward_pre(problem, dps, stability, options)
+    paper = paper_equivalent(problem)
+    if paper is not None:  # the paper's form, derived from another estimator: its certified search
+        result = stationary_policies(paper, dps, stability, options, budget)
+        kept = StationaryPolicies(_clamped(list(result), problem))
+        kept.completeness = result.completeness
+        return kept
     with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
         if unregularised(problem):
             raise SolverError(where_the_flow_goes(problem, dps), reason=SolverError.NO_INTERIOR_POINT)

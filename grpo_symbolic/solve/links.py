@@ -48,6 +48,29 @@ def unregularised(problem: Problem) -> bool:
     return problem.beta == 0 or (problem.kl_estimator is Estimator.K1 and problem.kl_placement is Placement.LOSS)
 
 
+def paper_equivalent(problem: Problem) -> Problem | None:
+    """The same problem with the paper's penalty whose stationary form the regulariser's derived form
+    equals identically (e.g. k2, k3+ in the loss and k1 after the normalisation give the direct
+    penalty's log pooling), so that the certified search solves it; None when there is none.
+    The clamp is left out: the caller checks it with the original estimator.
+
+    >>> paper_equivalent(Problem(["0.3", "0.7"], [1, 0], 4, 1, kl_estimator="k2")).penalty
+    <Penalty.DIRECT: 'direct'>
+    """
+    if problem.penalty is not None or problem.entropy != 0 or problem.beta == 0:
+        return None
+    if problem.kl_placement is Placement.REWARD_PRE:
+        return None
+    st = derive_regularised(Regulariser(problem.kl_estimator, problem.kl_placement))
+    if st.implicit:
+        return None
+    for penalty in ("grpo", "direct"):
+        paper = derive_stationarity(penalty)
+        if sp.simplify(st.policy[0] - paper.policy[0]) == 0:
+            return problem.replace(penalty=penalty, kl_placement=Placement.LOSS, kl_clamp=None)
+    return None
+
+
 def forms_of(problem: Problem) -> dict[str, Any]:
     """The compiled stationary form of ``problem``'s regulariser.
 
@@ -151,13 +174,17 @@ def lambert_w_float(x: Any) -> Any:
     (1.0, -0.259171101819)
     """
     x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):  # overflow upstream: NaN, without iterating on it
+        return np.where(np.isfinite(x), lambert_w_float(np.where(np.isfinite(x), x, 0.0)), np.nan)
 
     def f(w: Any, value: Any) -> tuple[Any, Any]:
         decay = value * np.exp(-w)
         return w - decay, 1 + decay
 
     start = np.log1p(np.maximum(x, 0.0)) + np.minimum(x, 0.0)
-    return array_newton(f, start, args=(x,), lower=-1.0, what="Lambert W")
+    with np.errstate(over="ignore", invalid="ignore"):
+        roots, converged = array_newton(f, start, args=(x,), lower=-1.0, what="Lambert W", flags=True)
+    return np.where(converged, roots, np.nan)  # NaN (overflow): the float scan brackets nothing there
 
 
 def active_clamp(problem: Problem, policy: Any) -> str:
@@ -174,8 +201,8 @@ def active_clamp(problem: Problem, policy: Any) -> str:
     >>> active_clamp(prob, [mpmath.mpf("0.999"), mpmath.mpf("0.001")])[:60]
     'kl_clamp: the clamp 2 is active at output 1 of the unclamped'
     """
-    if problem.kl_clamp is None:
-        return ""
+    if problem.kl_clamp is None or (problem.kl_estimator is Estimator.K3_PLUS and problem.kl_placement is Placement.LOSS):
+        return ""  # k3+ in the loss: the clamp acts on the detached k3 value, the gradient is k2's, never clamped
     bound = to_mpf(problem.kl_clamp)
     for o, (x, r) in enumerate(zip(policy, problem.reference)):
         value = _clamped_value(problem.kl_estimator, x, to_mpf(r))

@@ -27,12 +27,17 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton, widen_bracket
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
 from grpo_symbolic.solve.links import forms_of
 from grpo_symbolic.theory.filtering import effective_betas
+
+
+WIDENINGS = 64
+"""Doublings of the multiplier's bracket (β·2^64 covers any P_G the arithmetic represents)."""
 
 
 class _Backend:
@@ -202,8 +207,9 @@ class ReducedMap:
 
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             if excess(b) > 0:
-                return widen_bracket(lambda u: excess(u) > 0, b, width, what="the multiplier's bracket")
-            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, what="the multiplier's bracket")
+                return widen_bracket(lambda u: excess(u) > 0, b, width, maxsteps=WIDENINGS, what="the multiplier's bracket")
+            hi, lo = widen_bracket(lambda u: not excess(u) > 0, b, -width, maxsteps=WIDENINGS,
+                                   what="the multiplier's bracket")
             return lo, hi
 
     def residual(self, s: Any, backend: _Backend | None = None) -> Any:
@@ -214,7 +220,12 @@ class ReducedMap:
         backend = backend or self.exact
         m = backend.softmax(s)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a filter's β·W underflows at a vertex
-            pi, _, _ = self.policy(backend.preferences(m), backend, self.betas(m, backend))
+            try:
+                pi, _, _ = self.policy(backend.preferences(m), backend, self.betas(m, backend))
+            except SolverError:  # float64 overflow far out (G = ∞ near a face): no bracket there
+                if backend is not self.fast:
+                    raise
+                return np.full(len(s), np.nan)
             return backend.log_ratios(backend.mixture(pi), s)
 
     def softmax(self, s: Any) -> Any:

@@ -157,3 +157,15 @@ def test_flow_stability_agrees_with_the_best_response_test():
                 P = preference_numeric(problem, pi, 30)
                 return [field(Po, x, mpmath.mpf("0.5"), 0, 3, 0) for Po, x in zip(P, pi)]
             assert flow_stability(gradient, point.policy) == point.stable
+
+
+def test_a_form_identical_to_a_paper_penalty_gets_its_certified_search():
+    problem = Problem(REF, REWARDS, 4, "0.5", kl_estimator="k2")
+    assert links.paper_equivalent(problem).penalty == "direct"
+    assert links.paper_equivalent(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3-flipped")) is None
+    assert stationary_policies(problem, 30).completeness.certified
+
+
+def test_the_clamp_of_k3_plus_never_acts_on_its_gradient():
+    free = stationary_policy(Problem(REF, REWARDS, 4, "0.05", kl_estimator="k3-plus"), 30)
+    assert stationary_policy(Problem(REF, REWARDS, 4, "0.05", kl_estimator="k3-plus", kl_clamp="0.001"), 30) == free
