@@ -74,4 +74,4 @@ def test_bad_kl_input_is_one_line_naming_the_parameter(capsys, extra, parameter)
 
 def test_all_says_a_face_point_is_one(capsys):
     code, out, _ = run(capsys, "--beta", "0.5", "--kl-estimator", "k3-flipped", "--all")
-    assert code == 0 and "# a face point: outputs 1 at pi = 0" in out
+    assert code == 0 and "# a face point: pi_star = 0 for output(s) 2 (KKT boundary)" in out

@@ -334,7 +334,7 @@ class _GroupSampler:
     def __init__(self, problem, groups):
         self.groups, self.size, self.group_size = groups, problem.size, problem.group_size
         self.members = groups * problem.group_size
-        self.values = inputs.float_values(problem.reward_values, "rewards")
+        self.values = np.array(inputs.float_values(problem.reward_values, "rewards"))
         laws = np.array([[float(q) for q in row] for row in problem.law_matrix])
         self.cumulative_laws = np.cumsum(laws, axis=1)
         self.rule, self.group_filter = sampled_advantages.problem_rule(problem), problem.group_filter

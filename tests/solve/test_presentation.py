@@ -61,7 +61,7 @@ def test_repr_shows_fields_added_to_the_point():
         certified: bool = True
 
     point = Extended(Policy((mpmath.mpf("0.25"), mpmath.mpf("0.75"))), mpmath.mpf(0), mpmath.mpf(0), None, None, None)
-    assert repr(point).endswith("is_local_maximum=None, certified=True)")
+    assert repr(point).endswith("is_local_maximum=None, face=(), certified=True)")
     assert "certified True" in point._repr_html_()
 
 
