@@ -35,7 +35,7 @@ def test_beta_zero_with_entropy_is_an_interior_policy(capsys):
 def test_beta_zero_alone_explains_where_the_policy_goes(capsys):
     code, out, err = run(capsys, "--beta", "0")
     assert code == 0 and not err and "Traceback" not in out
-    assert "no interior stationary policy" in out and "vertex of output 0" in out
+    assert "no interior stationary policy" in out and "vertex of output 1" in out
 
 
 @pytest.mark.parametrize("estimator", ["k2", "k3-plus", "k3-flipped"])

@@ -15,8 +15,8 @@ the stationary policy (learning rate, logging, hardware, …) are accepted silen
 list; any other name in a mapping is a :class:`ParameterError` suggesting the nearest known name.
 A float in a config is read as the decimal it prints as (0.04 → 1/25): the number its author wrote.
 Clamps of the per-sample KL value (verl's low_var_kl and OpenRLHF's estimators clamp at ±10) are
-named in a warning and not modelled: they act only where π/π_ref is beyond e^±10-ish at the
-stationary policy.
+named in a warning and left out of the settings, so that a config maps to its preset: they act
+only where the KL value leaves ±10 at the stationary policy; ``kl_clamp=10`` models one.
 
 >>> kwargs, notes = settings_from_config("trl", {"beta": 0.04, "use_bias_correction_kl": False})
 >>> print(kwargs["beta"], kwargs["kl_estimator"], kwargs["normalisation"], kwargs["group_size"])
@@ -156,8 +156,8 @@ _SAMPLING = "π is the policy the samples are drawn from; a sampler that reshape
             "makes π_ref and π the reshaped distributions — give π_ref as the sampler sees it"
 _OFF_POLICY = "{n} updates per batch of samples: after the first, π_old ≠ π and the ratio clip (±{clip}) can bind; " \
               "the model assumes π_old = π, exact in the small-learning-rate limit"
-_CLAMP = "the per-sample KL value is clamped at ±10 by the trainer; the clamp is not modelled (it acts only where " \
-         "a log-ratio log(π/π_ref) leaves about ±10 at the stationary policy)"
+_CLAMP = "the per-sample KL value is clamped at ±10 by the trainer; the settings leave the clamp out (it acts only " \
+         "where the KL value leaves ±10 at the stationary policy): add kl_clamp=10 (--kl-clamp 10) to model it"
 
 
 def _length_warning(length_field: str) -> Warner:

@@ -29,6 +29,7 @@ from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
 from grpo_symbolic.numerics.precision import to_mpf
 from grpo_symbolic.numerics.roots import array_newton
+from grpo_symbolic.solve.presentation import output_labels
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.theory.regularisers import Regulariser, derive_regularised, regulariser_of
 
@@ -199,19 +200,20 @@ def active_clamp(problem: Problem, policy: Any) -> str:
 
     >>> prob = Problem(["0.3", "0.7"], [1, 0], 4, "0.01", kl_estimator="k3", kl_clamp=2)
     >>> active_clamp(prob, [mpmath.mpf("0.999"), mpmath.mpf("0.001")])[:60]
-    'kl_clamp: the clamp 2 is active at output 1 of the unclamped'
+    'kl_clamp: the clamp 2 is active at output 2 of the unclamped'
     """
     if problem.kl_clamp is None or (problem.kl_estimator is Estimator.K3_PLUS and problem.kl_placement is Placement.LOSS):
         return ""  # k3+ in the loss: the clamp acts on the detached k3 value, the gradient is k2's, never clamped
     bound = to_mpf(problem.kl_clamp)
+    labels = output_labels(problem.names, problem.size)
     for o, (x, r) in enumerate(zip(policy, problem.reference)):
         value = _clamped_value(problem.kl_estimator, x, to_mpf(r))
         if value is None or abs(value) >= bound:
             shown = mpmath.nstr(value, 8) if value is not None else "infinite"
             where = "falling towards 0 (the face pi(o) = 0)" if x < to_mpf(r) else "rising towards its vertex"
-            return (f"kl_clamp: the clamp {problem.kl_clamp} is active at output {o} of the unclamped stationary policy "
+            return (f"kl_clamp: the clamp {problem.kl_clamp} is active at output {labels[o]} of the unclamped stationary policy "
                     f"(pi = {mpmath.nstr(x, 8)}, KL value {shown}): there the clamped KL exerts no pull, so it is no "
-                    f"stationary policy of the clamped loss and pi({o}) keeps {where}; raise kl_clamp for an interior one")
+                    f"stationary policy of the clamped loss and pi({labels[o]}) keeps {where}; raise kl_clamp for an interior one")
     return ""
 
 

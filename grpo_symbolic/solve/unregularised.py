@@ -25,6 +25,7 @@ import mpmath
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.preference.engine import preference_numeric
+from grpo_symbolic.solve.presentation import output_labels
 
 VERTEX_OFFSET = Fraction(1, 10**40)
 """π(o) of every other output at the policy standing in for a vertex (P_G is continuous there)."""
@@ -37,7 +38,7 @@ def where_the_flow_goes(problem: Problem, dps: int) -> str:
     >>> print(where_the_flow_goes(Problem(["0.5", "0.3", "0.2"], [1, 0, 1], 4, 0), 20))  # doctest: +NORMALIZE_WHITESPACE
     problem: beta = 0 and no entropy bonus: nothing pulls the policy back, so there is no interior
     stationary policy (P_G(o|pi) differs between outputs wherever every output has mass); the
-    expected-gradient flow takes all the mass to the face of outputs 0, 2 (reward law 1), keeping
+    expected-gradient flow takes all the mass to the face of outputs 1, 3 (reward law 1), keeping
     their ratio as at the start; 1 - pi(face) shrinks only like 1/t in the flow steps t
     (give beta > 0 with another estimator, or entropy > 0, for an interior policy)
     """
@@ -79,8 +80,9 @@ def _attracts(problem: Problem, members: list[int], dps: int) -> bool:
 
 
 def _describe(problem: Problem, members: list[int]) -> str:
+    labels = output_labels(problem.names, problem.size)
     law = problem.rewards[members[0]]
     shown = "/".join(f"{v}:{q}" for v, q in law.outcomes) if len(law.outcomes) > 1 else f"{law.values[0]}"
     if len(members) == 1:
-        return f"the vertex of output {members[0]} (reward law {shown})"
-    return f"the face of outputs {', '.join(map(str, members))} (reward law {shown}), keeping their ratio as at the start"
+        return f"the vertex of output {labels[members[0]]} (reward law {shown})"
+    return f"the face of outputs {', '.join(labels[o] for o in members)} (reward law {shown}), keeping their ratio as at the start"

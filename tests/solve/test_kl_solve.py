@@ -96,7 +96,7 @@ def test_no_regulariser_says_which_vertex_the_flow_goes_to(settings):
     with pytest.raises(SolverError) as info:
         stationary_policy(Problem(["0.5", "0.3", "0.2"], [0, 2, 1], 4, **settings), 30)
     assert info.value.reason == SolverError.NO_INTERIOR_POINT
-    assert "vertex of output 1 (reward law 2)" in str(info.value)
+    assert "vertex of output 2 (reward law 2)" in str(info.value)
 
 
 def test_no_regulariser_and_equal_laws_every_policy_is_stationary():
@@ -129,10 +129,10 @@ def test_kl_in_the_reward_with_stochastic_rewards_is_not_log_pooling():
 def test_an_inactive_clamp_changes_nothing_an_active_one_leaves_no_interior_point():
     free = stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3"), 30)
     assert stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp=10), 30) == free
-    with pytest.raises(SolverError, match="^kl_clamp: .* output 0 .* keeps rising") as info:
+    with pytest.raises(SolverError, match="^kl_clamp: .* output 1 .* keeps rising") as info:
         stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp="0.01"), 30)
     assert info.value.reason == SolverError.NO_INTERIOR_POINT
-    with pytest.raises(SolverError, match="^kl_clamp: .* output 1 .* falling towards 0"):  # (0.81, 0.19): k3 = 1.38 at b
+    with pytest.raises(SolverError, match="^kl_clamp: .* output 2 .* falling towards 0"):  # (0.81, 0.19): k3 = 1.38 at b
         stationary_policy(Problem(REF, REWARDS, 4, "0.5", kl_estimator="k3", kl_clamp="1"), 30)
 
 
