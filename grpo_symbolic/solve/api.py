@@ -126,12 +126,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     >>> [(mpmath.nstr(pt.policy[0], 6), pt.stable) for pt in stationary_policies(prob, dps=30)]
     [('0.670179', True), ('0.996514', False)]
     """
-    if not require_problem(problem).is_numeric:
-        raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
-    check_dps(dps)
-    if options is not None and not isinstance(options, SolverOptions):
-        raise ParameterError(f"options: got {type(options).__name__}; give a SolverOptions or None (the defaults)")
-    options = options or SolverOptions()
+    options = _checked(problem, dps, options)
     values = len(problem.reward_values)
     require_affordable(problem, dps, budget, exact=30 * values, dense=int(stability), what="stationary_policies",
                        scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
@@ -140,31 +135,49 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     paper = paper_equivalent(problem)
     if paper is not None:  # the paper's form, derived from another estimator: its certified search
         result = stationary_policies(paper, dps, stability, options, budget)
-        kept = StationaryPolicies(_clamped(list(result), problem))
+        with working_precision(dps, guard=options.guard_digits):
+            kept = StationaryPolicies(_clamped(list(result), problem))
         kept.completeness = result.completeness
         return kept
     with working_precision(dps, guard=options.guard_digits), float_range("problem", SolverError, SOLVER_RANGE):
         if unregularised(problem):
             raise SolverError(where_the_flow_goes(problem, dps), reason=SolverError.NO_INTERIOR_POINT)
         reduced = ReducedMap(rescaled(problem)[0], dps)
-        if reduced.forms["paper"]:
-            roots, completeness = certified_roots(reduced, options)
-        else:
-            roots = find_roots(reduced, options)
-            completeness = Completeness(False, False, "the scanned logit range", len(roots), "float64 scan + Newton",
-                                        f"the {reduced.forms['link']} form has no certified search yet: points may be missing")
-        vertices = _vertex_points(reduced)
-        if not roots and not vertices:
-            sign = drift(reduced) if completeness.complete else None
-            reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
-            raise SolverError(no_point_message(completeness, sign), reason=reason)
-        points = [_point(reduced, reduced.softmax(list(s)) if s else (mpmath.mpf(1),), stability) for s in roots]
-        if stability:
-            points = [_settled(pt, settled_stability(reduced, s, completeness)) for pt, s in zip(points, roots)]
-        points = _clamped(points + [_point(reduced, m, stability) for m in vertices], problem)
+        points, completeness = _search(reduced, options, stability)
+        points = _clamped(points, problem)
     result = _named(points, problem, dps)
     result.completeness = completeness
     return result
+
+
+def _checked(problem: Problem, dps: int, options: SolverOptions | None) -> SolverOptions:
+    """The solver's options (the defaults for None), after checking the problem, dps and options."""
+    if not require_problem(problem).is_numeric:
+        raise ParameterError("problem: the numeric solver needs numbers; substitute the symbols first")
+    check_dps(dps)
+    if options is not None and not isinstance(options, SolverOptions):
+        raise ParameterError(f"options: got {type(options).__name__}; give a SolverOptions or None (the defaults)")
+    return options or SolverOptions()
+
+
+def _search(reduced: ReducedMap, options: SolverOptions, stability: bool) -> tuple[list[StationaryPoint], Completeness]:
+    """The verified points of the reduced map (the certified search for the paper's forms, a float64
+    scan for the others; the linear link's vertex points too) and the completeness statement."""
+    if reduced.forms["paper"]:
+        roots, completeness = certified_roots(reduced, options)
+    else:
+        roots = find_roots(reduced, options)
+        completeness = Completeness(False, False, "the scanned logit range", len(roots), "float64 scan + Newton",
+                                    f"the {reduced.forms['link']} form has no certified search yet: points may be missing")
+    vertices = _vertex_points(reduced)
+    if not roots and not vertices:
+        sign = drift(reduced) if completeness.complete else None
+        reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
+        raise SolverError(no_point_message(completeness, sign), reason=reason)
+    points = [_point(reduced, reduced.softmax(list(s)) if s else (mpmath.mpf(1),), stability) for s in roots]
+    if stability:
+        points = [_settled(pt, settled_stability(reduced, s, completeness)) for pt, s in zip(points, roots)]
+    return points + [_point(reduced, m, stability) for m in vertices], completeness
 
 
 def _settled(point: StationaryPoint, settled: tuple[float, bool | None] | None) -> StationaryPoint:
