@@ -199,7 +199,7 @@ class Problem:
         set_(self, "group_filter", GroupFilter.parse(group_filter, "group_filter"))
         _check_rule_fits(self)
         set_(self, "names", None if names is None else _names(names, len(self.reference)))
-        self.require_paper_settings("Problem")
+        self._refuse_filter_combinations()
 
     @property
     def size(self) -> int:
@@ -251,22 +251,15 @@ class Problem:
         entries += [x for law in self.rewards for vq in law.outcomes for x in vq]
         return not any(e.free_symbols for e in entries)
 
-    def require_paper_settings(self, caller: str) -> None:
-        """Raise :class:`ParameterError` for a setting ``caller`` does not implement yet.
-
-        A placeholder shared by the entry points while the trainers' settings are being built: the
-        KL settings, the entropy bonus, the advantage rules and the group filters are in, but a group
-        filter is derived for a KL term in the loss only (its effective β·W masks that term).
-        Code that only knows the paper's two penalties calls :meth:`require_paper_penalty`.
-        """
-        extra = []
+    def _refuse_filter_combinations(self) -> None:
+        """A group filter is derived for an unclamped KL term in the loss without entropy bonus (its
+        effective β·W masks that term); any other combination with a filter is a ParameterError."""
         if self.group_filter is not GroupFilter.KEEP and (
                 self.kl_placement is not Placement.LOSS or self.kl_clamp is not None or self.entropy != 0):
-            extra.append(f"group_filter={self.group_filter} with kl_placement={self.kl_placement}, "
-                         f"kl_clamp={self.kl_clamp}, entropy={self.entropy} (a filter needs the KL in the loss, "
-                         "unclamped, and no entropy bonus)")
-        if extra:
-            raise ParameterError(f"{caller}: not supported yet: {'; '.join(extra)}; use the paper's settings")
+            raise ParameterError(
+                f"group_filter: {self.group_filter} is derived for the KL in the loss, unclamped and without "
+                f"entropy bonus; got kl_placement={self.kl_placement}, kl_clamp={self.kl_clamp}, entropy={self.entropy}: "
+                "use group_filter='keep' or those KL settings")
 
     def require_paper_penalty(self, caller: str) -> None:
         """Raise :class:`ParameterError` unless the regulariser is one of the paper's two penalties.

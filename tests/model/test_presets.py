@@ -238,11 +238,8 @@ def test_default_beta_and_refusals():
         preset("paper", *ARGS[:3])
     assert preset("trl-1.10", *ARGS[:3]).beta == 0  # TRL >= 1.10 defaults to beta = 0 (accepted since issue 11)
     assert preset("trl-1.10", *ARGS).penalty == "direct"
-    for name in ("rloo", "openrlhf-group-norm", "dapo"):  # settings built elsewhere: refused by name, or carried
-        try:
-            problem = preset(name, *ARGS)
-        except ParameterError as exc:
-            assert "not supported yet" in str(exc)
-        else:
-            assert problem.kl_placement == preset_settings(name).kl_placement
-            assert problem.group_filter == preset_settings(name).group_filter
+    for name in ("rloo", "openrlhf-group-norm", "dapo"):  # the trainers' own settings are carried into the Problem
+        problem = preset(name, *ARGS)
+        assert problem.kl_placement == preset_settings(name).kl_placement
+        assert problem.group_filter == preset_settings(name).group_filter
+        assert problem.advantage == preset_settings(name).advantage

@@ -166,3 +166,10 @@ def test_hand_built_reward_law_is_validated_again():
 def test_preference_is_not_a_problem_method():
     """P_G lives in the preference layer (gs.preference_numeric); the model does not import it."""
     assert not hasattr(Problem, "preference")
+
+
+@pytest.mark.parametrize("settings", [dict(kl_placement="reward-post"), dict(kl_clamp=10), dict(entropy="0.1")])
+def test_a_group_filter_needs_the_unclamped_kl_in_the_loss(settings):
+    with pytest.raises(ParameterError, match="^group_filter: drop-equal is derived for the KL in the loss"):
+        Problem(["0.5", "0.5"], [1, 0], 4, 1, group_filter="drop-equal", **settings)
+    assert Problem(["0.5", "0.5"], [1, 0], 4, 1, **settings).group_filter == "keep"
