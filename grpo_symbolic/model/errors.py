@@ -9,6 +9,8 @@ one-line message with exit code 2 (anything else is an internal error).  Both ki
 (True, True, 'no-interior-point')
 """
 
+import math
+
 
 class GrpoSymbolicError(Exception):
     """Base class of every error the package raises on purpose."""
@@ -38,3 +40,17 @@ class SolverError(GrpoSymbolicError, ValueError):
             raise ValueError(f"SolverError reason {reason!r} is not one of {self.REASONS}")
         super().__init__(message)
         self.reason = reason
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to a readable length for an error message (a huge integer is described).
+
+    >>> shown(10**400)
+    'an integer of about 401 digits'
+    >>> shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (str of 102 characters)"
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__} of {len(text)} characters)"

@@ -41,8 +41,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import exact, shown
+from grpo_symbolic.model.errors import ParameterError, shown
+from grpo_symbolic.model.numbers import exact
 
 MAX_DPS = 10_000
 """The most digits any function computes to (a cost limit: time grows faster than dps²)."""

@@ -16,7 +16,7 @@ from typing import Union
 import mpmath
 import sympy as sp
 
-from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.model.errors import ParameterError, shown
 
 NumberLike = Union[int, float, str, Fraction, sp.Basic, mpmath.mpf]
 """What :func:`exact` reads: an int, float, decimal or fraction string, Fraction, SymPy or mpmath number."""
@@ -64,20 +64,6 @@ def exact(value: object, name: str) -> sp.Expr:
         f"{name}: cannot use {shown(value)} of type {type(value).__name__} as a number; "
         "give an int, a decimal string, a Fraction or a SymPy number"
     )
-
-
-def shown(value: object) -> str:
-    """``repr(value)`` cut to a readable length for an error message (a huge integer is described).
-
-    >>> shown(10**400)
-    'an integer of about 401 digits'
-    >>> shown("x" * 100)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (str of 102 characters)"
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__} of {len(text)} characters)"
 
 
 MAX_STRING = 1000

@@ -14,8 +14,8 @@ import sympy as sp
 from sympy.core.numbers import Infinity
 
 from grpo_symbolic.model import inputs
-from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import NumberLike, exact, shown
+from grpo_symbolic.model.errors import ParameterError, shown
+from grpo_symbolic.model.numbers import NumberLike, exact
 from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Advantage, Estimator, GroupFilter, Normalisation, Penalty, Placement
 
 GroupSize = Union[int, Infinity]

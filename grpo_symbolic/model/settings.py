@@ -24,7 +24,7 @@ from enum import Enum
 from typing import TypeVar
 
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.model.numbers import shown
+from grpo_symbolic.model.errors import shown
 
 _S = TypeVar("_S", bound="Setting")
 

@@ -72,6 +72,6 @@ def test_numbers_at_the_limits_are_read():
 
 
 def test_huge_values_are_shown_briefly():
-    from grpo_symbolic.model.numbers import shown
+    from grpo_symbolic.model.errors import shown
     assert shown(10**5000) == "an integer of about 5001 digits"  # repr would raise beyond 4300 digits
     assert len(shown("9" * 10_000)) < 100
