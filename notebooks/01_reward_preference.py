@@ -40,8 +40,8 @@ from grpo_symbolic.export.latex import inline as tex, table, use_paper_notation
 use_paper_notation()  # SymPy results in the paper's notation (grpo_symbolic.export.latex.NAMES)
 
 # %%
-from grpo_symbolic import (Problem, large_group_preference, monte_carlo_preference, pairwise_preference,
-                           preference_exact, preference_numeric)
+from grpo_symbolic import (Normalisation, Problem, large_group_preference, monte_carlo_preference,
+                           pairwise_preference, preference_exact, preference_numeric)
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import general
@@ -55,14 +55,15 @@ mpmath.mp.dps = DPS
 # %% [markdown]
 # ## 1. Advantages on an explicit group
 #
-# `RULES` holds the three normalisations. A rule sees a group from its first member: the distinct reward values, which one is the member's own, and how many of the other $G-1$ members have each value. `general.advantage(rewards, i, rule)` hands an explicit group to a rule from member $i$'s side.
+# `RULES` holds the paper's three normalisations (`NORMALISATIONS` below) and the trainers' leave-one-out rules `rloo` and `rloo-std` (chapter 8); this chapter uses the paper's three. A rule sees a group from its first member: the distinct reward values, which one is the member's own, and how many of the other $G-1$ members have each value. `general.advantage(rewards, i, rule)` hands an explicit group to a rule from member $i$'s side.
 
 # %%
+NORMALISATIONS = [n.value for n in Normalisation]  # population, sample, shift
 group = [3, 1, 1, 0]
-rows = [[name] + [tex(general.advantage(group, i, name)) for i in range(len(group))] for name in RULES]
+rows = [[name] + [tex(general.advantage(group, i, name)) for i in range(len(group))] for name in NORMALISATIONS]
 table(["rule"] + [f"$A_{i + 1}$ (r = {r})" for i, r in enumerate(group)], rows)
 
-for name in RULES:  # advantages sum to zero within every group, under every rule
+for name in NORMALISATIONS:  # advantages sum to zero within every group, under every normalisation
     assert sp.nsimplify(sum(general.advantage(group, i, name) for i in range(len(group)))) == 0
 
 # %% [markdown]
@@ -150,7 +151,7 @@ assert all(abs(m - float(e)) < 5 * s for e, m, s in zip(exact, estimate, stderr)
 # %%
 from grpo_symbolic.model.symbols import G
 
-by_rule = {name: preference_numeric(larger.replace(normalisation=name), point, DPS) for name in RULES}
+by_rule = {name: preference_numeric(larger.replace(normalisation=name), point, DPS) for name in NORMALISATIONS}
 mean_reward = [to_mpf(law.mean) for law in larger.rewards]
 policy_mean = mpmath.fsum(to_mpf(x) * m for x, m in zip(point, mean_reward))
 table(["output", "population", "sample", "sample / population", "shift", "shift / (r̄(o) − E_π r)"],

@@ -127,7 +127,7 @@ def _towards_vertex(name, dps):
         point = stationary_policy(problem, min(dps, 30))
         stated = symbolic(False, f"{name}: beta = 0 and no entropy, yet the solver returned a point {point}")
     except SolverError as exc:
-        named = exc.reason == SolverError.NO_INTERIOR_POINT and f"vertex of output {best}" in str(exc)
+        named = exc.reason == SolverError.NO_INTERIOR_POINT and f"vertex of output {best + 1}" in str(exc)
         stated = symbolic(named, f"{name}: the solver: {exc.reason}, '{str(exc)[:160]}...'")
     chains, iterations, checkpoints = VERTEX_RUN
     run = simulate(problem, iterations, chains=chains, seed=0, **SETTINGS)
@@ -135,7 +135,7 @@ def _towards_vertex(name, dps):
     approaching = bool(np.all(np.diff(gaps, axis=0) < 0) and np.all(gaps[-1] < VERTEX_REACHED))
     shown = ", ".join(f"t={t}: {g:.1e}" for t, g in zip(checkpoints, gaps.max(axis=1)))
     return combine(stated, symbolic(approaching, f"{name}: sampled runs ({chains} chains) of its update, the largest "
-                                                 f"1 - pi(output {best}) over chains: {shown} (falling in every chain, "
+                                                 f"1 - pi(output {best + 1}) over chains: {shown} (falling in every chain, "
                                                  f"< {VERTEX_REACHED:.0e} at the end)"))
 
 
