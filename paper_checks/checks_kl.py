@@ -1,4 +1,4 @@
-"""Checks of the trainers' KL estimators, placements, clamps and entropy bonus (x-kl-*).
+"""Checks of the trainers' KL estimators, placements, clamps and entropy bonus (``x-kl-*``).
 
 The derivation is :func:`grpo_symbolic.theory.regularisers.derive_regularised`; the independent
 routes are the trainers' sampled loss in numpy (:mod:`paper_checks.trainer_loss`, a Monte Carlo
