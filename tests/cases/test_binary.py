@@ -174,3 +174,13 @@ def test_mutation_of_a_printed_form_fails_its_check(monkeypatch, claim_id, name,
         monkeypatch.setattr(paper_forms, name, wrong)
     result = REGISTRY.run(claim_id, 30)
     assert not result.passed, result.details
+
+
+def test_on_unit_interval_covers_the_whole_interval():
+    """ρ − 3/4 changes sign on (0, 1): written over the whole interval its sign is not decided."""
+    from grpo_symbolic.cases.binary import on_unit_interval
+    from grpo_symbolic.model.symbols import rho
+
+    shifted = on_unit_interval(rho - sp.Rational(3, 4), rho)
+    assert shifted.is_negative is None and shifted.is_positive is None
+    assert on_unit_interval(rho * (1 - rho), rho).is_positive

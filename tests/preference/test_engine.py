@@ -252,3 +252,12 @@ def test_policies_that_do_not_sum_to_one_are_refused(policy, dps):
 def test_too_few_digits_are_refused(dps):
     with pytest.raises(ParameterError, match="^dps:"):
         preference_numeric(Problem(["0.3", "0.7"], [1, 0], 8, 1), ["0.3", "0.7"], dps)
+
+
+def test_monte_carlo_takes_two_samples_and_seed_zero():
+    """Two samples are the fewest with a standard error; seeds start at 0."""
+    prob = Problem(["0.3", "0.7"], [1, 0], 4, 1)
+    estimate, error = monte_carlo_preference(prob, ("0.3", "0.7"), samples=2, seed=0)  # seed 0 is a seed
+    assert len(estimate) == len(error) == 2
+    with pytest.raises(ParameterError, match="^samples:"):
+        monte_carlo_preference(prob, ("0.3", "0.7"), samples=1, seed=1)

@@ -20,7 +20,7 @@ from grpo_symbolic import Problem, ParameterError
 from grpo_symbolic.solve import binary_grid
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import general_g
-from grpo_symbolic.preference.moments import MomentTable, _binomial_row, composition_array, supports
+from grpo_symbolic.preference.moments import SCALES, MomentTable, _binomial_row, composition_array, supports
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import NumericTable, compositions, preference_numeric
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
@@ -152,6 +152,18 @@ def test_windowed_float_path_is_the_full_float_sum(values, group_size, mixture):
     fast = MomentTable(values, group_size, "population", sp.Integer(0)).evaluate_float(m)
     plain = NumericTable(values, group_size, "population", sp.Integer(0), 20).evaluate_float(m)
     assert np.allclose(fast, plain, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("rule", [*SCALES])
+@pytest.mark.parametrize("eps", [sp.Integer(0), sp.Rational(3, 10)])
+def test_float_table_is_the_exact_table_for_every_moment_rule(rule, eps):
+    """evaluate_float (the scans' table) = evaluate at full precision, for every rule with a moment form,
+    with eps and reward values with a denominator (G·d·eps and the rloo divisor (G − 1)·d enter h)."""
+    values, m = (sp.Integer(0), sp.Rational(1, 3), sp.Rational(5, 2)), [0.2, 0.5, 0.3]
+    table = MomentTable(values, 7, str(rule), eps)
+    with mpmath.workdps(30):
+        exact = [float(x) for x in table.evaluate([mpmath.mpf(x) for x in ("0.2", "0.5", "0.3")])]
+    assert np.allclose(table.evaluate_float(np.array(m)), exact, rtol=1e-12, atol=0)
 
 
 def test_dispatch_covers_rational_values_only():

@@ -147,3 +147,16 @@ def test_stability_survives_a_policy_near_a_vertex():
                    group_size=8, beta="0.0225", normalisation="sample", eps="0.0001", penalty="direct")
     (point,) = stationary_policies(prob, 20)
     assert point.policy[3] < 1e-40 and point.is_local_maximum and point.stable
+
+
+def test_the_solvers_estimate_counts_its_evaluations_of_p_g():
+    """The cost model charges stationary_policies for ~30 evaluations of P_G per reward value: a
+    budget that covers 20 per value refuses the solve but not one evaluation."""
+    from grpo_symbolic.preference.engine import preference_numeric
+    from grpo_symbolic.preference.sums import evaluation_work
+
+    prob = Problem(reference=["0.2", "0.3", "0.5"], rewards=[0, 1, 2], group_size=64, beta=1)
+    budget = 20 * 3 * evaluation_work(prob, 30).exact
+    preference_numeric(prob, ["0.2", "0.3", "0.5"], 30, budget=budget)
+    with pytest.raises(ParameterError, match="^budget: stationary_policies with 3 reward values"):
+        stationary_policies(prob, dps=30, budget=budget)
