@@ -150,13 +150,19 @@ def test_stability_survives_a_policy_near_a_vertex():
 
 
 def test_the_solvers_estimate_counts_its_evaluations_of_p_g():
-    """The cost model charges stationary_policies for ~30 evaluations of P_G per reward value: a
-    budget that covers 20 per value refuses the solve but not one evaluation."""
+    """The cost model charges stationary_policies for 30 evaluations of P_G per reward value: with
+    the budget lowered by 10 evaluations per value (a third of them) the solve is refused, while one
+    evaluation of P_G is well inside that budget.  At 200 digits the exact evaluations dominate."""
+    import re
+
     from grpo_symbolic.preference.engine import preference_numeric
     from grpo_symbolic.preference.sums import evaluation_work
 
     prob = Problem(reference=["0.2", "0.3", "0.5"], rewards=[0, 1, 2], group_size=64, beta=1)
-    budget = 20 * 3 * evaluation_work(prob, 30).exact
-    preference_numeric(prob, ["0.2", "0.3", "0.5"], 30, budget=budget)
+    with pytest.raises(ParameterError) as refused:
+        stationary_policies(prob, dps=200, budget=1e-12)
+    estimate = float(re.search(r"estimated ([0-9.e+-]+) s", str(refused.value)).group(1))
+    budget = estimate - 10 * 3 * evaluation_work(prob, 200).exact
+    preference_numeric(prob, ["0.2", "0.3", "0.5"], 200, budget=budget)
     with pytest.raises(ParameterError, match="^budget: stationary_policies with 3 reward values"):
-        stationary_policies(prob, dps=30, budget=budget)
+        stationary_policies(prob, dps=200, budget=budget)
