@@ -23,7 +23,7 @@ import argparse
 import fnmatch
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Iterable, Sequence, TextIO
 
 from grpo_symbolic.export.commandline import (
     CommandParser,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from grpo_symbolic.model.caches import cached
 import itertools
-from typing import Any, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp

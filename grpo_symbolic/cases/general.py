@@ -24,7 +24,7 @@ from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.caches import cached
 import itertools
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import sympy as sp
 

@@ -75,16 +75,9 @@ def estimator_gradient(name: str, clamped: bool = False) -> sp.Expr:
     >>> estimator_gradient("k3"), estimator_gradient("is_k3"), estimator_gradient("k3-plus")
     ((pi - rho)/pi**2, (log(pi) - log(rho))/pi_old, (log(pi) - log(rho))/pi)
     """
-    parsed = _estimator(name)
+    parsed = Estimator.parse(name, "estimator")
     loss = per_sample(parsed, _pi, _rho, _pi_old, _detached, _bound if clamped else None)
     return sp.simplify(sp.diff(loss, _pi).subs(_detached, _pi))
-
-
-def _estimator(name: Any) -> Estimator:
-    try:
-        return Estimator(name)
-    except ValueError:
-        raise ParameterError(f"estimator: got {name!r}; use one of {', '.join(Estimator.choices())}") from None
 
 
 @lru_cache(maxsize=None)
@@ -96,7 +89,7 @@ def _estimator_gradient(name, clamped=False):
 @lru_cache(maxsize=None)
 def _estimator_value(name, clamped=False):
     """The value D(π_old(o)) a reward placement subtracts (detached), compiled: f(pi_old, rho, C)."""
-    value = per_sample(_estimator(name), _pi_old, _rho, _pi_old, _pi_old, _bound if clamped else None)
+    value = per_sample(Estimator.parse(name, "estimator"), _pi_old, _rho, _pi_old, _pi_old, _bound if clamped else None)
     return sp.lambdify((_pi_old, _rho, _bound), value, "numpy")
 
 
@@ -275,7 +268,7 @@ class _Setup:
         if not require_problem(problem).is_numeric:
             raise ParameterError("problem: the dynamics need numeric parameters; substitute the symbols first")
         self.lr = inputs.step(lr, "lr", "the learning rate must be a finite number > 0 (e.g. 0.5)")
-        estimator = problem.kl_estimator if estimator is None else _estimator(estimator)
+        estimator = problem.kl_estimator if estimator is None else Estimator.parse(estimator, "estimator")
         clamped = problem.kl_clamp is not None
         self.bound = float(problem.kl_clamp) if clamped else math.inf
         self.penalty_gradient = _estimator_gradient(estimator, clamped)

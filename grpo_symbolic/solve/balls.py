@@ -22,7 +22,6 @@ v − mean = Σ_u m_u(v − u) (no cancellation near a vertex); otherwise from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import reduce
 import math
 import operator

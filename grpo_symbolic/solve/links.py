@@ -62,14 +62,18 @@ def paper_equivalent(problem: Problem) -> Problem | None:
         return None
     if problem.kl_placement is Placement.REWARD_PRE:
         return None
-    st = derive_regularised(Regulariser(problem.kl_estimator, problem.kl_placement))
+    penalty = _paper_penalty_of(problem.kl_estimator, problem.kl_placement)
+    return None if penalty is None else problem.replace(penalty=penalty, kl_placement=Placement.LOSS, kl_clamp=None)
+
+
+@lru_cache(maxsize=None)
+def _paper_penalty_of(estimator: Estimator, placement: Placement) -> str | None:
+    """The paper's penalty whose derived stationary form equals the regulariser's, or None (derived once)."""
+    st = derive_regularised(Regulariser(estimator, placement))
     if st.implicit:
         return None
-    for penalty in ("grpo", "direct"):
-        paper = derive_stationarity(penalty)
-        if sp.simplify(st.policy[0] - paper.policy[0]) == 0:
-            return problem.replace(penalty=penalty, kl_placement=Placement.LOSS, kl_clamp=None)
-    return None
+    return next((penalty for penalty in ("grpo", "direct")
+                 if sp.simplify(st.policy[0] - derive_stationarity(penalty).policy[0]) == 0), None)
 
 
 def forms_of(problem: Problem) -> dict[str, Any]:
@@ -84,7 +88,7 @@ def forms_of(problem: Problem) -> dict[str, Any]:
     if problem.penalty is not None and problem.entropy == 0:
         return paper_forms(str(problem.penalty))
     reg = regulariser_of(problem)
-    # the solver solves the unclamped form and checks that no clamp is active (require_inactive_clamp)
+    # the solver solves the unclamped form and checks that no clamp is active (active_clamp)
     reg = Regulariser(reg.estimator, reg.placement, clamped=False, entropy=reg.entropy)
     return derived_forms(reg, problem.beta == 0)
 
