@@ -75,6 +75,18 @@ def test_arrangement_must_equal_the_derivation():
     assert latex.checked(sp.Eq(2 * p, 2 * rho), sp.Eq(p - rho, 0), rho) == sp.Eq(2 * p, 2 * rho)
 
 
+def test_lambert_arrangement_is_checked_through_the_defining_identity():
+    """π_ref e^{(P−λ)/β + 1 + W(x)} is shown as −π_ref / W(x); a flipped sign, a wrong argument or the
+    other branch W_{-1} is refused."""
+    P, lam, beta, rho = sp.symbols("P lambda beta rho", positive=True)
+    x = -sp.exp((lam - P) / beta - 1)
+    derived = rho * sp.exp((P - lam) / beta + 1 + sp.LambertW(x))
+    assert latex.checked(-rho / sp.LambertW(x), derived) == -rho / sp.LambertW(x)
+    for wrong in (rho / sp.LambertW(x), -rho / sp.LambertW(x * sp.E**2), -rho / sp.LambertW(x, -1)):
+        with pytest.raises(ArithmeticError):
+            latex.checked(wrong, derived)
+
+
 def test_document_has_every_formula_grouped_by_section(tex_file):
     text = tex_file.read_text()
     assert text.startswith("\\documentclass") and text.rstrip().endswith("\\end{document}")

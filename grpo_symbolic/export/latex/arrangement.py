@@ -69,9 +69,29 @@ def checked(arranged: sp.Basic, derived: sp.Basic, unknown: sp.Symbol | None = N
 
 
 def _comparable(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with hyperbolic functions as exponentials and logarithms, logarithms expanded, max as |·|."""
+    """``expr`` with hyperbolic functions as exponentials and logarithms, logarithms expanded, max as |·|,
+    and e^{W(x)} as x / W(x)."""
+    expr = lambert_quotient(expr)
     expr = sp.expand_log(expr.rewrite(sp.exp).rewrite(sp.log), force=True).rewrite(sp.Abs)
     return expr.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.factor(e.args[0])))
+
+
+def lambert_quotient(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every e^{a + W(x)} written as e^{a} x / W(x), the defining identity W(x) e^{W(x)} = x
+    (on every branch of W), and the exponentials of each product gathered.
+
+    >>> x = sp.Symbol("x")
+    >>> lambert_quotient(sp.exp(1 + x + sp.LambertW(-sp.exp(-1 - x))))
+    -1/LambertW(-exp(-x - 1))
+    """
+    def quotient(power: sp.Expr) -> sp.Expr:
+        lamberts = [t for t in sp.Add.make_args(power.exp) if isinstance(t, sp.LambertW)]
+        if not lamberts:
+            return power
+        rest = sp.exp(power.exp - sp.Add(*lamberts))
+        return sp.powsimp(rest * sp.Mul(*[w.args[0] / w for w in lamberts]))
+
+    return expr.replace(lambda e: isinstance(e, sp.exp), quotient)
 
 
 def bernstein(poly: sp.Expr, variable: sp.Symbol, degree: int) -> sp.Expr:

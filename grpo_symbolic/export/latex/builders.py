@@ -14,8 +14,8 @@ import sympy as sp
 from grpo_symbolic.cases.general import EXAMPLES, reward_std, stationarity_form, win_lose
 from grpo_symbolic.cases.shift_only import OUTPUTS
 from grpo_symbolic.export.latex.arrangement import (as_hyperbolic, bernstein, checked, descending, evaluated,
-                                                    hyperbolic, logit_terms, minus, normalised, one_minus,
-                                                    one_output, over, over_z, split_roots,
+                                                    hyperbolic, lambert_quotient, logit_terms, minus, normalised,
+                                                    one_minus, one_output, over, over_z, split_roots,
                                                     stationarity_equation)
 from grpo_symbolic.export.latex.notation import BINOMIAL_G, named
 from grpo_symbolic.export.latex.printer import as_written, reading_terms
@@ -365,7 +365,7 @@ def regularised(equation: Equation) -> sp.Basic:
     """A trainer regulariser's stationary π(o) (the principal branch where there are two), for output o."""
     st = equation.derived()
     form = st.branches[0][0] if st.implicit else st.policy[0]
-    arranged = sp.factor(form) if st.link == "linear" else sp.powsimp(form)
+    arranged = sp.factor(form) if st.link == "linear" else sp.powsimp(lambert_quotient(form), deep=True)
     return sp.Eq(pi_o, checked(arranged, form).xreplace({st.pi_ref[0]: pi_ref_o, st.preference[0]: P_o}))
 
 
