@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.cases import filtering as binary_filtering
@@ -17,7 +16,7 @@ from grpo_symbolic.cases.general import group_expectation
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, p, p_old, rho
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from grpo_symbolic.preference.engine import large_group_preference, preference_exact, preference_numeric, problem_rule
 from grpo_symbolic.theory.advantage import ZERO_MEAN
 from grpo_symbolic.theory.filtering import derive_filtered_stationarity
@@ -106,10 +105,10 @@ def check_x_advantage_zero_mean(dps):
             if zero:
                 continue
             (point,) = stationary_policies(problem, dps, stability=False)
-            expected = mpmath.fsum(x * P for x, P in zip(point.policy, preference_numeric(problem, point.policy, dps)))
+            expected = mpx.fsum(x * P for x, P in zip(point.policy, preference_numeric(problem, point.policy, dps)))
             outcomes.append(agreement(point.multiplier, expected, dps, scale=1,
                                       what=f"{problem_rule(problem)}, G={size}: solver's lambda = E_pi[P_G] != 0"))
-            outcomes.append(symbolic(abs(point.multiplier) > mpmath.mpf("1e-3"), f"  lambda = {mpmath.nstr(point.multiplier, 8)}"))
+            outcomes.append(symbolic(abs(point.multiplier) > mpx.mpf("1e-3"), f"  lambda = {mpx.nstr(point.multiplier, 8)}"))
     return combine(outcomes)
 
 
@@ -157,11 +156,11 @@ def check_x_advantage_large_group(dps):
             finite = preference_numeric(_problem(size, name, rewards=GRADED), POLICY, dps)
             errors.append(max(abs(a - sp.N(b, dps)) for a, b in zip(finite, limit)))
         if name == "rloo":  # (G/(G − 1))·(1 − 1/G) = 1: the limit holds at every G
-            outcomes.append(symbolic(all(e < mpmath.mpf(10) ** (5 - dps) for e in errors),
-                                     f"rloo: P_G = its G -> oo form at G=8, 24, 72 (|error| {mpmath.nstr(max(errors), 3)})"))
+            outcomes.append(symbolic(all(e < mpx.mpf(10) ** (5 - dps) for e in errors),
+                                     f"rloo: P_G = its G -> oo form at G=8, 24, 72 (|error| {mpx.nstr(max(errors), 3)})"))
         else:
             outcomes.append(symbolic(errors[0] > errors[1] > errors[2] > 0,
-                                     f"{name}: |P_G - P_oo| at G=8, 24, 72: {', '.join(mpmath.nstr(e, 3) for e in errors)}"))
+                                     f"{name}: |P_G - P_oo| at G=8, 24, 72: {', '.join(mpx.nstr(e, 3) for e in errors)}"))
     return combine(outcomes)
 
 

@@ -8,7 +8,6 @@ the forms of :mod:`grpo_symbolic.paper.forms` (or the notes' forms typed once in
 the numeric solver is the independent route.  Points include π_ref near 0 and 1, small and large β.
 """
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -16,7 +15,7 @@ from grpo_symbolic.cases import binary, general, shift_only
 from paper_checks import fixtures
 from grpo_symbolic.theory import algebra
 from grpo_symbolic.theory.algebra import evaluate, is_zero
-from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference
@@ -100,13 +99,13 @@ def check_x_shift_only_grpo_penalty(dps):
 def _root_finder(equation, variance, values):
     """ρ, β ↦ the root in (ρ, 1) of rhs − lhs of the derived noisy equation (> 0 at ρ, < 0 at 1)."""
     gap = (equation.rhs - equation.lhs).subs(sigma, sp.sqrt(variance)).subs(values)
-    f = sp.lambdify((p, rho, beta), gap, "mpmath")
+    f = mp_lambdify((p, rho, beta), gap)
 
     def root(ref, weight):
-        dps = mpmath.mp.dps
+        dps = mpx.dps
         with working_precision(dps):
             r, b = to_mpf(ref), to_mpf(weight)
-            return bracketed_newton(lambda x: f(x, r, b), r, 1 - mpmath.mpf(10) ** -(dps + 10), what="the noisy root")
+            return bracketed_newton(lambda x: f(x, r, b), r, 1 - mpx.mpf(10) ** -(dps + 10), what="the noisy root")
     return root
 
 
@@ -135,7 +134,7 @@ def _three_output_eq13(dps):
     problem = Problem(reference=reference, rewards=THREE_LAWS, group_size="inf", beta=weight)
     pi = stationary_policy(problem, dps)
     at = dict(zip(st.pi, pi))
-    lhs = sp.lambdify((r_o, r_mean, sigma, beta, pi_o), paper_forms.STATIONARITY_EQ13.lhs, "mpmath")
+    lhs = mp_lambdify((r_o, r_mean, sigma, beta, pi_o), paper_forms.STATIONARITY_EQ13.lhs)
     with working_precision(dps):
         values = [lhs(to_mpf(m), to_mpf(mean.subs(at)), to_mpf(std.subs(at)), to_mpf(problem.beta), x) for m, x in zip(means, pi)]
     return [symbolic(same, "K=3 noisy laws (one with 3 values): derived (11) with the engine's P_inf == (13), "
@@ -174,7 +173,7 @@ def check_x_stochastic_large_g(dps):
     exact = fixtures.solver_policy(sp.oo, *NOISY_POINTS[1], BERNOULLI, dps)
     outcomes.append(agreement(exact, printed[1], dps, what="control, deterministic rewards 0.9, 0.2 (same means, v = 0) at rho = 0.3, beta = 1/2: solver vs (15)"))
     gaps = [s - f for s, f in zip(solved, printed)]
-    shown = ", ".join(f"rho={mpmath.nstr(to_mpf(r), 6)}, beta={b}: {mpmath.nstr(g, 6)}" for (r, b), g in zip(NOISY_POINTS, gaps))
+    shown = ", ".join(f"rho={mpx.nstr(to_mpf(r), 6)}, beta={b}: {mpx.nstr(g, 6)}" for (r, b), g in zip(NOISY_POINTS, gaps))
     outcomes.append(symbolic(all(g < 0 for g in gaps) and min(gaps) < -R(1, 20),
                              f"noisy pi(a) - (15) (Bernoulli 0.9/0.2): {shown}"))
     vanishing = R(1, 10 ** (dps + 10))
@@ -182,6 +181,6 @@ def check_x_stochastic_large_g(dps):
     floor_root = _root_finder(equation, variance, bernoulli_values)(vanishing, paper_forms.TRL_BETA)
     floor_solved = fixtures.solver_policy(sp.oo, vanishing, paper_forms.TRL_BETA, _laws("noisy", bernoulli_values), dps)
     outcomes.append(agreement(floor_root, floor_solved, dps,
-                              what=f"floor at beta = 0.04, rho = 10^-(dps+10): noisy {mpmath.nstr(floor_root, 8)} "
-                                   f"vs (15)'s {mpmath.nstr(to_mpf(paper_forms.TRL_FLOOR_LARGE_G), 8)}, root vs solver"))
+                              what=f"floor at beta = 0.04, rho = 10^-(dps+10): noisy {mpx.nstr(floor_root, 8)} "
+                                   f"vs (15)'s {mpx.nstr(to_mpf(paper_forms.TRL_FLOOR_LARGE_G), 8)}, root vs solver"))
     return combine(outcomes + _three_output_eq13(dps))

@@ -8,7 +8,6 @@ points included, with a case where the statement must fail.
 
 from dataclasses import dataclass
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -19,7 +18,7 @@ from grpo_symbolic.cases.baselines import tau
 from grpo_symbolic.theory.penalty import kl
 from grpo_symbolic.preference.engine import pairwise_preference, preference_exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, indexed, pi_ref_o, pref_mean
@@ -54,12 +53,12 @@ def _reference_values(problem, point):
 
 def _edge_slope(kkt, problem, vertex, towards, values):
     """β ↦ d/dt J(δ_a + t(e_o − e_a); δ_a) at t = 0, by numerical differentiation of the objective."""
-    J = sp.lambdify((*kkt["symbols"], beta), kkt["objective"].subs(values), "mpmath")
+    J = mp_lambdify((*kkt["symbols"], beta), kkt["objective"].subs(values))
 
     def slope(weight):
         def along(t):
             return J(*[(o == vertex) * (1 - t) + (o == towards) * t for o in range(problem.size)], weight)
-        return mpmath.diff(along, 0)
+        return mpx.diff(along, 0)
 
     return slope
 
@@ -119,7 +118,7 @@ def _empty_range(case):
 def _edge_range(case, dps):
     """beta_edge against the root of the numerical slope along the binding edge, and the KKT verdict either side of it."""
     derived_edges, numeric_edges, verdicts = [], [], []
-    step = mpmath.mpf(10) ** (-(dps // 5))
+    step = mpx.mpf(10) ** (-(dps // 5))
     for point in case.points:
         values = _reference_values(case.problem, point)
         derived = evaluate(case.kkt["beta_edge"], values)
@@ -128,7 +127,7 @@ def _edge_range(case, dps):
         with working_precision(dps):  # the numerical d J/dt is noisy in its last digits
             numeric_edges.append(bracketed_newton(slopes[case.best], derived / 2, 2 * derived, what="the root of d J/dt"))
         verdicts.append(_strict_maximum_up_to(case, values, slopes, derived * (1 - step), derived * (1 + step)))
-    shown = ", ".join(mpmath.nstr(e, 8) for e in derived_edges)
+    shown = ", ".join(mpx.nstr(e, 8) for e in derived_edges)
     return [agreement(derived_edges, numeric_edges, dps,
                       what=f"{case.name}: beta_edge derived vs root of the numerical d J/dt along the binding edge"),
             symbolic(all(verdicts), f"{case.name}: at beta = beta_edge (1 -+ 1e-{dps // 5}), beta_edge = {shown}: "
@@ -224,10 +223,10 @@ def _symbolic_equivalence(rewards, normalisation, label):
 
 def _nlhf_map(problem, matrix, policy, weight):
     """π_ref exp(E_π P(o ≻ ·)/τ) / Z at ``policy``: the printed NLHF fixed-point map (5)."""
-    form = sp.lambdify((pi_ref_o, pref_mean, beta), paper_forms.NLHF_POLICY, "mpmath")
-    rows = [mpmath.fsum(x * _number(m) for x, m in zip(policy, row)) for row in matrix]
+    form = mp_lambdify((pi_ref_o, pref_mean, beta), paper_forms.NLHF_POLICY)
+    rows = [mpx.fsum(x * _number(m) for x, m in zip(policy, row)) for row in matrix]
     mapped = [form(_number(r), e, weight) for r, e in zip(problem.reference, rows)]
-    return [v / mpmath.fsum(mapped) for v in mapped]
+    return [v / mpx.fsum(mapped) for v in mapped]
 
 
 def _numeric_equivalence(rewards, reference, weight, normalisation, contrast, dps):

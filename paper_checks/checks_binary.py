@@ -10,7 +10,7 @@ with π_ref(a) = 1e-6 and 0.999999, β = 0.01 and 10, γ = 0.05; properties on d
 
 import itertools
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -19,7 +19,7 @@ from grpo_symbolic.cases.binary import (admissible_root, floor_g2, floor_large_g
                                         policy_g2, policy_large_g, q_a, q_b, slope_sign)
 from paper_checks.fixtures import solver_policy
 from grpo_symbolic.theory.algebra import evaluate, is_zero
-from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.theory.objective import derive_stationarity
@@ -67,24 +67,24 @@ def _lhs_minus_rhs(equation):
 
 def _grid(expr, symbols, grid):
     """``expr`` on every point of the product ``grid`` (one tuple per symbol), with guard digits."""
-    function = sp.lambdify(symbols, expr, "mpmath")
-    with working_precision(mpmath.mp.dps):
+    function = mp_lambdify(symbols, expr)
+    with working_precision(mpx.dps):
         return [function(*map(to_mpf, pt)) for pt in itertools.product(*grid)]
 
 
 def _all_positive(values, what):
     worst = min(values)
-    return symbolic(worst > 0, f"{what}: {len(values)} grid points, smallest {mpmath.nstr(worst, 5)}")
+    return symbolic(worst > 0, f"{what}: {len(values)} grid points, smallest {mpx.nstr(worst, 5)}")
 
 
 def _solver_g2(point):
     r, b, g = point
-    return solver_policy(2, r, b, margin_rewards(g), mpmath.mp.dps)
+    return solver_policy(2, r, b, margin_rewards(g), mpx.dps)
 
 
 def _solver_large(point):
     r, b = point
-    return solver_policy(sp.oo, r, b, (1, 0), mpmath.mp.dps)
+    return solver_policy(sp.oo, r, b, (1, 0), mpx.dps)
 
 
 # --- G = 2 ---------------------------------------------------------------------------------------
@@ -113,9 +113,9 @@ def check_eq17(dps):
     numeric = []
     for pt in points:
         fixed = objective.subs({k: v for k, v in pt.items() if k is not p}).subs(p_old, pt[p])
-        f = sp.lambdify(p, fixed, "mpmath")
+        f = mp_lambdify(p, fixed)
         with working_precision(dps):
-            numeric.append(mpmath.diff(f, to_mpf(pt[p])))
+            numeric.append(mpx.diff(f, to_mpf(pt[p])))
     return combine(symbolic(is_zero(derived + printed), f"dJ/dp at p_o = p is rhs - lhs of (17): {derived}"),
                    agreement(_values(derived, points), _values(-printed, points), dps, what="dJ/dp vs (17) at 7 points"),
                    agreement(numeric, _values(-printed, points), dps, what="mpmath.diff of J at p = p_o"))
@@ -371,7 +371,7 @@ def check_trl_default_floors(dps):
     printed = (paper_forms.TRL_FLOOR_G2, paper_forms.TRL_FLOOR_LARGE_G)
     solved = [solver_policy(2, vanishing, b, (1, 0), dps), solver_policy(sp.oo, vanishing, b, (1, 0), dps)]
     return combine(symbolic(floors == printed, f"exact floors at beta = {b}: {floors} == printed {printed}"),
-                   symbolic(mpmath.nstr(evaluate(floors[1], {}), 6) == "0.998403", "1/1.0016 ~ 0.998403"),
+                   symbolic(mpx.nstr(evaluate(floors[1], {}), 6) == "0.998403", "1/1.0016 ~ 0.998403"),
                    agreement(solved, list(printed), dps, what="solver at rho = 10^-(dps+10) (G = 2, G -> oo)"))
 
 
@@ -429,9 +429,9 @@ def check_slip_7(dps):
     noisy = tuple(tuple((v, law[v]) for v in law) for law in map(binary.bernoulli, laws))
     solved = solver_policy(sp.oo, *point, noisy, dps)
     corrected = binary.stationarity(sp.oo, "noisy").subs({q_a: laws[0], q_b: laws[1], **_large(point)})
-    f = sp.lambdify(p, corrected, "mpmath")
+    f = mp_lambdify(p, corrected)
     with working_precision(dps):
-        root = bracketed_newton(f, mpmath.mpf(3) / 10, 1 - mpmath.mpf(10) ** -30, what="the noisy stationarity's root")
+        root = bracketed_newton(f, mpx.mpf(3) / 10, 1 - mpx.mpf(10) ** -30, what="the noisy stationarity's root")
     return combine(
         symbolic(is_zero(engine - total), f"engine sigma^2 = Delta^2 p(1-p) + p v_a + (1-p) v_b: {sp.factor(engine)}"),
         symbolic(excess.is_positive, "it exceeds the printed Delta^2 p_o (1 - p_o) whenever q_a, q_b lie in (0, 1)"),

@@ -5,7 +5,6 @@ The derivations are in :mod:`grpo_symbolic.cases.bistability` (built on
 (:func:`grpo_symbolic.solve.api.stationary_policies`) and with independent computations.
 """
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
@@ -13,7 +12,7 @@ from grpo_symbolic.cases import binary, bistability, direct_kl
 from paper_checks import fixtures
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.model.symbols import beta, p, rho, x
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
 #: π_ref(a) for the threshold β_c(ρ): near 0, small, ½ (notes.md's β ≈ 1.509), near 1.
@@ -34,13 +33,13 @@ TRIANGULATED = (("0.5", "3"), ("0.01", "1"), ("0.000001", "200"), ("0.999999", "
 def _at(expr, dps, **values):
     names = {"rho": rho, "beta": beta, "x": x, "p": p}
     with working_precision(dps) as working:
-        return mpmath.mpf(sp.N(expr.subs({names[k]: sp.Rational(v) for k, v in values.items()}), working))
+        return mpx.mpf(sp.N(expr.subs({names[k]: sp.Rational(v) for k, v in values.items()}), working))
 
 
 def _rounds_to(value, printed):
     """True when ``value`` rounded to the decimals of ``printed`` is ``printed``."""
     decimals = len(printed.split(".")[1])
-    return abs(value - mpmath.mpf(printed)) <= mpmath.mpf(5) / 10 ** (decimals + 1)
+    return abs(value - mpx.mpf(printed)) <= mpx.mpf(5) / 10 ** (decimals + 1)
 
 
 def _logs_cancel(expr):
@@ -75,17 +74,17 @@ def _minimum_of_h(dps):
 def _threshold(dps):
     """The threshold: h(x*) = 0 against the double root h = h' = 0 solved jointly, and zeros counted either side."""
     thresholds = {ref: bistability.critical_beta(ref, dps) for ref in THRESHOLD_REFERENCES}
-    x_star = sp.lambdify((beta,), paper.DIRECT_KL_X_STAR, "mpmath")
+    x_star = mp_lambdify((beta,), paper.DIRECT_KL_X_STAR)
     half = thresholds["0.5"]
-    outcomes = [symbolic(mpmath.nstr(half, 4) == "1.509", f"beta_c(1/2) = {mpmath.nstr(half, 20)}, printed (notes.md) 1.509: agrees to the 4 digits printed "
+    outcomes = [symbolic(mpx.nstr(half, 4) == "1.509", f"beta_c(1/2) = {mpx.nstr(half, 20)}, printed (notes.md) 1.509: agrees to the 4 digits printed "
                                                               "(beta_c itself is checked to --dps against the double root below)")]
     for ref, value in thresholds.items():
         x_double, beta_double = bistability.double_root(ref, dps=dps)
         outcomes.append(agreement([value, x_star(value)], [beta_double, x_double], dps,
                                   what=f"(beta_c, x*(beta_c)) from h(x*) = 0 vs the double root h = h' = 0, rho={ref}"))
         if ref in COUNTED:
-            counts = [len(direct_kl.h_zeros(ref, value * f, dps)) for f in (mpmath.mpf("0.99"), mpmath.mpf("1.01"))]
-            outcomes.append(symbolic(counts == [0, 2], f"rho={ref}: beta_c = {mpmath.nstr(value, 10)}, zeros of h at 0.99 beta_c and 1.01 beta_c: {counts}"))
+            counts = [len(direct_kl.h_zeros(ref, value * f, dps)) for f in (mpx.mpf("0.99"), mpx.mpf("1.01"))]
+            outcomes.append(symbolic(counts == [0, 2], f"rho={ref}: beta_c = {mpx.nstr(value, 10)}, zeros of h at 0.99 beta_c and 1.01 beta_c: {counts}"))
     return outcomes
 
 
@@ -108,12 +107,12 @@ def _stability_under_best_response(dps):
         outcomes.append(symbolic(False, "rho = 0.01: no beta at which both zeros repel"))
     else:
         outcomes.append(symbolic(window[0] < 1 < window[1],
-                                 f"rho = 0.01: both zeros repel for {mpmath.nstr(window[0], 10)} < beta < {mpmath.nstr(window[1], 10)}, which contains beta = 1"))
+                                 f"rho = 0.01: both zeros repel for {mpx.nstr(window[0], 10)} < beta < {mpx.nstr(window[1], 10)}, which contains beta = 1"))
     for ref, weight in CLASSIFIED:
         zeros = bistability.classify_zeros(ref, weight, dps)
         predicted = [_at(bistability.h_at_mirror(), dps, rho=ref, beta=weight) > 0, False]
         outcomes.append(symbolic(len(zeros) == 2 and [z.attracting for z in zeros] == predicted,
-                                 f"rho={ref}, beta={weight}: T' = {[mpmath.nstr(z.slope, 6) for z in zeros]}, attracting {[z.attracting for z in zeros]}, "
+                                 f"rho={ref}, beta={weight}: T' = {[mpx.nstr(z.slope, 6) for z in zeros]}, attracting {[z.attracting for z in zeros]}, "
                                  f"sign of h(1 - x*) predicts {predicted}"))
     return outcomes
 
@@ -131,18 +130,18 @@ def _zeros_against_the_solver(dps):
         outcomes.append(symbolic([z.attracting for z in zeros] == [pt.stable for pt in points],
                                  f"rho={ref}, beta={weight}: attracting (|T'| < 1) {[z.attracting for z in zeros]}, solver's stable {[pt.stable for pt in points]}"))
         digits = min(digits_of_agreement(abs(z.slope), pt.spectral_radius, dps) for z, pt in zip(zeros, points))
-        outcomes.append(symbolic(digits >= 10, f"rho={ref}, beta={weight}: |T'| = {[mpmath.nstr(abs(z.slope), 8) for z in zeros]} and the solver's "
+        outcomes.append(symbolic(digits >= 10, f"rho={ref}, beta={weight}: |T'| = {[mpx.nstr(abs(z.slope), 8) for z in zeros]} and the solver's "
                                                f"spectral radius agree to {digits:.1f} digits (float eigenvalues: >= 10 required)"))
     return outcomes
 
 
 def _finite_group_sizes(dps):
     """Finite G: the solver's stationary policies as reported (FINITE_G); the two-zero picture is the G -> oo limit."""
-    limit = [(mpmath.nstr(z.policy, 10), z.attracting) for z in bistability.classify_zeros("0.5", 3, dps)]
+    limit = [(mpx.nstr(z.policy, 10), z.attracting) for z in bistability.classify_zeros("0.5", 3, dps)]
     outcomes = []
     for size, expected in FINITE_G.items():
         points = stationary_policies(direct_kl.numeric_binary_problem("0.5", 3, size), dps)
-        found = [(mpmath.nstr(pt.policy[0], 10), pt.stable) for pt in points]
+        found = [(mpx.nstr(pt.policy[0], 10), pt.stable) for pt in points]
         holds = len(points) == len(expected) and all(_rounds_to(pt.policy[0], v) and pt.stable == s for pt, (v, s) in zip(points, expected))
         outcomes.append(symbolic(holds, f"finite G={size}, rho=1/2, beta=3: solver's stationary policies (pi(a), stable) {found}, reported {list(expected)}, while "
                                         f"the two zeros of h {limit} are the G -> oo limit"))

@@ -8,7 +8,6 @@ it passes when the certified digits reach dps − 5 (and any stated interval hol
 arithmetic).
 """
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
@@ -18,7 +17,7 @@ from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, gamma, lam, p, rho, x
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from paper_checks.registry import MARGIN, Outcome, Registry
 
 #: The certification checks, by claim ID (shown as ``<ID>:certified``).
@@ -36,7 +35,7 @@ def _exact(text):
 
 def _value(expr, values, dps):
     with working_precision(dps) as working:
-        return mpmath.mpf(sp.N(expr.subs(values), working))
+        return mpx.mpf(sp.N(expr.subs(values), working))
 
 
 def _certified(cases, dps):
@@ -51,7 +50,7 @@ def _certified(cases, dps):
         inside = interval is None or _within(root.enclosure, *interval)
         passed = passed and root.digits >= dps - MARGIN and inside
         worst = min(worst, root.digits)
-        details.append(f"{label}: radius {mpmath.nstr(root.radius, 2)}, {root.digits:.0f} digits"
+        details.append(f"{label}: radius {mpx.nstr(root.radius, 2)}, {root.digits:.0f} digits"
                        + ("" if interval is None else f", inside [{interval[0]}, {interval[1]}]: {inside}"))
     return Outcome(passed=passed, digits=min(worst, float(dps)), verdict="certified" if passed else "not certified",
                    details="; ".join(details))

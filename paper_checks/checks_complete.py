@@ -14,14 +14,13 @@ comes out as one certified double root at the zero of h'.  x-boundary-kkt: the f
 vertex KKT and the slope of J along each edge leaving the face.
 """
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.cases import bistability, general
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, rho, x
-from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.preference.engine import preference_numeric
@@ -46,19 +45,19 @@ def _solve(b, group_size, dps):
 
 def _large_g(b, dps):
     """One β at G = ∞: the expected count (0 below β*, 2 above), zeros of h, stability, completeness."""
-    h = sp.lambdify(x, paper.DIRECT_KL_H.subs({beta: sp.Rational(b), rho: sp.Rational(1, 2)}), "mpmath")
+    h = mp_lambdify(x, paper.DIRECT_KL_H.subs({beta: sp.Rational(b), rho: sp.Rational(1, 2)}))
     found = _solve(b, "inf", dps)
-    below = mpmath.mpf(b) < bistability.critical_beta("0.5", dps)
+    below = mpx.mpf(b) < bistability.critical_beta("0.5", dps)
     if isinstance(found, SolverError):
         proven = found.reason == SolverError.NO_INTERIOR_POINT  # raised only when the absence is proven
         return symbolic(below and proven, f"beta={b}: no interior point, proven: {proven}"), None
     with working_precision(dps, guard=10):
         worst = max(abs(h(pt.policy[0])) for pt in found)
-    digits = float(min(-mpmath.log10(worst), dps)) if worst > 0 else float(dps)
+    digits = float(min(-mpx.log10(worst), dps)) if worst > 0 else float(dps)
     ok = (not below and len(found) == 2 and [pt.stable for pt in found] == [True, False]
           and found.completeness.complete and found.completeness.certified)
     return symbolic(ok, f"beta={b}: {len(found)} points, stable {[pt.stable for pt in found]}, "
-                        f"|h| <= {mpmath.nstr(worst, 2)}; {found.completeness.region}"), digits
+                        f"|h| <= {mpx.nstr(worst, 2)}; {found.completeness.region}"), digits
 
 
 def _triple(b, count, dps):
@@ -67,7 +66,7 @@ def _triple(b, count, dps):
         return symbolic(False, f"G=64, beta={b}: {found}")
     pattern = [True, False, True] if count == 3 else [True]
     ok = (len(found) == count and [pt.stable for pt in found] == pattern and found.completeness.complete
-          and all(pt.residual <= mpmath.mpf(10) ** -(dps - MARGIN) for pt in found))
+          and all(pt.residual <= mpx.mpf(10) ** -(dps - MARGIN) for pt in found))
     return symbolic(ok, f"G=64, beta={b}: {len(found)} points (expected {count}), stable {[pt.stable for pt in found]}, "
                         f"complete: {found.completeness.complete}")
 
@@ -76,7 +75,7 @@ def _triple(b, count, dps):
 def check_x_complete_roots(dps):
     with working_precision(dps, guard=10):
         star = bistability.critical_beta("0.5", dps)
-        grid = [mpmath.nstr(star * (1 + mpmath.mpf(offset)), dps + 5) for offset in OFFSETS]
+        grid = [mpx.nstr(star * (1 + mpx.mpf(offset)), dps + 5) for offset in OFFSETS]
     outcomes, digits = [], []
     for b in grid:
         outcome, zero_digits = _large_g(b, dps)
@@ -101,7 +100,7 @@ def _eq15_tiny(dps):
     found = stationary_policies(problem, dps)
     with working_precision(dps, guard=60):
         printed = paper.POLICY_EQ15.subs({beta: sp.Rational(1, 2), rho: sp.Rational(TINY_REFERENCE[0])})
-        b_part = 1 - mpmath.mpf(sp.N(printed, dps + 60))
+        b_part = 1 - mpx.mpf(sp.N(printed, dps + 60))
     ok = len(found) == 1 and found.completeness.complete and found.completeness.certified
     return [symbolic(ok, f"grpo, G=oo, eps=0, pi_ref(b)=1e-30: {len(found)} point, complete: {found.completeness.complete}"),
             agreement(found[0].policy[1], b_part, dps, what="pi*(b) vs 1 - (15)")]
@@ -111,20 +110,20 @@ def _three_values(dps):
     """direct, G = oo, rewards 1, 1/2, 0, beta = 4: complete, two points, the one near the vertex repelling."""
     problem = Problem(reference=["1/3", "1/3", "1/3"], rewards=[1, "1/2", 0], group_size="inf", beta=4, penalty="direct")
     found = stationary_policies(problem, dps)
-    near = [pt for pt in found if pt.policy[0] > mpmath.mpf("0.99")]
+    near = [pt for pt in found if pt.policy[0] > mpx.mpf("0.99")]
     ok = (len(found) == 2 and len(near) == 1 and near[0].stable is False and found.completeness.complete
-          and all(pt.residual <= mpmath.mpf(10) ** -(dps - MARGIN) for pt in found))
+          and all(pt.residual <= mpx.mpf(10) ** -(dps - MARGIN) for pt in found))
     return symbolic(ok, f"direct, G=oo, 3 reward values: {len(found)} points, near the vertex: "
-                        f"{[mpmath.nstr(x, 6) for x in near[0].policy] if near else None}; {found.completeness.region}")
+                        f"{[mpx.nstr(x, 6) for x in near[0].policy] if near else None}; {found.completeness.region}")
 
 
 def _fold_at_beta_star(dps):
     """At beta = beta* (to dps + 10 digits) the fold is one certified double root, at the minimiser of h."""
     with working_precision(dps, guard=20):
-        star = mpmath.nstr(bistability.critical_beta("0.5", dps + 10), dps + 10)
+        star = mpx.nstr(bistability.critical_beta("0.5", dps + 10), dps + 10)
         h = paper.DIRECT_KL_H.subs({beta: sp.Rational(star), rho: sp.Rational(1, 2)})
-        slope = sp.lambdify(x, sp.diff(h, x), "mpmath")
-        minimiser = bracketed_newton(slope, mpmath.mpf("0.85"), mpmath.mpf("0.95"), what="the zero of h'")
+        slope = mp_lambdify(x, sp.diff(h, x))
+        minimiser = bracketed_newton(slope, mpx.mpf("0.85"), mpx.mpf("0.95"), what="the zero of h'")
     problem = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=star, penalty="direct")
     found = stationary_policies(problem, dps)
     ok = (len(found) == 1 and len(found.completeness.double_roots) == 1 and found.completeness.complete
@@ -146,10 +145,10 @@ def _edge_slope(problem, point, towards, dps):
     P = preference_numeric(problem, point.policy, dps=dps - 2)
     ref, weight = [to_mpf(r) for r in problem.reference], to_mpf(problem.beta)
     pi = sp.symbols(f"x0:{problem.size}", positive=True)
-    J = sp.lambdify(pi, objective(P, pi, ref, point.policy, weight, str(problem.penalty)), "mpmath")
+    J = mp_lambdify(pi, objective(P, pi, ref, point.policy, weight, str(problem.penalty)))
     away = point.support[0]
-    step = mpmath.mpf(10) ** (-(dps // 3))
-    return mpmath.diff(lambda t: J(*[p + t * ((o == towards) - (o == away)) for o, p in enumerate(point.policy)]),
+    step = mpx.mpf(10) ** (-(dps // 3))
+    return mpx.diff(lambda t: J(*[p + t * ((o == towards) - (o == away)) for o, p in enumerate(point.policy)]),
                        2 * step, h=step)
 
 
@@ -160,7 +159,7 @@ def check_x_boundary_kkt(dps):
         points = boundary_points(problem, dps)
         kkt = general.vertex_kkt(problem, 2)
         vertex = next(pt for pt in points if pt.support == (2,))
-        derived = [mpmath.mpf(sp.N(kkt["slacks"][o].subs(beta, sp.Rational(1, 2)), dps + 10)) for o in (0, 1)]
+        derived = [mpx.mpf(sp.N(kkt["slacks"][o].subs(beta, sp.Rational(1, 2)), dps + 10)) for o in (0, 1)]
         slopes, slacks = [], []
         for pt in points:
             for o, gamma in zip([o for o in range(problem.size) if o not in pt.support], pt.slacks):

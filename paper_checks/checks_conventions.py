@@ -2,7 +2,6 @@
 
 from grpo_symbolic.model.caches import cached
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
@@ -16,7 +15,7 @@ from grpo_symbolic.model.presets import OPENRLHF_EPS, TRL_EPS, VERL_EPS
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policy
 from grpo_symbolic.model.symbols import G, beta, p, pi_o, pi_old_o, pi_ref_o
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from paper_checks.registry import agreement, check, combine, symbolic
 
 @check("x-bessel-beta-eff")
@@ -62,14 +61,14 @@ def _eps_outcomes(base_policy, dps):
     trl = BASE.replace(eps=TRL_EPS)
     weights = [conventions.matching_weight(trl, x, dps).weight for x in ("0.8", "0.95")]
     spread = abs(weights[0] - weights[1]) / weights[1]
-    outcomes.append(symbolic(spread > mpmath.mpf("1e-3"),
+    outcomes.append(symbolic(spread > mpx.mpf("1e-3"),
                              f"TRL eps, G=8, reward gap 1e-3: matching beta' at pi(a)=0.8 vs 0.95: "
-                             f"{mpmath.nstr(weights[0], 8)} vs {mpmath.nstr(weights[1], 8)} (relative spread > 1e-3 asked: "
+                             f"{mpx.nstr(weights[0], 8)} vs {mpx.nstr(weights[1], 8)} (relative spread > 1e-3 asked: "
                              "a visible effect, far above --dps digits)"))
     effects = fixtures.eps_effect(BASE, [TRL_EPS, VERL_EPS, OPENRLHF_EPS], dps, base=base_policy)
-    shown = ", ".join(f"eps={e.eps}: {mpmath.nstr(e.shift, 3)}" for e in effects)
+    shown = ", ".join(f"eps={e.eps}: {mpx.nstr(e.shift, 3)}" for e in effects)
     decreasing = all(a.shift > b.shift > 0 for a, b in zip(effects, effects[1:]))
-    outcomes.append(symbolic(decreasing and effects[0].shift > mpmath.mpf("1e-3"),
+    outcomes.append(symbolic(decreasing and effects[0].shift > mpx.mpf("1e-3"),
                              f"|pi*(eps) - pi*(0)| at rho=1/20, beta=1/2, G=8, reward gap 1e-3: {shown} (decreasing in eps, "
                              "the largest > 1e-3: a visible effect, far above --dps digits)"))
     return outcomes
@@ -92,14 +91,14 @@ def _one_output(expr, s, index=0):
 @cached
 def _one_output_loss(name):
     """The sampled loss of one output as an mpmath function of (π(o), π_old(o), π_ref(o))."""
-    return sp.lambdify((pi_o, pi_old_o, pi_ref_o), estimators.sampled_loss(name, (pi_o,), (pi_ref_o,), (pi_old_o,)), "mpmath")
+    return mp_lambdify((pi_o, pi_old_o, pi_ref_o), estimators.sampled_loss(name, (pi_o,), (pi_ref_o,), (pi_old_o,)))
 
 
 def _numeric_gradient(name, x, r, dps):
     """d/dπ(o) of the sampled loss at π(o) = x with π_old(o) held at x: mpmath's numeric derivative."""
     loss = _one_output_loss(name)
     with working_precision(dps):
-        return mpmath.diff(lambda y: loss(y, x, r), x)
+        return mpx.diff(lambda y: loss(y, x, r), x)
 
 
 @check("x-kl-estimators")
@@ -112,7 +111,7 @@ def check_x_kl_estimators(dps):
                                  f"{name}: E[grad] = grad {target} + {estimators.offset(name, found)}"))
         for x, r in POINTS:  # independent: numeric differentiation of the sampled loss
             with working_precision(dps):
-                xv, rv = mpmath.mpf(x), mpmath.mpf(r)
+                xv, rv = mpx.mpf(x), mpx.mpf(r)
                 derived = _numeric_gradient(name, xv, rv, dps)
                 expected = PRINTED_TARGETS[target].subs({pi_o: xv, pi_ref_o: rv}).evalf(dps + 10) + constant
             outcomes.append(agreement(derived, expected, dps, scale=1, what=f"{name} at pi={x}, pi_ref={r}"))

@@ -21,7 +21,6 @@ towards π(a) = 1.
 
 from dataclasses import dataclass
 
-import mpmath
 import numpy as np
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -29,6 +28,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.dynamics.simulate import expected_flow, simulate
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import beta, pi_ref_o, r_o
+from grpo_symbolic.numerics.precision import mpx
 
 from paper_checks.registry import agreement, check, combine, symbolic
 
@@ -130,7 +130,7 @@ def _flow_reaches_prediction(problem, dps, name):
     """The expected flow's end point against the solver's stationary policy (≥ FLOW_DIGITS)."""
     end = expected_flow(problem, 1000, 1.0)[-1]
     prediction = stationary_policy(problem, dps)
-    return agreement([mpmath.mpf(float(x)) for x in end], list(prediction), dps, margin=dps - FLOW_DIGITS,
+    return agreement([mpx.mpf(float(x)) for x in end], list(prediction), dps, margin=dps - FLOW_DIGITS,
                      what=f"{name}: expected flow (float64) vs stationary policy, need {FLOW_DIGITS} digits")
 
 
@@ -143,7 +143,7 @@ def _bistable_basins(dps):
     below = [expected_flow(BISTABLE, 3000, 1.0, start=[a, 1 - a])[-1, 0] for a in (0.5, upper - 1e-3)]
     above = expected_flow(BISTABLE, 3000, 1.0, start=[upper + 1e-3, 1 - upper - 1e-3])[:, 0]
     rising = bool(np.all(np.diff(above) > 0) and above[-1] > 1 - 1e-5)
-    outcomes = [agreement([mpmath.mpf(x) for x in below], [points[0].policy[0]] * 2, dps, margin=dps - FLOW_DIGITS,
+    outcomes = [agreement([mpx.mpf(x) for x in below], [points[0].policy[0]] * 2, dps, margin=dps - FLOW_DIGITS,
                           what=f"bistable: flow (float64) from 0.5 and from {upper - 1e-3:.6f} vs smaller root {lower:.8f}, "
                                f"need {FLOW_DIGITS} digits"),
                 symbolic(rising, f"bistable: flow from {upper + 1e-3:.6f} (above the repelling root {upper:.6f}) "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 
-import mpmath
 import numpy as np
 import sympy as sp
 
@@ -22,7 +21,7 @@ from grpo_symbolic.model.symbols import p
 from grpo_symbolic.preference.engine import (advantage_table, numeric_table, pairwise_preference, preference_exact,
                                              preference_numeric)
 from grpo_symbolic.preference.moments import MomentTable, moment_table
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from paper_checks.registry import agreement, check, combine, digits_of_agreement, symbolic
 
 R = sp.Rational
@@ -43,21 +42,21 @@ def _brute_force(laws, policy, group_size, normalisation, eps, dps):
     members = [(v, q * x) for law, x in zip(outcomes, policy) for v, q in law]  # (reward, probability) of one draw
     divisor = {"population": group_size, "sample": group_size - 1}.get(normalisation)
     with working_precision(dps, guard=10):
-        e = mpmath.mpf(sp.N(eps, dps + 10))
+        e = mpx.mpf(sp.N(eps, dps + 10))
         result = []
         for law in outcomes:
-            total = mpmath.mpf(0)
+            total = mpx.mpf(0)
             for v, q in law:
                 for others in itertools.product(members, repeat=group_size - 1):
                     rewards = [v] + [r for r, _ in others]
                     if len(set(rewards)) == 1:
                         continue  # 0/0 := 0, decided on the exact rewards
-                    r = [mpmath.mpf(sp.N(x, dps + 10)) for x in rewards]
-                    mean = mpmath.fsum(r) / group_size
+                    r = [mpx.mpf(sp.N(x, dps + 10)) for x in rewards]
+                    mean = mpx.fsum(r) / group_size
                     advantage = r[0] - mean
                     if divisor is not None:
-                        advantage /= mpmath.sqrt(mpmath.fsum((x - mean) ** 2 for x in r) / divisor) + e
-                    total += mpmath.mpf(sp.N(q, dps + 10)) * mpmath.fprod(mpmath.mpf(sp.N(w, dps + 10)) for _, w in others) * advantage
+                        advantage /= mpx.sqrt(mpx.fsum((x - mean) ** 2 for x in r) / divisor) + e
+                    total += mpx.mpf(sp.N(q, dps + 10)) * mpx.fprod(mpx.mpf(sp.N(w, dps + 10)) for _, w in others) * advantage
             result.append(total)
     return result
 
@@ -96,7 +95,7 @@ def check_x_engine_paths(dps):
                          "G=2, shift: pairwise form (r(o) - r(o'))/2 == composition sum, symbolic pi")]
     values, weights = (sp.Integer(0), sp.Integer(1), sp.Integer(3)), (R(1, 3), R(1, 4), R(5, 12))
     with working_precision(dps, guard=0):
-        m = [mpmath.mpf(w.p) / w.q for w in weights]
+        m = [mpx.mpf(w.p) / w.q for w in weights]
     for normalisation in ("population", "sample"):
         rational = _problem(LAWS, normalisation, R(1, 10), group_size=6)
         key = (rational.reward_values, 6, normalisation, R(1, 10))
@@ -107,7 +106,7 @@ def check_x_engine_paths(dps):
         table, mirrored = moment_table(values, 300, normalisation, R(1, 10)), moment_table(values[::-1], 300, normalisation, R(1, 10))
         with working_precision(dps, guard=10):
             q, q_mirrored = table.evaluate(m), mirrored.evaluate(m[::-1])[::-1]
-            zero_mean = mpmath.fsum(x * y for x, y in zip(m, q))
+            zero_mean = mpx.fsum(x * y for x, y in zip(m, q))
         outcomes.append(agreement(q, q_mirrored, dps, what=f"{normalisation}, G=300 (batches): values in reverse order, other batches"))
         outcomes.append(agreement(zero_mean, 0, dps, scale=1, what=f"{normalisation}, G=300 (batches): sum_v m_v Q_v = 0"))
         floats = table.evaluate_float(np.array([float(x) for x in m]))

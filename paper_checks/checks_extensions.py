@@ -8,7 +8,6 @@ and 1, small and large β and a small margin γ; numeric solutions come from the
 
 import itertools
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
@@ -20,7 +19,7 @@ from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.model.symbols import G, P_o, beta, gamma, indexed, lam, p, p_old, pi_ref_o, r_mean, r_old_mean, rho, x
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from paper_checks.registry import agreement, check, combine, symbolic
 
 #: (π_ref(a), β, γ) for the binary G = 2 comparisons: π_ref near 0 and 1, β small and large, γ small.
@@ -35,7 +34,7 @@ G2_SOLVED = (0, 3, 4)
 
 def _value(expr, values, dps):
     with working_precision(dps) as working:
-        return mpmath.mpf(sp.N(expr.subs(values), working))
+        return mpx.mpf(sp.N(expr.subs(values), working))
 
 
 def _rational(text):
@@ -63,7 +62,7 @@ def check_direct_kl_penalty(dps):
     # The comparison discriminates: GRPO's own KL0 is not KL when pi_old != pi.
     at = dict(zip(pi + ref + old, map(_rational, points[0][0] + points[0][1] + points[0][2])))
     off = abs(_value(grpo, at, dps) - _value(divergence, at, dps))
-    outcomes.append(symbolic(off > 1e-3, f"control: KL0 - KL = {mpmath.nstr(off, 5)} at the first point (pi_old != pi)"))
+    outcomes.append(symbolic(off > 1e-3, f"control: KL0 - KL = {mpx.nstr(off, 5)} at the first point (pi_old != pi)"))
     return combine(outcomes)
 
 
@@ -84,16 +83,16 @@ def check_direct_kl_log_pooling(dps):
                       group_size=3, beta="0.25", penalty="direct")
     policy = stationary_policy(problem, dps)
     preference = preference_numeric(problem, policy, dps)
-    form = sp.lambdify((pi_ref_o, P_o, beta), paper.DIRECT_KL_POLICY, "mpmath")
+    form = mp_lambdify((pi_ref_o, P_o, beta), paper.DIRECT_KL_POLICY)
     with working_precision(dps):
-        pooled = [form(mpmath.mpf(_rational_mpf(r)), P, mpmath.mpf(1) / 4) for r, P in zip(problem.reference, preference)]
-        pooled = [v / mpmath.fsum(pooled) for v in pooled]
+        pooled = [form(mpx.mpf(_rational_mpf(r)), P, mpx.mpf(1) / 4) for r, P in zip(problem.reference, preference)]
+        pooled = [v / mpx.fsum(pooled) for v in pooled]
     outcomes.append(agreement(list(policy), pooled, dps, what="solver pi* vs pi_ref exp(P_G(pi*)/beta)/Z, K=3, G=3, beta=1/4, pi_ref(o1)=1e-6"))
     return combine(outcomes)
 
 
 def _rational_mpf(value):
-    return mpmath.mpf(int(value.p)) / int(value.q)
+    return mpx.mpf(int(value.p)) / int(value.q)
 
 
 @check("direct-kl-g2-binary")
@@ -151,7 +150,7 @@ def check_direct_kl_large_g_h(dps):
         positive = _value(minimum, at, dps) > 0
         vertex = fixtures.runs_to_vertex(ref, weight, dps)
         path = direct_kl.iterate_best_response(ref, weight, ref, dps=dps)
-        outcomes.append(symbolic(positive and vertex and 1 - path[-1] < mpmath.mpf(10) ** (-dps + 5),
+        outcomes.append(symbolic(positive and vertex and 1 - path[-1] < mpx.mpf(10) ** (-dps + 5),
                                  f"rho={ref}, beta={weight}: h(x*) > 0, the solver finds no interior point, best response from pi_ref runs to pi(a)=1"))
     for ref, weight in LARGE_BETA:
         zeros = direct_kl.h_zeros(ref, weight, dps)
@@ -191,12 +190,12 @@ def check_shift_only_reward_term(dps):
     policy, old = ("0.000001", "0.5", "0.499999"), ("0.6", "0.1", "0.3")
     preference = preference_numeric(problem, old, dps)
     with working_precision(dps):
-        means = [mpmath.mpf(_rational_mpf(law.mean)) for law in problem.rewards]
-        pi = [mpmath.mpf(_rational_mpf(_rational(v))) for v in policy]
-        pi_old = [mpmath.mpf(_rational_mpf(_rational(v))) for v in old]
-        term = mpmath.fsum(x * P for x, P in zip(pi, preference))
-    at = {G: 6, r_mean: mpmath.fsum(x * m for x, m in zip(pi, means)),
-          r_old_mean: mpmath.fsum(x * m for x, m in zip(pi_old, means))}
+        means = [mpx.mpf(_rational_mpf(law.mean)) for law in problem.rewards]
+        pi = [mpx.mpf(_rational_mpf(_rational(v))) for v in policy]
+        pi_old = [mpx.mpf(_rational_mpf(_rational(v))) for v in old]
+        term = mpx.fsum(x * P for x, P in zip(pi, preference))
+    at = {G: 6, r_mean: mpx.fsum(x * m for x, m in zip(pi, means)),
+          r_old_mean: mpx.fsum(x * m for x, m in zip(pi_old, means))}
     outcomes.append(agreement(term, _value(paper.SHIFT_ONLY_REWARD_TERM, at, dps), dps, scale=1e-30,
                               what="engine's numeric E_pi[P_6(o|pi_old)] vs printed, stochastic rewards, pi(o1)=1e-6"))
     return combine(outcomes)
@@ -283,7 +282,7 @@ def check_slip_8(dps):
     outcomes.append(symbolic(all(v.is_finite is not True for v in ends), f"h is undefined at x = 0 and x = 1 (SymPy gives {ends}): h > 0 holds on (0, 1), not [0, 1]"))
     with working_precision(dps):
         grows = [_value(h, {x: 1 - sp.Rational(1, 10**k), rho: sp.Rational(1, 2), beta: 1}, dps) for k in (4, 8, 16)]
-    outcomes.append(symbolic(grows[0] < grows[1] < grows[2], f"h(1 - 10^-k), k = 4, 8, 16: {[mpmath.nstr(v, 6) for v in grows]} increases (SymPy 1.14's limit(h, x, 1, '-') wrongly gives -oo; the u-coordinate limit is used)"))
+    outcomes.append(symbolic(grows[0] < grows[1] < grows[2], f"h(1 - 10^-k), k = 4, 8, 16: {[mpx.nstr(v, 6) for v in grows]} increases (SymPy 1.14's limit(h, x, 1, '-') wrongly gives -oo; the u-coordinate limit is used)"))
     return combine(outcomes)
 
 
@@ -295,27 +294,27 @@ def check_slip_10(dps):
     outcomes = [symbolic(sp.simplify(sp.expand(mapped - t - in_t)) == 0,
                          "best response in logit t: T(t) - t = h(x(t)), so its fixed points are the zeros of h and "
                          "T'(t) - 1 has the sign of h': > 1 at the larger zero (repelling), < 1 at the smaller")]
-    slope = sp.lambdify((t, beta), sp.diff(mapped, t), "mpmath")
+    slope = mp_lambdify((t, beta), sp.diff(mapped, t))
     for ref, weight in LARGE_BETA[:2]:
         points = stationary_policies(direct_kl.numeric_binary_problem(ref, weight, "inf"), dps)
         smaller, larger = (pt.policy[0] for pt in points)
         outcomes.append(symbolic([pt.stable for pt in points] == [True, False],
                                  f"rho={ref}, beta={weight}: solver's stability of the two zeros {[pt.stable for pt in points]}, expected [True, False]"))
         with working_precision(dps, guard=0):
-            rates = [abs(slope(mpmath.log(z / (1 - z)), _rational_mpf(_rational(weight)))) for z in (smaller, larger)]
+            rates = [abs(slope(mpx.log(z / (1 - z)), _rational_mpf(_rational(weight)))) for z in (smaller, larger)]
         outcomes.append(agreement([pt.spectral_radius for pt in points], rates, 12, margin=2,
                                   what=f"solver's spectral radius vs |T'| at the zeros, 10 digits (the solver's spectral radius is a "
                                        f"float64 eigenvalue, not --dps digits), rho={ref}, beta={weight}"))
-        offset = mpmath.mpf(10) ** -10
+        offset = mpx.mpf(10) ** -10
         above = direct_kl.iterate_best_response(ref, weight, larger + offset, dps=dps)
         below = direct_kl.iterate_best_response(ref, weight, larger - offset, dps=dps)
-        outcomes.append(symbolic(1 - above[-1] < mpmath.mpf(10) ** (-dps + 5) and all(u < v for u, v in zip(above, above[1:])),
+        outcomes.append(symbolic(1 - above[-1] < mpx.mpf(10) ** (-dps + 5) and all(u < v for u, v in zip(above, above[1:])),
                                  f"from the larger zero + 1e-10 the iterates increase to pi(a) = 1 ({len(above) - 1} updates)"))
         outcomes.append(agreement(below[-1], smaller, dps, what=f"from the larger zero - 1e-10, {len(below) - 1} updates reach the smaller zero"))
     # Refinement: the smaller zero is attracting only while T'(t) > -1 there; with pi_ref(a) small it can fail.
     points = stationary_policies(direct_kl.numeric_binary_problem("0.01", "1", "inf"), dps)
     with working_precision(dps, guard=0):
-        rate = slope(mpmath.log(points[0].policy[0] / (1 - points[0].policy[0])), mpmath.mpf(1))
+        rate = slope(mpx.log(points[0].policy[0] / (1 - points[0].policy[0])), mpx.mpf(1))
     outcomes.append(symbolic(rate < -1 and points[0].stable is False,
-                             f"refinement: rho=0.01, beta=1: T' = {mpmath.nstr(rate, 6)} < -1 at the smaller zero, which is then also repelling (oscillating)"))
+                             f"refinement: rho=0.01, beta=1: T' = {mpx.nstr(rate, 6)} < -1 at the smaller zero, which is then also repelling (oscillating)"))
     return combine(outcomes)

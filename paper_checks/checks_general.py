@@ -13,7 +13,6 @@ import itertools
 import random
 from typing import Any
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -27,6 +26,7 @@ from grpo_symbolic.preference.engine import large_group_preference, preference_e
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import (beta, indexed, lam, pi_o, pi_old_o, pi_ref_o, pref_mean, r_mean, r_o,
                                          sigma)
+from grpo_symbolic.numerics.precision import mpx, mp_lambdify
 
 from paper_checks.registry import agreement, check, combine, disagreement, symbolic
 
@@ -44,7 +44,7 @@ def _number(expr):
 
 
 def _mpmath(expr, symbols):
-    return sp.lambdify(symbols, expr, "mpmath")
+    return mp_lambdify(symbols, expr)
 
 
 # --- Section 1 ---------------------------------------------------------------------------------
@@ -139,11 +139,11 @@ def _perturbations_beating(value, policy, rng, dps):
     best = value(*policy)
     beaten = 0
     for _ in range(5):
-        step = [mpmath.mpf(rng.uniform(-1, 1)) * mpmath.mpf(10) ** (-dps // 4) for _ in range(3)]
+        step = [mpx.mpf(rng.uniform(-1, 1)) * mpx.mpf(10) ** (-dps // 4) for _ in range(3)]
         mean = sum(step) / 3
         trial = [x + (s - mean) * x for x, s in zip(policy, step)]
         trial = [t / sum(trial) for t in trial]
-        beaten += value(*trial) > best + abs(best) * mpmath.mpf(10) ** (3 - dps)  # beyond rounding
+        beaten += value(*trial) > best + abs(best) * mpx.mpf(10) ** (3 - dps)  # beyond rounding
     return beaten
 
 
@@ -181,12 +181,12 @@ def _nlhf_equilibria(printed_at, payoff_at, dps):
         policy, _ = baselines.nlhf_equilibrium_numeric(matrix, reference, weight)
         data = [_number(v) for v in (weight, *reference, q12, q13, q23)]
         unnormalised = printed_at(*policy, *data)
-        paper = [u / mpmath.fsum(unnormalised) for u in unnormalised]
+        paper = [u / mpx.fsum(unnormalised) for u in unnormalised]
         outcomes.append(agreement(policy, paper, dps, what=f"NLHF equilibrium vs (5) at beta={weight}"))
         best = payoff_at(*policy, *policy, *data)
-        deviations = [[mpmath.mpf(rng.randint(1, 100)) for _ in range(3)] for _ in range(6)]
+        deviations = [[mpx.mpf(rng.randint(1, 100)) for _ in range(3)] for _ in range(6)]
         gain = max(payoff_at(*[v / sum(dev) for v in dev], *policy, *data) - best for dev in deviations)
-        outcomes.append(symbolic(gain <= 0, f"no profitable deviation (max gain {mpmath.nstr(gain, 3)})"))
+        outcomes.append(symbolic(gain <= 0, f"no profitable deviation (max gain {mpx.nstr(gain, 3)})"))
     return outcomes
 
 
@@ -307,15 +307,15 @@ def check_large_g_limit(dps):
     ratios = [[e1 / e2 for e1, e2 in zip(errors[k], errors[k + 1])] for k in range(len(errors) - 1)]
     scaled = [[G * e for e in errs] for G, errs in zip(LARGE_G_SIZES, errors)]
     richardson = [[2 * b - a for a, b in zip(scaled[k], scaled[k + 1])] for k in range(len(scaled) - 1)]
-    first_order = all(abs(q - 2) < mpmath.mpf("0.02") for row in ratios for q in row)
-    shown = ", ".join(mpmath.nstr(max(abs(q - 2) for q in row), 2) for row in ratios)
+    first_order = all(abs(q - 2) < mpx.mpf("0.02") for row in ratios for q in row)
+    shown = ", ".join(mpx.nstr(max(abs(q - 2) for q in row), 2) for row in ratios)
     return combine(
         symbolic(is_zero(symbolic_form[0] - paper_binary), "engine G=inf form == (r(o) - E r)/sigma, binary symbolic p"),
         agreement(preference_numeric(prob, policy, dps), [_number(v) for v in printed], dps,
                   what="engine P_inf vs (r(o) - E_pi r)/sigma(pi), noisy rewards"),
         symbolic(first_order, f"(P_G - P_inf)/(P_2G - P_inf) -> 2 (O(1/G)), |ratio - 2| per doubling from G=125: {shown} "
                            "(< 0.02 asked: the ratio is 2 + O(1/G), about 1/G here; an asymptotic error, not --dps)"),
-        symbolic(all(abs(c2 - c1) < abs(c1) * mpmath.mpf("0.02") for c1, c2 in zip(richardson[-2], richardson[-1])),
+        symbolic(all(abs(c2 - c1) < abs(c1) * mpx.mpf("0.02") for c1, c2 in zip(richardson[-2], richardson[-1])),
                  "G (P_G - P_inf) converges to a constant c (Richardson: the last two estimates within 2 %, "
                  "their O(1/G^2) error at G = 500, 1000; an asymptotic error, not --dps)"),
     )

@@ -1,12 +1,11 @@
 """Checks of the binary question at every group size: x-general-g-binary and x-large-g-rate."""
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper
 from grpo_symbolic.cases import general_g
 from grpo_symbolic.model.symbols import G, beta, gamma, p, rho
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from paper_checks.registry import MARGIN, agreement, check, combine, symbolic
 
 POINTS = [("0.000001", "0.04"), ("0.3", "0.5"), ("0.9", "2")]
@@ -15,7 +14,7 @@ SIZES = [2, 3, 4, 8, 16, 64, sp.oo]
 
 def _value(expr, values, dps):
     with working_precision(dps) as working:
-        return mpmath.mpf(sp.N(expr.subs(values), working))
+        return mpx.mpf(sp.N(expr.subs(values), working))
 
 
 @check("x-general-g-binary")
@@ -72,7 +71,7 @@ def check_x_large_g_rate(dps):
     limit = _value(paper.POLICY_EQ15, at, dps)
     c = _value(general_g.rate_coefficient(), {**at, p: sp.Float(str(limit), dps)}, dps)
     with working_precision(dps, guard=0):
-        limit_at = mpmath.mpf(limit)
+        limit_at = mpx.mpf(limit)
     sizes = [2500, 5000, 10000]
     scaled = {}
     for size in sizes:

@@ -10,7 +10,6 @@ solver's stationary policies of several examples.
 import random
 from typing import Any
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.paper import forms as paper_forms
@@ -20,7 +19,7 @@ from grpo_symbolic.theory.algebra import expectation, is_zero
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import large_group_preference, pairwise_preference, preference_exact, preference_numeric
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.model.symbols import P_mean, P_o, beta, indexed, lam, lose, pi_o, pi_ref_o, r_mean, r_o, sigma, win
 
@@ -43,7 +42,7 @@ def _eq11_residuals(name, dps):
     problem, point, P = fixtures.solved_example(name, dps)
     lhs = _mpmath(paper_forms.STATIONARITY_EQ11.lhs, (pi_o, P_o, P_mean, beta))
     rhs = _mpmath(paper_forms.STATIONARITY_EQ11.rhs, (pi_ref_o,))
-    mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
+    mean = mpx.fsum(x * q for x, q in zip(point.policy, P))
     b = _number(problem.beta)
     return ([lhs(x, q, mean, b) for x, q in zip(point.policy, P)],
             [rhs(_number(r)) for r in problem.reference])
@@ -71,19 +70,19 @@ def check_eq11_g_form(dps):
     curvature_grpo = sp.cancel(sp.diff(sp.log(st.policy[0]), P1, 2))
     curvature_direct = sp.cancel(sp.diff(sp.expand_log(sp.log(direct.policy[0]), force=True), P1, 2))
     problem, point, P = fixtures.solved_example("three-values-G3", dps)
-    mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
+    mean = mpx.fsum(x * q for x, q in zip(point.policy, P))
     g_form = _mpmath(paper_forms.STATIONARITY_G_FORM, (P_o, P_mean, beta, pi_ref_o))
     b = _number(problem.beta)
     printed = [g_form(q, mean, b, _number(r)) for q, r in zip(P, problem.reference)]
-    logs = [mpmath.log(x / _number(r)) for x, r in zip(point.policy, problem.reference)]
-    bend = mpmath.det(mpmath.matrix([[q, l, 1] for q, l in zip(P, logs)]))
+    logs = [mpx.log(x / _number(r)) for x, r in zip(point.policy, problem.reference)]
+    bend = mpx.det(mpx.matrix([[q, l, 1] for q, l in zip(P, logs)]))
     return combine(
         symbolic(exact, "derived pi(o) - g((P_o - Pbar)/beta) pi_ref(o) == 0 (lambda = Pbar)"),
         symbolic(curvature_grpo != 0 and curvature_direct == 0,
                  f"d^2 log pi / dP^2 = {curvature_grpo} (GRPO) vs 0 (log pooling, direct KL)"),
         agreement(point.policy, printed, dps, what="solver's pi* vs g-form, three-values-G3"),
-        symbolic(abs(bend) > mpmath.mpf(10) ** -6,
-                 f"at pi*, (P_o, log(pi/pi_ref)) are not collinear (det {mpmath.nstr(bend, 3)}): not log pooling"),
+        symbolic(abs(bend) > mpx.mpf(10) ** -6,
+                 f"at pi*, (P_o, log(pi/pi_ref)) are not collinear (det {mpx.nstr(bend, 3)}): not log pooling"),
     )
 
 
@@ -92,7 +91,7 @@ def _bound_margins(names, dps):
     rows = []
     for name in names:
         problem, point, P = fixtures.solved_example(name, dps)
-        mean = mpmath.fsum(x * q for x, q in zip(point.policy, P))
+        mean = mpx.fsum(x * q for x, q in zip(point.policy, P))
         b = _number(problem.beta)
         for x, q, r in zip(point.policy, P, problem.reference):
             rows.append((name, q - mean, b, -b * _number(r) / x))
@@ -115,7 +114,7 @@ def check_eq11_bound(dps):
         agreement([gap - b for _, gap, b, _ in rows], [d for *_, d in rows], dps, scale=1,
                   what="P_o - Pbar - beta == -beta pi_ref/pi at solved policies"),
         symbolic(holds, f"printed bound P_o < Pbar + beta at {len(rows)} outputs of 5 solved problems "
-                        f"(max P_o - Pbar - beta = {mpmath.nstr(worst, 3)})"),
+                        f"(max P_o - Pbar - beta = {mpx.nstr(worst, 3)})"),
     )
 
 
@@ -128,7 +127,7 @@ def check_slip_3(dps):
     return combine(
         symbolic(upper, "upper bound P_o - Pbar < beta holds at every solved stationary policy"),
         symbolic(bool(below), f"no lower bound: {len(below)} outputs have P_o - Pbar < -beta "
-                              f"(e.g. {name}: P_o - Pbar = {mpmath.nstr(gap, 6)}, beta = {mpmath.nstr(b, 3)})"),
+                              f"(e.g. {name}: P_o - Pbar = {mpx.nstr(gap, 6)}, beta = {mpx.nstr(b, 3)})"),
     )
 
 
@@ -162,7 +161,7 @@ def check_zero_mean_identity(dps):
                                       rng.choice([0, 0, R(1, 10**4)]))
         policy = general.random_policy(rng, prob.size)
         P = preference_numeric(prob, policy, dps + 5)
-        values.append(mpmath.fsum(_number(x) * q for x, q in zip(policy, P)))
+        values.append(mpx.fsum(_number(x) * q for x, q in zip(policy, P)))
     outcomes.append(agreement(values, [0] * len(values), dps, scale=1, what="12 random problems and policies"))
     return combine(outcomes)
 
@@ -186,8 +185,8 @@ def check_eq12_g2(dps):
         problem, point, _ = fixtures.solved_example(name, dps)
         strict = general.strict_preferences(problem)
         K = problem.size
-        ws = [mpmath.fsum(point.policy[b] * _number(strict[a][b]) for b in range(K)) for a in range(K)]
-        ls = [mpmath.fsum(point.policy[b] * _number(strict[b][a]) for b in range(K)) for a in range(K)]
+        ws = [mpx.fsum(point.policy[b] * _number(strict[a][b]) for b in range(K)) for a in range(K)]
+        ls = [mpx.fsum(point.policy[b] * _number(strict[b][a]) for b in range(K)) for a in range(K)]
         lhs = _mpmath(paper_forms.STATIONARITY_EQ12.lhs, (win, lose, beta, pi_o))
         b = _number(problem.beta)
         outcomes.append(agreement([lhs(w_, l_, b, x) for w_, l_, x in zip(ws, ls, point.policy)],
@@ -218,11 +217,11 @@ def check_eq13_large_g(dps):
         problem, point, _ = fixtures.solved_example(name, dps)
         laws = problem.rewards
         means = [_number(law.mean) for law in laws]
-        mean_ = mpmath.fsum(x * m for x, m in zip(point.policy, means))
-        second = mpmath.fsum(x * _number(law.second_moment) for x, law in zip(point.policy, laws))
+        mean_ = mpx.fsum(x * m for x, m in zip(point.policy, means))
+        second = mpx.fsum(x * _number(law.second_moment) for x, law in zip(point.policy, laws))
         lhs = _mpmath(paper_forms.STATIONARITY_EQ13.lhs, (r_o, r_mean, sigma, beta, pi_o))
         b = _number(problem.beta)
-        outcomes.append(agreement([lhs(m, mean_, mpmath.sqrt(second - mean_**2), b, x) for m, x in zip(means, point.policy)],
+        outcomes.append(agreement([lhs(m, mean_, mpx.sqrt(second - mean_**2), b, x) for m, x in zip(means, point.policy)],
                                   [_number(v) for v in problem.reference], dps, what=f"(13) at pi*, {name}"))
     return combine(outcomes)
 
@@ -245,8 +244,8 @@ def check_app_a_multiplier(dps):
             P_, ref_, b = [_number(v) for v in P], [_number(v) for v in reference], _number(weight)
             policy_at = lambda m: [f(q, r, m, b) for f, q, r in zip(policy_forms, P_, ref_)]  # noqa: E731
             lo, hi = max(q - b + b * r for q, r in zip(P_, ref_)), max(P_)
-            root = bracketed_newton(lambda m: mpmath.fsum(policy_at(m)) - 1, lo, hi, what="lambda from sum pi = 1")
-            mean = mpmath.fsum(x * q for x, q in zip(policy_at(root), P_))
+            root = bracketed_newton(lambda m: mpx.fsum(policy_at(m)) - 1, lo, hi, what="lambda from sum pi = 1")
+            mean = mpx.fsum(x * q for x, q in zip(policy_at(root), P_))
         outcomes.append(agreement(root, mean, dps, scale=1, what=f"lambda from sum pi = 1 vs E_pi P, beta={weight}"))
     return combine(outcomes + _direct_multiplier(dps))
 
@@ -262,8 +261,8 @@ def _direct_multiplier(dps):
     for P, reference, weight in MULTIPLIER_POINTS:
         with working_precision(dps, guard=10):
             P_, ref_, b = [_number(v) for v in P], [_number(v) for v in reference], _number(weight)
-            normaliser = b * mpmath.log(mpmath.fsum(r * mpmath.exp(q / b) for q, r in zip(P_, ref_)))
-            policy = [r * mpmath.exp((q - normaliser) / b) for q, r in zip(P_, ref_)]
+            normaliser = b * mpx.log(mpx.fsum(r * mpx.exp(q / b) for q, r in zip(P_, ref_)))
+            policy = [r * mpx.exp((q - normaliser) / b) for q, r in zip(P_, ref_)]
             values = {**dict(zip(st.pi, policy)), **dict(zip(st.pi_ref, ref_)), **dict(zip(st.preference, P_)), beta: b}
             derived = _mpmath(st.multiplier, tuple(values))(*values.values())
         outcomes.append(agreement(derived, normaliser, dps, scale=1,

@@ -8,7 +8,6 @@ and the binary closed forms of :mod:`grpo_symbolic.cases.kl_families`.
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
 from grpo_symbolic.cases import kl_families
@@ -17,7 +16,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta, entropy_coef, gamma, indexed, kl_bound, lam, pi_ref_o, r_o, rho
 from grpo_symbolic.paper import forms as paper_forms
-from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
 from grpo_symbolic.theory.penalty import per_sample
@@ -129,7 +128,7 @@ def _numeric_objective(reg):
     else:
         penalty = sum(x * per_sample(reg.estimator, q, r, q, q, bound) for x, r, q in zip(pi, ref, old))
     entropy = -sum(x * sp.log(x) for x in pi) if reg.entropy else 0
-    return sp.lambdify((X, Y, W), -W * penalty + B_ENTROPY * entropy, "mpmath")
+    return mp_lambdify((X, Y, W), -W * penalty + B_ENTROPY * entropy)
 
 
 def _binary(group_size):
@@ -142,8 +141,8 @@ def numeric_residual(reg, group_size, weight):
     rest, problem = _numeric_objective(reg), _binary(group_size)
 
     def residual(x):
-        pa, pb = preference_numeric(problem, (x, 1 - x), mpmath.mp.dps)
-        return pa - pb + mpmath.diff(lambda y: rest(y, x, weight), x)
+        pa, pb = preference_numeric(problem, (x, 1 - x), mpx.dps)
+        return pa - pb + mpx.diff(lambda y: rest(y, x, weight), x)
 
     return residual
 
@@ -159,9 +158,9 @@ def derived_residual(reg, group_size, weight):
     difference = sp.expand(st.equations[0] - st.equations[1]).subs({st.pi_ref[0]: B_RHO, st.pi_ref[1]: 1 - B_RHO,
                                                                      beta: weight, entropy_coef: B_ENTROPY,
                                                                      kl_bound: CLAMP})
-    f = sp.lambdify((st.pi[0], st.pi[1], *st.preference), difference, "mpmath")
+    f = mp_lambdify((st.pi[0], st.pi[1], *st.preference), difference)
     problem = _binary(group_size)
-    return lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpmath.mp.dps))
+    return lambda x: f(x, 1 - x, *preference_numeric(problem, (x, 1 - x), mpx.dps))
 
 
 def derived_root(reg, group_size, weight, start, dps):
@@ -171,7 +170,7 @@ def derived_root(reg, group_size, weight, start, dps):
 
 def _root(f, bracket):
     """The sign change of ``f`` in ``bracket`` (two decimal strings), by the project's root finder."""
-    return bracketed_newton(f, *(mpmath.mpf(end) for end in bracket), close=mpmath.mpf(10) ** (5 - mpmath.mp.dps))
+    return bracketed_newton(f, *(mpx.mpf(end) for end in bracket), close=mpx.mpf(10) ** (5 - mpx.dps))
 
 
 def _closed_value(family, group_size, weight, route):
@@ -262,9 +261,9 @@ def check_x_kl_reward_post_lambert(dps):
         st = derive_regularised(reg, 2)
         outcomes.append(symbolic(len(st.branches[0]) == 2 and st.implicit, f"{reg.name}: branches W_0 and W_-1"))
         with working_precision(dps):
-            slope = mpmath.diff(numeric_residual(reg, 2, B_BETA), numeric_root(reg, 2, B_BETA, BELOW, dps))
+            slope = mpx.diff(numeric_residual(reg, 2, B_BETA), numeric_root(reg, 2, B_BETA, BELOW, dps))
         outcomes.append(symbolic(slope > 0, f"{reg.name} G=2: dJ/dp increases through the root "
-                                 f"(slope {mpmath.nstr(slope, 6)}): it repels, the flow leaves for a vertex"))
+                                 f"(slope {mpx.nstr(slope, 6)}): it repels, the flow leaves for a vertex"))
     outcomes.append(_branches_solve(LAMBERT[0], dps))
     return combine(outcomes)
 
@@ -311,11 +310,11 @@ def check_x_kl_reward_pre_pooling(dps):
         exact = [sp.Rational(str(x)) for x in pooled[:-1]]
         exact.append(1 - sum(exact))
         large = [to_mpf(v) for v in preference_exact(_shifted(sp.oo, pooled), exact)]
-        small = preference_numeric(_shifted(2, pooled), pooled, mpmath.mp.dps)
+        small = preference_numeric(_shifted(2, pooled), pooled, mpx.dps)
     outcomes.append(agreement(list(large), [0, 0, 0], dps, scale=1,
                               what="Bernoulli reward, G -> oo: Q at pi ∝ pi_ref exp(E r/beta) vanishes"))
-    outcomes.append(symbolic(max(abs(v) for v in small) > mpmath.mpf("1e-3"),
-                             "G = 2: Q there is " + ", ".join(mpmath.nstr(v, 6) for v in small)
+    outcomes.append(symbolic(max(abs(v) for v in small) > mpx.mpf("1e-3"),
+                             "G = 2: Q there is " + ", ".join(mpx.nstr(v, 6) for v in small)
                              + " (not 0: with stochastic rewards the finite-G fixed point is not log pooling)"))
     return combine(outcomes)
 
@@ -323,13 +322,13 @@ def check_x_kl_reward_pre_pooling(dps):
 def _pooled(dps):
     """π ∝ π_ref·exp(E r/β) for the bandit's laws (β = BETA), at the working precision."""
     means = [sum(v * q for v, q in _values(law).items()) for law in LAWS]
-    weights = [to_mpf(r) * mpmath.exp(to_mpf(m) / to_mpf(BETA)) for r, m in zip(RHO, means)]
+    weights = [to_mpf(r) * mpx.exp(to_mpf(m) / to_mpf(BETA)) for r, m in zip(RHO, means)]
     return tuple(w / sum(weights) for w in weights)
 
 
 def _shifted(group_size, policy):
     """The bandit with rewards r − β·k1(π(o)) (verl's reward before normalisation), population std."""
-    laws = [{sp.Rational(str(mpmath.nstr(v - to_mpf(BETA) * mpmath.log(x / to_mpf(r)), mpmath.mp.dps))): q
+    laws = [{sp.Rational(str(mpx.nstr(v - to_mpf(BETA) * mpx.log(x / to_mpf(r)), mpx.dps))): q
              for v, q in _values(law).items()} for law, x, r in zip(LAWS, policy, RHO)]
     return Problem(reference=RHO, rewards=laws, group_size=group_size, beta=1)
 
@@ -343,11 +342,11 @@ def check_x_kl_clamp_region(dps):
                          f"k3@loss clamped at C: the clamp acts at output o iff {active}, x = (P_o - lambda)/beta")]
     for weight in (B_BETA, R(1, 10)):  # beta = 2: inactive at both outputs; beta = 1/10: active at b
         with working_precision(dps):
-            p14 = _closed_value("reciprocal", 2, weight, mpmath.mpf("0.5"))
+            p14 = _closed_value("reciprocal", 2, weight, mpx.mpf("0.5"))
             flags = [bool(active.subs({x: arg, kl_bound: CLAMP})) for arg in ((1 - p14) / weight, -p14 / weight)]
             residual = numeric_residual(reg, 2, weight)(p14)
             derived = derived_residual(reg, 2, weight)(p14)
-        what = f"beta={weight}, C={CLAMP}: clamp active at (a, b) = {flags}; clamped dJ/dp at (14) = {mpmath.nstr(residual, 6)}"
-        outcomes.append(symbolic((abs(residual) < mpmath.mpf(10) ** (5 - dps)) == (not any(flags)), what))
+        what = f"beta={weight}, C={CLAMP}: clamp active at (a, b) = {flags}; clamped dJ/dp at (14) = {mpx.nstr(residual, 6)}"
+        outcomes.append(symbolic((abs(residual) < mpx.mpf(10) ** (5 - dps)) == (not any(flags)), what))
         outcomes.append(agreement(derived, residual, dps, scale=1, what=f"beta={weight}: derived clamped conditions at (14)"))
     return combine(outcomes)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable, Sequence
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.cases import direct_kl, shift_only
@@ -30,7 +30,7 @@ from grpo_symbolic.cases.general import EXAMPLES
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import G, P_o, beta, indexed, p, pi_ref_o, r_mean, r_o, r_old_mean, rho, x
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.paper import forms as paper_forms
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.api import StationaryPoint, stationary_policies, stationary_policy
@@ -192,11 +192,11 @@ def rlhf_policy(problem: Problem, dps: int = 50) -> tuple:
     >>> [mpmath.nstr(v, 10) for v in rlhf_policy(prob, dps=20)]
     ['0.6224593312', '0.3775406688']
     """
-    form = sp.lambdify((pi_ref_o, r_o, beta), paper_forms.RLHF_POLICY_EQ4, "mpmath")
+    form = mp_lambdify((pi_ref_o, r_o, beta), paper_forms.RLHF_POLICY_EQ4)
     with working_precision(dps):
         weight = to_mpf(paper_forms.SHIFT_ONLY_DIRECT_BETA.subs({beta: problem.beta, G: problem.group_size}))
         pooled = [form(to_mpf(ref), to_mpf(law.mean), weight) for ref, law in zip(problem.reference, problem.rewards)]
-        total = mpmath.fsum(pooled)
+        total = mpx.fsum(pooled)
         result = tuple(v / total for v in pooled)
     return rounded(result, dps)
 
@@ -230,7 +230,7 @@ def shift_only_grpo_policy(problem: Problem, dps: int = 50) -> tuple:
     >>> [mpmath.nstr(v, 10) for v in shift_only_grpo_policy(prob, dps=20)]
     ['0.5', '0.5']
     """
-    form = sp.lambdify((pi_ref_o, r_o, r_mean, beta, G), paper_forms.SHIFT_ONLY_GRPO_POLICY, "mpmath")
+    form = mp_lambdify((pi_ref_o, r_o, r_mean, beta, G), paper_forms.SHIFT_ONLY_GRPO_POLICY)
     return shift_only.pool_fixed_point(form, problem, dps)
 
 
@@ -279,8 +279,8 @@ def mroueh_gap() -> sp.Expr:
 def _printed_numeric_forms() -> dict[str, Callable]:
     equation = paper_forms.MROUEH_FIXED_POINT
     return dict(
-        mroueh=sp.lambdify((p, rho, beta), equation.lhs - equation.rhs, "mpmath"),
-        utility=sp.lambdify((p, rho, beta), regularised_utility(), "mpmath"),
+        mroueh=mp_lambdify((p, rho, beta), equation.lhs - equation.rhs),
+        utility=mp_lambdify((p, rho, beta), regularised_utility()),
     )
 
 
@@ -307,4 +307,4 @@ def utility_stationary_points(reference: Any, weight: Any, dps: int = 50) -> lis
     ['0.670179', '0.996514']
     """
     utility = _printed_numeric_forms()["utility"]
-    return _roots_in_policy(lambda q, r, b: mpmath.diff(lambda v: utility(v, r, b), q), reference, weight, dps)
+    return _roots_in_policy(lambda q, r, b: mpx.diff(lambda v: utility(v, r, b), q), reference, weight, dps)

@@ -27,10 +27,10 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 
 from paper_checks.claims import CLAIMS, Claim
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 
 #: A check passes when its digits of agreement reach ``dps - MARGIN``.
 MARGIN = 5
@@ -81,12 +81,12 @@ class CheckResult:
 def _mpf(value: Any) -> Any:
     """``value`` (int, str, Fraction, float, mpf/mpc, or a SymPy number) as an mpmath number."""
     try:
-        return mpmath.mpmathify(value)
+        return mpx.mpmathify(value)
     except (TypeError, ValueError):
         pass
     evalf = getattr(value, "evalf", None)  # a SymPy expression without free symbols
     if evalf is not None:
-        return mpmath.mpmathify(evalf(mpmath.mp.dps + 10))
+        return mpx.mpmathify(evalf(mpx.dps + 10))
     raise TypeError(f"cannot compare {value!r} numerically")
 
 
@@ -103,14 +103,14 @@ def digits_of_agreement(derived: Any, paper: Any, dps: int, scale: Any = None) -
     >>> digits_of_agreement(0, 0, 30)
     30.0
     """
-    with working_precision(max(dps, mpmath.mp.dps)):  # strings are read beyond the run's digits
+    with working_precision(max(dps, mpx.dps)):  # strings are read beyond the run's digits
         a, b = _mpf(derived), _mpf(paper)
         error = abs(a - b)
         if error == 0:
             return float(dps)
-        tiny = mpmath.mpf(2) ** (-4 * mpmath.mp.prec)
+        tiny = mpx.mpf(2) ** (-4 * mpx.prec)
         denominator = max(abs(b), _mpf(scale) if scale is not None else tiny)
-        digits = -mpmath.log10(error / denominator)
+        digits = -mpx.log10(error / denominator)
         return float(min(max(digits, 0), dps))
 
 
@@ -169,7 +169,7 @@ def _worst_of_sequences(derived: Any, paper: Any, dps: int, scale: Any) -> tuple
 
 def _show(value: Any) -> str:
     try:
-        return mpmath.nstr(_mpf(value), 12)
+        return mpx.nstr(_mpf(value), 12)
     except TypeError:
         return repr(value)
 

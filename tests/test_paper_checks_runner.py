@@ -4,7 +4,7 @@ import io
 import json
 import re
 
-import mpmath
+from grpo_symbolic.numerics.precision import mpx
 import pytest
 
 from paper_checks import runner
@@ -36,12 +36,12 @@ def fake_registry(missing=True):
 
     @registry.check("fake-pass")
     def _pass(dps):
-        seen["dps"] = (dps, mpmath.mp.dps)
-        return agreement(mpmath.sqrt(2) ** 2, 2, dps, what="sqrt(2)^2 against 2")
+        seen["dps"] = (dps, mpx.dps)
+        return agreement(mpx.sqrt(2) ** 2, 2, dps, what="sqrt(2)^2 against 2")
 
     @registry.check("fake-fail")
     def _fail(dps):
-        return agreement(mpmath.mpf(1) / 3, "0.3333333333", dps)
+        return agreement(mpx.mpf(1) / 3, "0.3333333333", dps)
 
     @registry.check("fake-raise")
     def _raise(dps):
@@ -200,12 +200,12 @@ def test_real_registry_knows_every_claim():
 
 
 def test_digits_of_agreement():
-    with mpmath.workdps(50):
-        assert digits_of_agreement(mpmath.pi, mpmath.pi, 50) == 50.0
-        assert digits_of_agreement(mpmath.pi, mpmath.pi * (1 + mpmath.mpf(10) ** -20), 50) == pytest.approx(20, abs=0.01)
+    with mpx.workdps(50):
+        assert digits_of_agreement(mpx.pi, mpx.pi, 50) == 50.0
+        assert digits_of_agreement(mpx.pi, mpx.pi * (1 + mpx.mpf(10) ** -20), 50) == pytest.approx(20, abs=0.01)
         assert digits_of_agreement(3, 1, 50) == 0.0  # floored at 0
-        assert digits_of_agreement(mpmath.mpf(10) ** -60, 0, 50) < 50  # relative to 0: no agreement
-        assert digits_of_agreement(mpmath.mpf(10) ** -60, 0, 50, scale=1) == 50.0  # absolute: 60 → capped
+        assert digits_of_agreement(mpx.mpf(10) ** -60, 0, 50) < 50  # relative to 0: no agreement
+        assert digits_of_agreement(mpx.mpf(10) ** -60, 0, 50, scale=1) == 50.0  # absolute: 60 → capped
     assert agreement(1, "1.000000000000000000000001", 30).passed is False  # 24 digits < 30 - 5
     assert agreement(1, "1.0000000000000000000000001", 30).passed is True  # 25 digits, read beyond 15
     with pytest.raises(ValueError):

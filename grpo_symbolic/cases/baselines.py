@@ -22,7 +22,7 @@ from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.symbols import beta, indexed, lam
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import newton
 from grpo_symbolic.preference.engine import preference_exact
 from grpo_symbolic.theory.algebra import expectation, is_zero, only_solution, solve_linear
@@ -161,7 +161,7 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
     ['0.25', '0.75']
     """
     reference = inputs.policy(reference, len(inputs.sequence(prefers, "prefers")), "reference")  # the input gate
-    size, dps = len(reference), mpmath.mp.dps
+    size, dps = len(reference), mpx.dps
     equations, jacobian, data_symbols = _nlhf_system(size)
     matrix = _matrix_values(derive_nlhf(size).symbols["prefers"], prefers)
     with working_precision(dps):
@@ -169,11 +169,11 @@ def nlhf_equilibrium_numeric(prefers, reference, weight):
         target = to_mpf(weight)
         if not target > 0:
             raise ParameterError(f"weight: got {weight}; the NLHF regularisation weight must be > 0")
-        halvings = max(0, int(mpmath.ceil(mpmath.log(4 / target, 2))))
-        root = [mpmath.log(r) for r in data[:size]] + [mpmath.mpf(0)]
+        halvings = max(0, int(mpx.ceil(mpx.log(4 / target, 2))))
+        root = [mpx.log(r) for r in data[:size]] + [mpx.mpf(0)]
         for k in range(halvings, -1, -1):
             root = _nlhf_newton(equations, jacobian, (target * 2**k, *data), root)
-        policy = tuple(mpmath.exp(root[i]) for i in range(size))
+        policy = tuple(mpx.exp(root[i]) for i in range(size))
     return rounded((policy, root[size]), dps)
 
 
@@ -188,8 +188,8 @@ def _real(value: Any) -> Any:
     """``value`` without a rounding-level imaginary part; a genuinely complex value (a trial step
     left the equations' real domain) is +inf, so Newton's line search rejects that step."""
     if isinstance(value, mpmath.mpc):
-        if abs(value.imag) > mpmath.mpf(2) ** (10 - mpmath.mp.prec) * max(1, abs(value.real)):
-            return mpmath.inf
+        if abs(value.imag) > mpx.mpf(2) ** (10 - mpx.prec) * max(1, abs(value.real)):
+            return mpx.inf
         return value.real
     return value
 
@@ -206,8 +206,8 @@ def _nlhf_system(size):
     in_logs = {x: sp.exp(s) for x, s in zip(pi, log_pi)}
     system = sp.Matrix([sp.expand_log(e.subs(in_logs), force=True) for e in (*d.first_order, sp.Add(*pi) - 1)])
     unknowns = (*log_pi, lam)
-    return (sp.lambdify((*unknowns, *data_symbols), list(system), "mpmath"),
-            sp.lambdify((*unknowns, *data_symbols), system.jacobian(unknowns), "mpmath"), data_symbols)
+    return (mp_lambdify((*unknowns, *data_symbols), list(system)),
+            mp_lambdify((*unknowns, *data_symbols), system.jacobian(unknowns)), data_symbols)
 
 
 def _matrix_values(generic, numbers):

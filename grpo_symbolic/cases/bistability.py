@@ -22,12 +22,12 @@ from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable, NamedTuple
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import at_working_precision, rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.precision import at_working_precision, mp_lambdify, mpx, rounded, to_mpf, tolerance, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, newton, scan_brackets, widen_bracket
 from grpo_symbolic.model.symbols import beta, rho
 from grpo_symbolic.cases import direct_kl
@@ -144,11 +144,11 @@ def _numeric_forms():
     u = direct_kl.odds_root
     h_u = direct_kl.h_in_odds_root()
     return dict(
-        minimum=sp.lambdify((rho, beta), direct_kl.h_minimum(), "mpmath"),
-        mirror=sp.lambdify((rho, beta), h_at_mirror(), "mpmath"),
-        slope=sp.lambdify((direct_kl.logit_old, beta), best_response_slope(), "mpmath"),
-        h_u=sp.lambdify((u, rho, beta), h_u, "mpmath"),
-        h_s=sp.lambdify((u, rho, beta), u * sp.diff(h_u, u), "mpmath"),  # dh/d(log u)
+        minimum=mp_lambdify((rho, beta), direct_kl.h_minimum()),
+        mirror=mp_lambdify((rho, beta), h_at_mirror()),
+        slope=mp_lambdify((direct_kl.logit_old, beta), best_response_slope()),
+        h_u=mp_lambdify((u, rho, beta), h_u),
+        h_s=mp_lambdify((u, rho, beta), u * sp.diff(h_u, u)),  # dh/d(log u)
     )
 
 
@@ -167,10 +167,10 @@ def parameter_numbers(reference: Any, weight: Any = None) -> list:
 def _root_beside(f: Callable, start: Any, direction: int, dps: int, what: str) -> Any:
     """The root of ``f`` met first when stepping from ``start`` in ``direction`` (doubling steps, at most 2^12)."""
     sign = f(start) > 0
-    inner, outer = widen_bracket(lambda v: (f(v) > 0) == sign, start, direction * mpmath.mpf(1), maxsteps=13, what=what)
+    inner, outer = widen_bracket(lambda v: (f(v) > 0) == sign, start, direction * mpx.mpf(1), maxsteps=13, what=what)
     root = bracketed_newton(f, *sorted((inner, outer)), what=what)
     if abs(f(root)) > tolerance(dps, slack=3) * (1 + abs(start)):
-        raise SolverError(f"{what}: the root near {mpmath.nstr(root, 8)} did not converge to {dps} digits",
+        raise SolverError(f"{what}: the root near {mpx.nstr(root, 8)} did not converge to {dps} digits",
                           reason=SolverError.UNVERIFIED)
     return root
 
@@ -186,8 +186,8 @@ def critical_beta(reference: Any, dps: int = 50) -> Any:
     """
     minimum = _numeric_forms()["minimum"]
     (r,) = parameter_numbers(reference)
-    f = lambda b: minimum(r, mpmath.exp(b))  # noqa: E731
-    return mpmath.exp(_root_beside(f, mpmath.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta"))
+    f = lambda b: minimum(r, mpx.exp(b))  # noqa: E731
+    return mpx.exp(_root_beside(f, mpx.mpf(0), 1 if f(0) > 0 else -1, dps, "critical beta"))
 
 
 @at_working_precision
@@ -203,13 +203,13 @@ def double_root(reference: Any, start: tuple = (1, 1), dps: int = 50) -> tuple:
     (r,) = parameter_numbers(reference)
 
     def system(v: list) -> list:
-        u, b = mpmath.exp(v[0]), mpmath.exp(v[1])
+        u, b = mpx.exp(v[0]), mpx.exp(v[1])
         return [forms["h_u"](u, r, b), forms["h_s"](u, r, b)]
 
-    s, b = newton(system, [mpmath.log(to_mpf(exact(v, "start"))) for v in start], tol=tolerance(dps, slack=3),
+    s, b = newton(system, [mpx.log(to_mpf(exact(v, "start"))) for v in start], tol=tolerance(dps, slack=3),
                   what=f"double root: Newton from {start}")
-    u2 = mpmath.exp(2 * s)
-    return (u2 / (1 + u2), mpmath.exp(b))
+    u2 = mpx.exp(2 * s)
+    return (u2 / (1 + u2), mpx.exp(b))
 
 
 def classify_zeros(reference: Any, weight: Any, dps: int = 50) -> list[ZeroStability]:
@@ -222,7 +222,7 @@ def classify_zeros(reference: Any, weight: Any, dps: int = 50) -> list[ZeroStabi
     with working_precision(inputs.dps(dps)) as working:
         zeros = direct_kl.h_zeros(reference, weight, working)
         (b,) = parameter_numbers(weight)
-        rates = [slope(mpmath.log(z / (1 - z)), b) for z in zeros]
+        rates = [slope(mpx.log(z / (1 - z)), b) for z in zeros]
     return [ZeroStability(*rounded((z, rate), dps), bool(abs(rate) < 1)) for z, rate in zip(zeros, rates)]
 
 
@@ -237,13 +237,13 @@ def oscillation_window(reference: Any, dps: int = 50) -> tuple | None:
     """
     mirror = _numeric_forms()["mirror"]
     (r,) = parameter_numbers(reference)
-    f = lambda b: mirror(r, mpmath.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
-    if f(mpmath.mpf(0)) >= 0:
+    f = lambda b: mirror(r, mpx.exp(b))  # noqa: E731  (least at b = 0, i.e. β = 1)
+    if f(mpx.mpf(0)) >= 0:
         return None
-    return tuple(mpmath.exp(_root_beside(f, mpmath.mpf(0), d, dps, "oscillation window")) for d in (-1, 1))
+    return tuple(mpx.exp(_root_beside(f, mpx.mpf(0), d, dps, "oscillation window")) for d in (-1, 1))
 
 
-def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = mpmath.mpf(1) / 2) -> list:
+def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = mpx.mpf(1) / 2) -> list:
     """Zeros of ``function(p)`` in (0, 1), found by sign changes on a grid of logit p over [−span, span].
 
     The grid is scanned at 20 digits and each bracketed root refined at ``dps`` + guard digits, so two
@@ -253,10 +253,10 @@ def logit_roots(function: Callable, dps: int = 50, span: int = 30, step: Any = m
     ['0.33333333']
     """
     dps = inputs.dps(dps)
-    policy = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
+    policy = lambda t: 1 / (1 + mpx.exp(-t))  # noqa: E731
     g = lambda t: function(policy(t))  # noqa: E731
     with working_precision(20, guard=0):
         brackets = scan_brackets(g, [-span + k * step for k in range(int(2 * span / step) + 1)])
     with working_precision(dps):
-        roots = [policy(bracketed_newton(g, mpmath.mpf(a), mpmath.mpf(b), what="a zero in logit p")) for a, b in brackets]
+        roots = [policy(bracketed_newton(g, mpx.mpf(a), mpx.mpf(b), what="a zero in logit p")) for a, b in brackets]
     return rounded(roots, dps)

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.model.symbols import G, beta, indexed, lam
@@ -119,9 +119,9 @@ def _weight_form():
     weight, = sp.solve(equation, beta)
     reference, = sp.solve(equation, st.pi_ref[0])
     state = (*st.pi, *st.preference, lam)
-    return (sp.lambdify((*state, st.pi_ref[0]), weight, "mpmath"),
-            sp.lambdify((*state, beta), reference, "mpmath"),
-            sp.lambdify((*st.pi, *st.preference), st.multiplier, "mpmath"))
+    return (mp_lambdify((*state, st.pi_ref[0]), weight),
+            mp_lambdify((*state, beta), reference),
+            mp_lambdify((*st.pi, *st.preference), st.multiplier))
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,8 @@ def matching_weight(problem, p, dps=50):
         rho = reference_of(*pi, *with_eps, multiplier_of(*pi, *with_eps), to_mpf(problem.beta))
         if not 0 < rho < 1:
             raise ParameterError(
-                f"p: {mpmath.nstr(pa, 10)} is stationary for no reference in (0, 1) (it would need "
-                f"pi_ref(a) = {mpmath.nstr(rho, 10)}); choose p above the floor of pi(a)"
+                f"p: {mpx.nstr(pa, 10)} is stationary for no reference in (0, 1) (it would need "
+                f"pi_ref(a) = {mpx.nstr(rho, 10)}); choose p above the floor of pi(a)"
             )
         weight = weight_of(*pi, *without, multiplier_of(*pi, *without), rho)
     return rounded(MatchedWeight(pa, rho, weight), dps)

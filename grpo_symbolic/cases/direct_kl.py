@@ -21,12 +21,12 @@ from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, tolerance, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity, objective
 from grpo_symbolic.theory.penalty import direct_penalty, kl
@@ -264,9 +264,9 @@ def best_response_logit():
 @cached
 def _numeric_forms():
     return dict(
-        h_u=sp.lambdify((odds_root, rho, beta), h_in_odds_root(), "mpmath"),
-        u_star=sp.lambdify((beta,), h_turning_point()[0], "mpmath"),
-        best_response=sp.lambdify((logit_old, rho, beta), best_response_logit(), "mpmath"),
+        h_u=mp_lambdify((odds_root, rho, beta), h_in_odds_root()),
+        u_star=mp_lambdify((beta,), h_turning_point()[0]),
+        best_response=mp_lambdify((logit_old, rho, beta), best_response_logit()),
     )
 
 
@@ -283,8 +283,8 @@ def h_zeros(reference, weight, dps=50):
     forms = _numeric_forms()
     with working_precision(inputs.dps(dps)):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
-        f = lambda s: forms["h_u"](mpmath.exp(s), r, b)  # noqa: E731
-        s_star = mpmath.log(forms["u_star"](b))
+        f = lambda s: forms["h_u"](mpx.exp(s), r, b)  # noqa: E731
+        s_star = mpx.log(forms["u_star"](b))
         if f(s_star) >= 0:
             return []
         zeros = [_zero_beside(f, s_star, direction, dps, r) for direction in (-1, 1)]
@@ -293,12 +293,12 @@ def h_zeros(reference, weight, dps=50):
 
 def _zero_beside(f: Callable, s_star: Any, direction: int, dps: int, reference: Any) -> Any:
     """The zero x of h on one monotone piece: h(u) = f(log u) < 0 at s*, → +∞ away from it."""
-    inner, outer = widen_bracket(lambda s: f(s) <= 0, s_star, direction * mpmath.mpf(1), what="the zero of h")
+    inner, outer = widen_bracket(lambda s: f(s) <= 0, s_star, direction * mpx.mpf(1), what="the zero of h")
     s = bracketed_newton(f, *sorted((inner, outer)), what="the zero of h")
-    if abs(f(s)) > tolerance(dps, slack=5) * (1 + abs(mpmath.log(reference / (1 - reference)))):
-        raise SolverError(f"the zero of h near u = {mpmath.nstr(mpmath.exp(s), 8)} did not converge to {dps} digits",
+    if abs(f(s)) > tolerance(dps, slack=5) * (1 + abs(mpx.log(reference / (1 - reference)))):
+        raise SolverError(f"the zero of h near u = {mpx.nstr(mpx.exp(s), 8)} did not converge to {dps} digits",
                           reason=SolverError.UNVERIFIED)
-    u2 = mpmath.exp(2 * s)
+    u2 = mpx.exp(2 * s)
     return u2 / (1 + u2)
 
 
@@ -318,14 +318,14 @@ def iterate_best_response(reference, weight, start, steps=200, dps=50):
         r, b = to_mpf(exact(reference, "reference")), to_mpf(exact(weight, "beta"))
         start = to_mpf(exact(start, "start"))
         if not 0 < start < 1:
-            raise ParameterError(f"start: got {mpmath.nstr(start, 10)}; start from a policy with 0 < pi_old(a) < 1")
-        t = mpmath.log(start / (1 - start))
-        ceiling = dps * mpmath.log(10)
+            raise ParameterError(f"start: got {mpx.nstr(start, 10)}; start from a policy with 0 < pi_old(a) < 1")
+        t = mpx.log(start / (1 - start))
+        ceiling = dps * mpx.log(10)
         path = [start]
         for _ in range(steps):
             t_new = br(t, r, b)
-            path.append(1 / (1 + mpmath.exp(-t_new)))
-            if t_new > ceiling or abs(t_new - t) < mpmath.mpf(10) ** (-dps - 5):
+            path.append(1 / (1 + mpx.exp(-t_new)))
+            if t_new > ceiling or abs(t_new - t) < mpx.mpf(10) ** (-dps - 5):
                 break
             t = t_new
     return rounded(path, dps)

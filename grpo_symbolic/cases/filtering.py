@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.cases.general import advantage, group_expectation
@@ -30,7 +30,7 @@ from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.numbers import exact
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, sympy_evalf, working_precision
 from grpo_symbolic.model.symbols import beta, p, p_old, rho
 from grpo_symbolic.preference.engine import exact_policy, mixture, preference_exact, problem_rule
 from grpo_symbolic.theory.filtering import degenerate_probability, filtered_objective, kept_probability
@@ -131,7 +131,7 @@ def stationary_p(group_size: int, reference: Any, weight: Any, dps: int, group_f
     if len(roots) != 1:
         raise RuntimeError(f"expected one root in (rho, 1), got {roots}")
     with working_precision(dps) as working:
-        return mpmath.mpf(sp.N(roots[0], working))
+        return mpx.mpf(sympy_evalf(roots[0], working)._mpf_)
 
 
 @cached

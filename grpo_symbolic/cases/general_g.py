@@ -10,11 +10,11 @@ around its mean and perturbing the derived stationarity equation.
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, newton
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact, preference_numeric
@@ -51,9 +51,9 @@ def floor(weight, group_size, dps=50):
     with working_precision(inputs.dps(dps)):
         b = to_mpf(exact(weight, "weight"))
         f = lambda t: preference_numeric(prob, (t, 1 - t), dps)[0] - b  # noqa: E731
-        lo, hi = mpmath.mpf(10) ** (-dps), 1 - mpmath.mpf(10) ** (-dps)
+        lo, hi = mpx.mpf(10) ** (-dps), 1 - mpx.mpf(10) ** (-dps)
         if f(lo) <= 0:
-            return mpmath.mpf(0)  # P_G(a|0) = sqrt(G − 1) ≤ β: no floor above 0
+            return mpx.mpf(0)  # P_G(a|0) = sqrt(G − 1) ≤ β: no floor above 0
         root = bracketed_newton(f, lo, hi, what="the floor p_G(beta)")
     return rounded(root, dps)
 
@@ -102,7 +102,7 @@ def stationary_near(group_size, weight, reference_a, guess, dps=50):
     start from π_∞(a) + c/G.
     """
     st = derive_stationarity("grpo")
-    equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta), st.equations[0], "mpmath")
+    equation = mp_lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta), st.equations[0])
     prob = binary_problem(group_size)
     with working_precision(inputs.dps(dps)) as working:
         b, r = to_mpf(exact(weight, "weight")), to_mpf(exact(reference_a, "reference_a"))

@@ -16,11 +16,11 @@ from grpo_symbolic.model import inputs
 from grpo_symbolic.model.caches import cached
 from typing import Any, Callable
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import sympy as sp
 
 from grpo_symbolic.theory.advantage import RULES, Group
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, widen_bracket
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.preference.engine import preference_exact
@@ -138,7 +138,7 @@ def grpo_policy(problem: Problem, dps: int = 50) -> tuple:
     dps = inputs.dps(dps)
     problem.require_paper_penalty("grpo_policy")
     _, policies, symbols = grpo_stationary_form(2)
-    form = sp.lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0], "mpmath")
+    form = mp_lambdify((symbols["reference"][0], symbols["rewards"][0], r_mean, beta, G), policies[0])
     return pool_fixed_point(form, problem, dps)
 
 
@@ -159,7 +159,7 @@ def pool_fixed_point(form: Callable, problem: Problem, dps: int = 50) -> tuple:
         weight, size = to_mpf(problem.beta), to_mpf(problem.group_size)
 
         def excess(t: Any) -> Any:
-            return mpmath.fsum(form(ref, m, t, weight, size) for ref, m in zip(refs, means)) - 1
+            return mpx.fsum(form(ref, m, t, weight, size) for ref, m in zip(refs, means)) - 1
 
         pole = max(means) - weight * size / (size - 1)  # below: a denominator is <= 0
         lo, hi = widen_bracket(lambda t: excess(t) > 0, pole, weight, what="the mean reward of the fixed point")

@@ -44,7 +44,6 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
 import sympy as sp
 
@@ -58,6 +57,7 @@ from grpo_symbolic.model.settings import PENALTY_ESTIMATOR, Estimator, Placement
 from grpo_symbolic.preference.engine import expected_advantages_float
 from grpo_symbolic.preference.sums import require_affordable
 from grpo_symbolic.dynamics import sampled_advantages
+from grpo_symbolic.numerics.precision import mpx
 
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem
@@ -399,7 +399,7 @@ def _logit_gradient(pi, gradient):
 def _start(start, size):
     """The start policy through the input gate, as float64; entries > 0, the sum within 1e-12 of 1
     (float entries are taken as the approximate numbers they are)."""
-    approximate = [mpmath.mpf(v) if isinstance(v, float) else v for v in inputs.sequence(start, "start")]
+    approximate = [mpx.mpf(v) if isinstance(v, float) else v for v in inputs.sequence(start, "start")]
     values = np.array([float(v) for v in inputs.policy(approximate, size, "start", dps=12)])
     if np.any(values <= 0) or not np.all(np.isfinite(values)):
         raise ParameterError("start: give probabilities > 0 that sum to 1 (the softmax never reaches 0)")

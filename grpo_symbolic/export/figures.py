@@ -32,13 +32,12 @@ from grpo_symbolic.model.caches import cached
 from pathlib import Path
 from typing import Any, Callable
 
-import mpmath
 import numpy as np
 import sympy as sp
 
 from grpo_symbolic.export.commandline import replacing, writable_folder
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from grpo_symbolic.paper.equations import EQUATIONS
 from grpo_symbolic.theory.objective import derive_stationarity
 from grpo_symbolic.model.symbols import beta, gamma, rho
@@ -155,14 +154,14 @@ def curves(figure_number: int, points: int = POINTS) -> FigureData:
     """
     spec = _spec(figure_number)
     form = closed_form(figure_number)
-    function = sp.lambdify((rho, beta), form, "mpmath")
+    function = mp_lambdify((rho, beta), form)
     grid = reference_grid(points)
     at_zero = float(value_at_zero(spec.penalty))
     result = []
     with working_precision(EVALUATION_DPS, guard=0):
         for parameter in PARAMETERS:
-            weight = mpmath.mpf(int(parameter.p)) / int(parameter.q)
-            policy = np.array([float(function(mpmath.mpf(float(r)), weight)) for r in grid])
+            weight = mpx.mpf(int(parameter.p)) / int(parameter.q)
+            policy = np.array([float(function(mpx.mpf(float(r)), weight)) for r in grid])
             limit = float(sp.limit(form.subs(beta, parameter), rho, 0, "+"))
             label = spec.legend.format(_decimal(parameter))
             result.append(Curve(parameter, label, grid, policy, at_zero, limit))

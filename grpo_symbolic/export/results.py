@@ -38,7 +38,7 @@ from typing import Any
 import mpmath
 
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mpx, to_mpf, working_precision
 from grpo_symbolic.solve.presentation import output_labels
 
 SCHEMA = "grpo-symbolic/solve/1"
@@ -59,7 +59,7 @@ def render(fmt: str, problem: Problem, points: Sequence[Any], dps: int, complete
     1,b,0.7,0.2890227771
     """
     with working_precision(dps, guard=0):
-        reference = [mpmath.nstr(to_mpf(r), dps) for r in problem.reference]
+        reference = [mpx.nstr(to_mpf(r), dps) for r in problem.reference]
     labels = output_labels(problem.names, len(reference))
     rows = [(list(getattr(p, "policy", p)), p.diagnostics() if hasattr(p, "diagnostics") else {}) for p in points]
     for _, diagnostics in rows:  # the face's outputs (π* = 0) by their labels
@@ -75,7 +75,7 @@ def render(fmt: str, problem: Problem, points: Sequence[Any], dps: int, complete
 def _decimal(value: Any, dps: int) -> Any:
     """A JSON/CSV value: mpf as a decimal string of ``dps`` digits, non-finite floats as strings."""
     if isinstance(value, mpmath.mpf):
-        return mpmath.nstr(value, dps)
+        return mpx.nstr(value, dps)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if value is None or isinstance(value, (bool, int, str)):
@@ -87,7 +87,7 @@ def _json(problem: Problem, reference: list[str], rows: list[tuple[list[Any], di
           completeness: Any) -> str:
     outputs = [{"output": i, "name": None if problem.names is None else problem.names[i - 1], "pi_ref": ref}
                for i, ref in enumerate(reference, 1)]
-    points = [{"point": n, "pi_star": [mpmath.nstr(x, dps) for x in policy],
+    points = [{"point": n, "pi_star": [mpx.nstr(x, dps) for x in policy],
                **{name: _decimal(value, dps) for name, value in diagnostics.items()}}
               for n, (policy, diagnostics) in enumerate(rows, 1)]
     document = {"schema": SCHEMA, "dps": dps, "outputs": outputs, "points": points,
@@ -103,7 +103,7 @@ def _csv(labels: Sequence[str], reference: list[str], rows: list[tuple[list[Any]
     for n, (policy, diagnostics) in enumerate(rows, 1):
         shown = [_decimal(diagnostics[name], dps) for name in extra]
         for label, ref, x in zip(labels, reference, policy):
-            writer.writerow([n, label, ref, mpmath.nstr(x, dps), *["" if v is None else v for v in shown]])
+            writer.writerow([n, label, ref, mpx.nstr(x, dps), *["" if v is None else v for v in shown]])
     return buffer.getvalue()
 
 
@@ -120,7 +120,7 @@ def _table(labels: Sequence[str], reference: list[str], rows: list[tuple[list[An
             if diagnostics.get("face"):
                 lines.append(f"# a face point: pi_star = 0 for output(s) {diagnostics['face']} (KKT boundary)")
         lines.append("output\tpi_ref\tpi_star")
-        lines += [f"{label}\t{ref}\t{mpmath.nstr(x, dps)}" for label, ref, x in zip(labels, reference, policy)]
+        lines += [f"{label}\t{ref}\t{mpx.nstr(x, dps)}" for label, ref, x in zip(labels, reference, policy)]
     if completeness is not None:
         lines.append(f"# {completeness}")
     return "\n".join(lines) + "\n"

@@ -279,7 +279,7 @@ def policy(values: object, size: int, name: str = "policy", dps: int | None = No
     SymPy symbols: then the policy is a formal one for symbolic work (e.g. ``(p, 1 - p)``, or free
     π_1, π_2, … whose simplex constraint the caller imposes) and only its length and the signs
     SymPy can decide are checked; when any entry is an mpf the sum may miss 1 by 10^(−dps)
-    (``dps`` default: the mpmath precision in force), so a policy rounded to ``dps`` digits, e.g.
+    (``dps`` default: the precision of the mpf entries' context), so a policy rounded to ``dps`` digits, e.g.
     one the solver returned, is accepted.
 
     >>> policy([mpmath.mpf(1) / 3, mpmath.mpf(2) / 3], 2, dps=15)
@@ -299,9 +299,9 @@ def policy(values: object, size: int, name: str = "policy", dps: int | None = No
     total = sp.expand(sp.Add(*as_exact))
     if total.free_symbols:
         raise ParameterError(f"{name}: mixes symbols with mpmath numbers; give numbers only, or exact entries")
-    digits = mpmath.mp.dps if dps is None else dps
+    digits = min(v.context.dps for v in checked if isinstance(v, mpmath.mpf)) if dps is None else dps
     if abs(total - 1) > sp.Rational(1, 10**digits):
-        shown = mpmath.nstr(mpmath.mpf(sp.Float(total, digits + 5)._mpf_), 12)
+        shown = mpmath.libmp.to_str(sp.Float(total, digits + 5)._mpf_, 12)
         raise ParameterError(
             f"{name}: the probabilities sum to {shown}, more than 1e-{digits} away from 1; normalise the policy")
     return checked

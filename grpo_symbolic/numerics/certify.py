@@ -21,9 +21,11 @@ certificate then bounds |x0 − root| rigorously.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 import importlib.util
+import threading
 from typing import Any
 
 import mpmath
@@ -32,7 +34,7 @@ import sympy as sp
 from grpo_symbolic.model import inputs
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.numbers import exact
-from grpo_symbolic.numerics.precision import check_dps, to_mpf, working_bits, working_precision
+from grpo_symbolic.numerics.precision import check_dps, mpx, to_mpf, working_bits, working_precision
 
 SUPPORTED = "numbers, symbols, +, *, integer/rational powers (sqrt), exp, log, pi, E"
 
@@ -70,12 +72,19 @@ def flint_precision(dps: int) -> Any:
     ...     _flint().ctx.prec
     237
     """
-    return _flint().ctx.workprec(precision_bits(check_dps(dps)))
+    return flint_bits(precision_bits(check_dps(dps)))
 
 
-def flint_bits(bits: int) -> Any:
-    """The context manager that sets flint's ball precision to ``bits`` (for cheap enclosures)."""
-    return _flint().ctx.workprec(bits)
+# python-flint has one process-wide precision: ball arithmetic runs in one thread at a time.
+_FLINT = threading.RLock()
+
+
+@contextmanager
+def flint_bits(bits: int) -> Iterator[int]:
+    """The context manager that sets flint's ball precision to ``bits`` (for cheap enclosures),
+    holding the lock that keeps other threads' ball arithmetic out until it ends."""
+    with _FLINT, _flint().ctx.workprec(bits):
+        yield bits
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +202,7 @@ def _fold(op, values):
 def exact_ball(man: int, exp: int) -> Any:
     """The exact ball man·2^exp (no rounding: the precision is raised to hold the mantissa)."""
     flint = _flint()
-    with flint.ctx.workprec(max(flint.ctx.prec, abs(int(man)).bit_length() + 8)):
+    with flint_bits(max(flint.ctx.prec, abs(int(man)).bit_length() + 8)):
         return flint.arb((int(man), int(exp)))
 
 
@@ -204,9 +213,9 @@ def ball_of(value: Any) -> Any:
     0.750000000000000
     """
     if not isinstance(value, mpmath.mpf):
-        with working_precision(max(mpmath.mp.dps, 30), guard=0):
-            value = mpmath.mpf(value)
-    if not mpmath.isfinite(value):
+        with working_precision(max(mpx.dps, 30), guard=0):
+            value = mpx.mpf(value)
+    if not mpx.isfinite(value):
         raise ParameterError(f"value: got {value}; give a finite number")
     man, exp = value.man_exp
     return exact_ball(man, exp)
@@ -216,8 +225,8 @@ def mpf_of(ball_value: Any) -> mpmath.mpf:
     """The exact value of an exact ball (e.g. a midpoint or an endpoint) as an mpf."""
     man, exp = ball_value.mid().man_exp()
     man = int(man)
-    with working_bits(max(mpmath.mp.prec, man.bit_length() + 8)):
-        return mpmath.ldexp(mpmath.mpf(man), int(exp))
+    with working_bits(max(mpx.prec, man.bit_length() + 8)):
+        return mpx.ldexp(mpx.mpf(man), int(exp))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,20 +284,20 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
     f = compile_arb(expr, (variable,))
     df = compile_arb(derivative, (variable,))
     with working_precision(dps + 10, guard=0):
-        radius = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(x0)) if radius is None else to_mpf(exact(radius, "radius"))
+        radius = mpx.mpf(10) ** (-(dps // 2)) * max(1, abs(x0)) if radius is None else to_mpf(exact(radius, "radius"))
     if not radius > 0:
-        raise ParameterError(f"radius: got {mpmath.nstr(radius, 5)}; give a ball radius > 0 (or None for the default)")
+        raise ParameterError(f"radius: got {mpx.nstr(radius, 5)}; give a ball radius > 0 (or None for the default)")
     with flint_precision(dps):
         center = ball_of(x0)
-        for scale in (1, mpmath.mpf(10) ** -8, mpmath.mpf(10) ** 8):
+        for scale in (1, mpx.mpf(10) ** -8, mpx.mpf(10) ** 8):
             ball = flint.arb(center, ball_of(radius * scale))
             newton = _newton_step(f, df, ball)
             if ball.contains_interior(newton):
                 break
         else:
             raise SolverError(
-                f"certify: interval Newton did not contract around {mpmath.nstr(x0, 15)} "
-                f"(f' may vanish near the root, or the approximation is off by more than {mpmath.nstr(radius, 3)})"
+                f"certify: interval Newton did not contract around {mpx.nstr(x0, 15)} "
+                f"(f' may vanish near the root, or the approximation is off by more than {mpx.nstr(radius, 3)})"
             )
         enclosure = newton
         for _ in range(steps):
@@ -298,7 +307,7 @@ def certify_root(expr: sp.Expr, variable: sp.Symbol, approximation: Any, dps: in
             enclosure = refined.intersection(enclosure)
         bound = mpf_of(abs(enclosure - center).upper())  # ≥ |x0 − root|: the root is in the enclosure
     with working_precision(dps + 10, guard=0):
-        digits = float(min(-mpmath.log10(bound / abs(x0)), 10 * dps)) if bound > 0 and x0 != 0 else float(10 * dps)
+        digits = float(min(-mpx.log10(bound / abs(x0)), 10 * dps)) if bound > 0 and x0 != 0 else float(10 * dps)
     return CertifiedRoot(ball, enclosure, x0, bound, digits)
 
 

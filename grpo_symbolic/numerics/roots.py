@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from grpo_symbolic.model.errors import SolverError
+from grpo_symbolic.numerics.precision import mpx
 
 Number = Any
 """A float or an mpf, as the :class:`Arithmetic` in use computes."""
@@ -48,7 +49,7 @@ def _solve_float(matrix: list[list[Number]], vector: list[Number]) -> list[Numbe
 
 
 def _solve_mpmath(matrix: list[list[Number]], vector: list[Number]) -> list[Number]:
-    return list(mpmath.lu_solve(mpmath.matrix(matrix), mpmath.matrix(vector)))
+    return list(mpx.lu_solve(mpx.matrix(matrix), mpx.matrix(vector)))
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ class Arithmetic:
 
 
 FLOAT64 = Arithmetic("float64", float, math.sqrt, math.isfinite, _solve_float, lambda: 15, lambda: 53)
-MPMATH = Arithmetic("mpmath", mpmath.mpf, mpmath.sqrt, mpmath.isfinite, _solve_mpmath,
-                    lambda: mpmath.mp.dps, lambda: mpmath.mp.prec)
+MPMATH = Arithmetic("mpmath", lambda x: mpx.mpf(x), lambda x: mpx.sqrt(x), lambda x: mpx.isfinite(x), _solve_mpmath,
+                    lambda: mpx.dps, lambda: mpx.prec)
 
 
 def middle(lo: Number, hi: Number, arithmetic: Arithmetic = MPMATH) -> Number:

@@ -37,7 +37,7 @@ from grpo_symbolic.model.problem import require_problem
 from grpo_symbolic.preference.moments import moment_table, supports
 from grpo_symbolic.preference.sums import require_affordable, sums_cheaper, sums_table
 from grpo_symbolic.model import cost
-from grpo_symbolic.numerics.precision import GUARD_DIGITS, policy_mpf, rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import GUARD_DIGITS, mpx, policy_mpf, rounded, to_mpf, working_precision
 
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem, RewardLaw
@@ -153,7 +153,7 @@ class NumericTable:
     def __init__(self, values: Sequence[Any], group_size: int, name: str, eps: Any, dps: int) -> None:
         with working_precision(dps):
             mp_values = tuple(to_mpf(v) for v in values)
-            table = _table(mp_values, group_size, name, to_mpf(eps), mpmath.sqrt, mpmath.factorial)
+            table = _table(mp_values, group_size, name, to_mpf(eps), mpx.sqrt, mpx.factorial)
             self.rows = [[(counts, coef * a) for counts, coef, a in rows] for rows in table]
         log_factorial = np.array([math.lgamma(k + 1) for k in range(group_size)])
         self.float_rows = []
@@ -170,11 +170,11 @@ class NumericTable:
         checks for that at a higher precision).  ``relative=True``: a value that cancels below the
         rounding noise of its terms (e.g. an exact zero by symmetry) is returned as 0, not as noise.
         """
-        values = _expected_advantages(self.rows, m, mpmath.mpf(1))
+        values = _expected_advantages(self.rows, m, mpx.mpf(1))
         if not relative:
             return values
-        sizes = _expected_advantages([[(c, abs(w)) for c, w in rows] for rows in self.rows], m, mpmath.mpf(1))
-        noise = mpmath.mpf(2) ** (8 - mpmath.mp.prec) * len(max(self.rows, key=len, default=()))
+        sizes = _expected_advantages([[(c, abs(w)) for c, w in rows] for rows in self.rows], m, mpx.mpf(1))
+        noise = mpx.mpf(2) ** (8 - mpx.prec) * len(max(self.rows, key=len, default=()))
         return [v if abs(v) > noise * size else 0 * v for v, size in zip(values, sizes)]
 
     def evaluate_float(self, m: np.ndarray) -> np.ndarray:
@@ -280,7 +280,7 @@ def _lacking_digits(values):
     if top == 0:
         return 0
     small = min(abs(v) for v in values)
-    lacking = int(mpmath.ceil(mpmath.log10(top / small))) if small else GUARD_DIGITS
+    lacking = int(mpx.ceil(mpx.log10(top / small))) if small else GUARD_DIGITS
     return lacking if lacking > GUARD_DIGITS // 2 else 0
 
 
@@ -290,10 +290,10 @@ def _settled(values, previous, digits, previous_digits, dps):
     second of at least 2·dps + guard digits (then 0: an exact cancellation; a true value that small,
     below 10^(8 − 2·dps − guard) of the largest, is returned as 0 too); else (values, digits to add)."""
     top = max(max((abs(v) for v in values), default=0), max((abs(v) for v in previous), default=0))
-    floor, previous_floor = top * mpmath.mpf(10) ** (8 - digits), top * mpmath.mpf(10) ** (8 - previous_digits)
+    floor, previous_floor = top * mpx.mpf(10) ** (8 - digits), top * mpx.mpf(10) ** (8 - previous_digits)
     settled = []
     for a, b in zip(values, previous):
-        if a == b or abs(a - b) <= abs(a) * mpmath.mpf(10) ** (-dps - 1):
+        if a == b or abs(a - b) <= abs(a) * mpx.mpf(10) ** (-dps - 1):
             settled.append(a)
         elif abs(a) <= floor and abs(b) <= previous_floor and digits >= 2 * dps + GUARD_DIGITS:
             settled.append(0 * a)
@@ -311,8 +311,8 @@ def expected_advantages_numeric(problem: Problem, m: Sequence[Any], dps: int,
     compares residuals with an absolute tolerance, uses the default."""
     if problem.is_large_group:
         values = tuple(to_mpf(v) for v in problem.reward_values)
-        identity = tuple(tuple(mpmath.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
-        return _large_group_formula(problem_rule(problem), to_mpf(problem.eps), identity, m, values, mpmath.sqrt)
+        identity = tuple(tuple(mpx.mpf(i == j) for j in range(len(values))) for i in range(len(values)))
+        return _large_group_formula(problem_rule(problem), to_mpf(problem.eps), identity, m, values, mpx.sqrt)
     return advantage_table(problem, dps).evaluate(m, relative)
 
 

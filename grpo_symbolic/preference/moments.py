@@ -38,7 +38,7 @@ import numpy as np
 import sympy as sp
 
 from grpo_symbolic.model.settings import Advantage, Normalisation
-from grpo_symbolic.numerics.precision import to_mpf, working_bits
+from grpo_symbolic.numerics.precision import mpx, to_mpf, working_bits
 
 SCALES = (*Normalisation, Advantage.RLOO)
 """Rules (by name) with a moment form A = N·h(D); other rules use the per-composition table."""
@@ -115,7 +115,7 @@ class MomentTable:
         advantage, e.g. an exact zero by symmetry).
         """
         active = [u for u in range(len(self.w)) if m[u] != 0]
-        extra, cap = 0, _extra_bits_cap(mpmath.mp.prec, [m[u] for u in active])
+        extra, cap = 0, _extra_bits_cap(mpx.prec, [m[u] for u in active])
         while True:
             totals, bits = self._totals(m, active, extra)
             lacking = _lacking_bits(totals, 3 * bits, extra) if relative else 0
@@ -124,12 +124,12 @@ class MomentTable:
             extra = min(cap, extra + lacking)
         if relative:
             totals = [t if abs(t).bit_length() >= 3 * bits - extra else 0 for t in totals]
-        return [mpmath.mpf((t, -3 * bits - self.shift)) for t in totals]  # weights 2^(2·bits), A 2^(bits + shift)
+        return [mpx.mpf((t, -3 * bits - self.shift)) for t in totals]  # weights 2^(2·bits), A 2^(bits + shift)
 
     def _totals(self, m, active, extra):
         """The fixed-point sums Σ weight·A per focal value at ``extra`` bits beyond the working
         precision, and the bits used (weights at scale 2^(2·bits), A at 2^(bits + shift))."""
-        bits = mpmath.mp.prec + _guard_bits(self.group_size, len(active), self.w) + extra
+        bits = mpx.prec + _guard_bits(self.group_size, len(active), self.w) + extra
         with working_bits(bits + 20):
             sticks = _stick_breaking([m[u] for u in active])
         chain = _Chain([self.w[u] for u in active], sticks, self.group_size - 1, bits)
@@ -234,13 +234,13 @@ def _scale_shift(scale, normalisation, eps):
     if normalisation in _UNSCALED:
         return scale.bit_length() - 1
     with working_bits(64):
-        return max(0, int(mpmath.floor(mpmath.log(1 + scale * to_mpf(eps), 2))) - 1)
+        return max(0, int(mpx.floor(mpx.log(1 + scale * to_mpf(eps), 2))) - 1)
 
 
 def _extra_bits_cap(prec, m):
     """The most bits :meth:`MomentTable.evaluate` adds for relative accuracy: enough for values of
     order (smallest active m)² below the largest advantage, with the working precision twice."""
-    smallest = -min(mpmath.mag(x) for x in m) if m else 0
+    smallest = -min(mpx.mag(x) for x in m) if m else 0
     return 2 * max(0, smallest) + 2 * prec + 64
 
 
@@ -341,8 +341,8 @@ def _binomial_row(n, p, q, bits):
     if q == 0:
         return n, [1 << bits]
     with working_bits(bits + 2 * n.bit_length() + 20):
-        mode = min(n, int(mpmath.floor((n + 1) * p)))
-        peak = mpmath.binomial(n, mode) * p**mode * q ** (n - mode)
+        mode = min(n, int(mpx.floor((n + 1) * p)))
+        peak = mpx.binomial(n, mode) * p**mode * q ** (n - mode)
         top = _fixed(peak, bits)
         up, down = (p / q).man_exp, (q / p).man_exp
         ratio_up, ratio_down = float(p / q), float(q / p)

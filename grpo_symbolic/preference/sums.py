@@ -34,12 +34,13 @@ import math
 import operator
 from typing import TYPE_CHECKING, Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import numpy as np
 
 from grpo_symbolic.model import cost
 from grpo_symbolic.numerics.certify import available
 from grpo_symbolic.preference.moments import MomentTable, _fixed, supports
+from grpo_symbolic.numerics.precision import mpx
 
 if TYPE_CHECKING:
     from grpo_symbolic.model.problem import Problem
@@ -104,9 +105,9 @@ class SumsTable(MomentTable):
     # --- full precision ----------------------------------------------------------------------
     def _totals(self, m, active, extra):
         """Σ_states Prob·A per focal value, at scale 2^(3·bits) like the composition path's."""
-        bits = mpmath.mp.prec + self._guard() + extra
+        bits = mpx.prec + self._guard() + extra
         index, s1, s2 = self.states()
-        law = self._power([int(_fixed(mpmath.mpf(mj), bits)) for mj in m], bits)
+        law = self._power([int(_fixed(mpx.mpf(mj), bits)) for mj in m], bits)
         coefficients = law.coeffs()
         probabilities = [int(coefficients[i]) if i < len(coefficients) else 0 for i in index.tolist()]
         totals = [sum(map(operator.mul, probabilities, advantages)) << bits for advantages in self._state_advantages(bits)]

@@ -17,7 +17,7 @@ import mpmath
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem, require_problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
-from grpo_symbolic.numerics.precision import check_dps, rounded, tolerance, working_precision
+from grpo_symbolic.numerics.precision import check_dps, mpx, rounded, tolerance, working_precision
 from grpo_symbolic.preference.engine import mixture
 from grpo_symbolic.model.settings import Placement
 from grpo_symbolic.preference.sums import require_affordable
@@ -103,7 +103,7 @@ def stationary_policy(problem: Problem, dps: int = 50, options: SolverOptions | 
     """
     points = stationary_policies(problem, dps, stability=False, options=options, budget=budget)
     if len(points) > 1:
-        shown = "; ".join(", ".join(mpmath.nstr(x, 8) for x in pt.policy) for pt in points)
+        shown = "; ".join(", ".join(mpx.nstr(x, 8) for x in pt.policy) for pt in points)
         raise SolverError(
             f"problem: {len(points)} stationary policies found ({shown}); "
             "use stationary_policies() to get all of them with their stability", reason=SolverError.NOT_UNIQUE)
@@ -174,7 +174,7 @@ def _search(reduced: ReducedMap, options: SolverOptions, stability: bool) -> tup
         sign = drift(reduced) if completeness.complete else None
         reason = SolverError.NO_INTERIOR_POINT if completeness.complete else SolverError.NOT_CONVERGED
         raise SolverError(no_point_message(completeness, sign), reason=reason)
-    points = [_point(reduced, reduced.softmax(list(s)) if s else (mpmath.mpf(1),), stability) for s in roots]
+    points = [_point(reduced, reduced.softmax(list(s)) if s else (mpx.mpf(1),), stability) for s in roots]
     if stability:
         points = [_settled(pt, settled_stability(reduced, s, completeness)) for pt, s in zip(points, roots)]
     return points + [_point(reduced, m, stability) for m in vertices], completeness
@@ -222,7 +222,7 @@ def _reward_pre(problem: Problem, dps: int, stability: bool, options: SolverOpti
     """The KL inside the reward before the normalisation: its fixed point (λ = 0 there)."""
     with working_precision(dps, guard=options.guard_digits):
         pi, residual, stable = reward_pre_point(problem, dps, stability, options)
-        points = _clamped([StationaryPoint(tuple(pi), mpmath.mpf(0), residual, None, stable, None)], problem)
+        points = _clamped([StationaryPoint(tuple(pi), mpx.mpf(0), residual, None, stable, None)], problem)
     result = _named(points, problem, dps)
     result.completeness = REWARD_PRE_COMPLETENESS
     return result
@@ -236,7 +236,7 @@ def _vertex_points(reduced: ReducedMap) -> list[tuple[Any, ...]]:
         return []
     found = []
     for v in range(reduced.values):
-        m = tuple(mpmath.mpf(1 if j == v else 0) for j in range(reduced.values))
+        m = tuple(mpx.mpf(1 if j == v else 0) for j in range(reduced.values))
         pi, _, _ = reduced.policy(reduced.preferences(m))
         if all(x == 0 for c, x in enumerate(pi) if reduced.exact.laws[c][v] != 1):
             found.append(m)
@@ -255,9 +255,9 @@ def _point(reduced: ReducedMap, m: tuple[Any, ...], stability: bool) -> Stationa
     residual = max(abs(eq(Po, x, r, multiplier, bo, reduced.entropy))
                    for o, (Po, x, r, bo) in enumerate(zip(P, pi, reduced.rho, b)) if o not in face)
     scale = max(1, abs(multiplier), reduced.beta, *(abs(Po) for Po in P))  # near a face P_G is huge; β-sized terms
-    if residual > tolerance(reduced.dps) * scale or abs(mpmath.fsum(pi) - 1) > tolerance(reduced.dps):
+    if residual > tolerance(reduced.dps) * scale or abs(mpx.fsum(pi) - 1) > tolerance(reduced.dps):
         raise SolverError(
-            f"the stationary policy did not verify to {reduced.dps} digits (residual {mpmath.nstr(residual, 3)}); "
+            f"the stationary policy did not verify to {reduced.dps} digits (residual {mpx.nstr(residual, 3)}); "
             "raise dps or check the problem", reason=SolverError.UNVERIFIED)
     if not stability or face or reduced.problem.group_filter != "keep":
         # on a face the interior tests do not apply (π(o) = 0 divides them); under a filter the
@@ -276,7 +276,7 @@ def _policy_at(reduced: ReducedMap, m: tuple[Any, ...]) -> tuple[tuple[Any, ...]
     _, multiplier, u = reduced.policy(at_root, betas=betas)
     pi = _output_policy(reduced, at_root, u, betas)
     face = tuple(o for o, x in enumerate(pi) if reduced.forms["cut_at_zero"] and x <= 0)
-    return tuple(mpmath.mpf(0) if o in face else x for o, x in enumerate(pi)), multiplier, face
+    return tuple(mpx.mpf(0) if o in face else x for o, x in enumerate(pi)), multiplier, face
 
 
 def _field(reduced: ReducedMap) -> Any:

@@ -28,7 +28,7 @@ import sympy as sp
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import check_dps, rounded, to_mpf, tolerance, working_precision
+from grpo_symbolic.numerics.precision import check_dps, mp_lambdify, mpx, rounded, to_mpf, tolerance, working_precision
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.api import stationary_policies
 from grpo_symbolic.solve.complete import unsupported_setting
@@ -149,25 +149,25 @@ def _restricted(problem: Problem, support: tuple[int, ...]) -> Problem:
 
 
 def _vertex(problem: Problem, output: int) -> tuple[mpmath.mpf, ...]:
-    return tuple(mpmath.mpf(int(o == output)) for o in range(problem.size))
+    return tuple(mpx.mpf(int(o == output)) for o in range(problem.size))
 
 
 def _extended(problem: Problem, support: tuple[int, ...], policy: tuple[Any, ...]) -> tuple[mpmath.mpf, ...]:
     values = dict(zip(support, policy))
-    return tuple(values.get(o, mpmath.mpf(0)) for o in range(problem.size))
+    return tuple(values.get(o, mpx.mpf(0)) for o in range(problem.size))
 
 
 def _kkt(problem: Problem, support: tuple[int, ...], policy: tuple[Any, ...], dps: int) -> BoundaryPoint:
     """λ from the derived on-face slopes (all equal, checked), γ_o from the off-face ones."""
     seen, unseen = (_numeric(expr) for expr in face_slopes(str(problem.penalty)))
     with working_precision(dps):
-        total = mpmath.fsum(policy)
+        total = mpx.fsum(policy)
         policy = tuple(x / total for x in policy)  # the face's point, rounded to dps digits, renormalised
         P = preference_numeric(problem, policy, dps=dps)
         beta, ref = to_mpf(problem.beta), [to_mpf(r) for r in problem.reference]
         slopes = [seen(P[o], policy[o], ref[o], beta) for o in support]
-        multiplier = mpmath.fsum(slopes) / len(slopes)
-        scale = max([mpmath.mpf(1), beta, *(abs(p) for p in P)])
+        multiplier = mpx.fsum(slopes) / len(slopes)
+        scale = max([mpx.mpf(1), beta, *(abs(p) for p in P)])
         if max(abs(s - multiplier) for s in slopes) > tolerance(dps - 2) * scale:
             raise SolverError(f"problem: the face {_name(support)} point does not satisfy the derived on-face "
                               "stationarity to the requested digits", reason=SolverError.UNVERIFIED)
@@ -178,7 +178,7 @@ def _kkt(problem: Problem, support: tuple[int, ...], policy: tuple[Any, ...], dp
 
 def _numeric(expr: sp.Expr) -> Callable[..., Any]:
     P, x, r, beta = sp.symbols("P x r beta", positive=True)
-    return sp.lambdify((P, x, r, beta), expr, "mpmath")
+    return mp_lambdify((P, x, r, beta), expr)
 
 
 def _name(support: tuple[int, ...]) -> str:

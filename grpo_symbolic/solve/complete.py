@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import math
 from typing import Any
 
-import mpmath
 
 from grpo_symbolic.model.settings import Advantage, GroupFilter
 from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of
@@ -23,6 +22,7 @@ from grpo_symbolic.solve.regions import Region, logit_region
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots
+from grpo_symbolic.numerics.precision import mpx
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Completeness:
     def _folds(self) -> str:
         if not self.double_roots:
             return ""
-        shown = ", ".join(f"s = {mpmath.nstr(c, 12)} +- {mpmath.nstr(r, 2)}" for c, r in self.double_roots)
+        shown = ", ".join(f"s = {mpx.nstr(c, 12)} +- {mpx.nstr(r, 2)}" for c, r in self.double_roots)
         return (f"; {len(self.double_roots)} double root(s) (a fold: F and F' vanish there; the box's roots, "
                 f"two, one or none, are not told apart at the requested digits, F = 0 to them all over it): {shown}")
 
@@ -244,7 +244,7 @@ def settled_stability(reduced: ReducedMap, s: tuple[Any, ...], statement: Comple
 
 
 def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
-    return max(abs(a - b) for a, b in zip(s, t)) > mpmath.mpf(10) ** (-dps // 2)
+    return max(abs(a - b) for a, b in zip(s, t)) > mpx.mpf(10) ** (-dps // 2)
 
 
 def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, folds: Any) -> Completeness:
@@ -282,7 +282,7 @@ def drift(reduced: ReducedMap) -> tuple[Any, str, str, Any] | None:
     (reward value, why, the outputs of that face, their probability of that value)."""
     if reduced.values != 2:
         return None
-    f = reduced.residual([mpmath.mpf(0)])[0]
+    f = reduced.residual([mpx.mpf(0)])[0]
     problem = reduced.problem
     j, why = (0, "the residual is positive everywhere") if f > 0 else (1, "the residual is negative everywhere")
     share = max(row[j] for row in problem.law_matrix)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import numpy as np
 import sympy as sp
 
@@ -27,7 +27,7 @@ from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, to_mpf
 from grpo_symbolic.numerics.roots import array_newton
 from grpo_symbolic.solve.presentation import output_labels
 from grpo_symbolic.theory.objective import derive_stationarity
@@ -149,12 +149,12 @@ def compile_forms(st: Any, policy: sp.Expr, name: str, entropy: sp.Expr, family:
     br = st.best_response[0].subs(rename)
 
     def both(expr: sp.Expr) -> dict[str, Any]:
-        return {"mpmath": sp.lambdify(u_args, expr, "mpmath"),
+        return {"mpmath": mp_lambdify(u_args, expr),
                 "numpy": sp.lambdify(u_args, expr, [{"LambertW": lambert_w_float}, "numpy"])}
 
     def br_part(var: sp.Symbol) -> Any:
         # cancel() first: unsimplified, the terms in ρ/π² cancel catastrophically when π is tiny
-        return sp.lambdify(br_args, sp.cancel(sp.diff(br, var)), "mpmath")
+        return mp_lambdify(br_args, sp.cancel(sp.diff(br, var)))
 
     linear = sp.diff(shifted, u, 2) == 0 and sp.diff(shifted, u) != 0
     return dict(
@@ -165,7 +165,7 @@ def compile_forms(st: Any, policy: sp.Expr, name: str, entropy: sp.Expr, family:
         policy_u=both(shifted),
         policy_u_slope=both(sp.diff(shifted, u)),
         proportional_to_rho=sp.simplify(shifted - rho * sp.diff(shifted, rho)) == 0,
-        equation=sp.lambdify((P, pi, rho, lam, beta_symbol, ENTROPY), st.equations[0].subs(rename), "mpmath"),
+        equation=mp_lambdify((P, pi, rho, lam, beta_symbol, ENTROPY), st.equations[0].subs(rename)),
         br_dpi=br_part(pi), br_dq=br_part(q), br_dP=br_part(P),
         best_response_degenerate=sp.simplify(sp.diff(br, pi)) == 0,
     )
@@ -213,10 +213,10 @@ def active_clamp(problem: Problem, policy: Any) -> str:
     for o, (x, r) in enumerate(zip(policy, problem.reference)):
         value = _clamped_value(problem.kl_estimator, x, to_mpf(r))
         if value is None or abs(value) >= bound:
-            shown = mpmath.nstr(value, 8) if value is not None else "infinite"
+            shown = mpx.nstr(value, 8) if value is not None else "infinite"
             where = "falling towards 0 (the face pi(o) = 0)" if x < to_mpf(r) else "rising towards its vertex"
             return (f"kl_clamp: the clamp {problem.kl_clamp} is active at output {labels[o]} of the unclamped stationary policy "
-                    f"(pi = {mpmath.nstr(x, 8)}, KL value {shown}): there the clamped KL exerts no pull, so it is no "
+                    f"(pi = {mpx.nstr(x, 8)}, KL value {shown}): there the clamped KL exerts no pull, so it is no "
                     f"stationary policy of the clamped loss and pi({labels[o]}) keeps {where}; raise kl_clamp for an interior one")
     return ""
 
@@ -225,10 +225,10 @@ def _clamped_value(estimator: Estimator, pi: Any, rho: Any) -> Any:
     """The per-sample value the trainer clamps, at π(o) = ``pi`` (None where it is infinite)."""
     if pi <= 0:
         return None
-    log_ratio = mpmath.log(pi / rho)
+    log_ratio = mpx.log(pi / rho)
     if estimator is Estimator.K1:
         return log_ratio
     if estimator is Estimator.K2:
         return log_ratio**2 / 2
     ratio = pi / rho if estimator is Estimator.K3_FLIPPED else rho / pi
-    return ratio - mpmath.log(ratio) - 1
+    return ratio - mpx.log(ratio) - 1

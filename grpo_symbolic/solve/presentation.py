@@ -32,6 +32,7 @@ import mpmath
 import numpy as np
 
 from grpo_symbolic.model.errors import ParameterError
+from grpo_symbolic.numerics.precision import mpx
 
 if TYPE_CHECKING:
     import pandas
@@ -55,7 +56,7 @@ def shown(value: Any, digits: int = SHOWN_DIGITS) -> str:
     ('0.66667', '0.123457', 'True', 'None')
     """
     if isinstance(value, mpmath.mpf):
-        return str(mpmath.nstr(value, digits))
+        return str(mpx.nstr(value, digits))
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import numpy as np
 
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
-from grpo_symbolic.numerics.precision import to_mpf
+from grpo_symbolic.numerics.precision import mpx, to_mpf
 from grpo_symbolic.numerics.roots import FLOAT64, MPMATH, Arithmetic, bracketed_newton, widen_bracket
 from grpo_symbolic.preference.engine import expected_advantages_float, expected_advantages_numeric, mixture
 from grpo_symbolic.solve.links import forms_of
@@ -54,13 +54,13 @@ class _Backend:
 
     def softmax(self, s: Any) -> Any:
         top = max([0, *s])
-        w = [mpmath.exp(x - top) for x in s] + [mpmath.exp(-top)]
-        total = mpmath.fsum(w)
+        w = [mpx.exp(x - top) for x in s] + [mpx.exp(-top)]
+        total = mpx.fsum(w)
         return tuple(x / total for x in w)
 
     def preferences(self, m: Any) -> Any:
         q = expected_advantages_numeric(self.problem, m, self.dps)
-        return tuple(mpmath.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
+        return tuple(mpx.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
 
     def gaps(self, P: Any) -> tuple[Any, Any]:
         top = max(P)
@@ -75,16 +75,16 @@ class _Backend:
         if not self.cut:
             return values
         inside = [v > 0 for v in self.each(self.form, gaps, u, betas)] if slope else [v > 0 for v in values]
-        return tuple(v if keep else mpmath.mpf(0) for v, keep in zip(values, inside))
+        return tuple(v if keep else mpx.mpf(0) for v, keep in zip(values, inside))
 
     def total(self, form: Any, gaps: Any, u: Any, betas: Any = None, slope: bool = False) -> Any:
-        return mpmath.fsum(self.each(form, gaps, u, betas, slope))
+        return mpx.fsum(self.each(form, gaps, u, betas, slope))
 
     def mixture(self, pi: Any) -> Any:
         return mixture(self.laws, pi)
 
     def log_ratios(self, m_new: Any, s: Any) -> Any:
-        return [mpmath.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
+        return [mpx.log(m_new[j] / m_new[-1]) - s[j] for j in range(len(s))]
 
 
 class _FloatBackend(_Backend):
@@ -147,7 +147,7 @@ class ReducedMap:
             for o in outputs:
                 self.class_of[o] = c
         class_laws = tuple(self.laws[outputs[0]] for outputs in self.members)
-        class_rho = tuple(mpmath.fsum(self.rho[o] for o in outputs) for outputs in self.members)
+        class_rho = tuple(mpx.fsum(self.rho[o] for o in outputs) for outputs in self.members)
         cut = self.forms["cut_at_zero"]
         self.exact = _Backend(problem, dps, class_rho, class_laws, self.beta, self.entropy, cut)
         self.fast = _FloatBackend(problem, dps, np.array([float(r) for r in class_rho]),

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.model.settings import Advantage, Estimator, Normalisation
-from grpo_symbolic.numerics.precision import tolerance, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mpx, to_mpf, tolerance, working_precision
 from grpo_symbolic.numerics.roots import newton
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.complete import Completeness
@@ -71,7 +71,7 @@ def reward_pre_point(problem: Problem, dps: int, stability: bool,
     residual = max(abs(q) for q in field.preference(pi))
     if residual > tolerance(dps):
         raise SolverError(f"the reward-pre fixed point did not verify to {dps} digits "
-                          f"(residual {mpmath.nstr(residual, 3)})", reason=SolverError.UNVERIFIED)
+                          f"(residual {mpx.nstr(residual, 3)})", reason=SolverError.UNVERIFIED)
     return pi, residual, flow_stability(field.preference, pi) if stability else None
 
 
@@ -91,21 +91,21 @@ class ShiftedPreference:
 
     def policy(self, y: Any) -> list[Any]:
         """π(o) ∝ π_ref(o)·e^{y_o}, y_K = 0."""
-        logits = [mpmath.log(r) + t for r, t in zip(self.rho, [*y, 0])]
+        logits = [mpx.log(r) + t for r, t in zip(self.rho, [*y, 0])]
         top = max(logits)
-        weights = [mpmath.exp(t - top) for t in logits]
-        total = mpmath.fsum(weights)
+        weights = [mpx.exp(t - top) for t in logits]
+        total = mpx.fsum(weights)
         return [w / total for w in weights]
 
     def preference(self, pi: Any) -> list[Any]:
         """Q_o(π) for every output."""
         shifted = []
         for law, x, r in zip(self.problem.rewards, pi, self.rho):
-            shift = self.beta * mpmath.log(x / r)
+            shift = self.beta * mpx.log(x / r)
             shifted.append({v - shift: q for v, q in ((to_mpf(v), q) for v, q in law.outcomes)})
         moved = Problem(self.problem.reference, shifted, self.problem.group_size, 1, self.problem.normalisation,
                         eps=self.problem.eps, advantage=self.problem.advantage)
-        return list(preference_numeric(moved, [mpmath.mpf(x) for x in pi], mpmath.mp.dps))
+        return list(preference_numeric(moved, [mpx.mpf(x) for x in pi], mpx.dps))
 
     def equations(self, y: Any) -> list[Any]:
         """Q_o = 0 for o < K (the last follows: Σ π Q = 0)."""

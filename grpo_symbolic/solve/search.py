@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import itertools
 from typing import Any
 
-import mpmath
 import numpy as np
 
 from grpo_symbolic.model.errors import SolverError
-from grpo_symbolic.numerics.precision import GUARD_DIGITS, tolerance, working_precision
+from grpo_symbolic.numerics.precision import GUARD_DIGITS, mpx, tolerance, working_precision
 from grpo_symbolic.numerics.roots import bracketed_newton, newton, scan_brackets
 from grpo_symbolic.solve.reduced import ReducedMap
 
@@ -79,7 +78,7 @@ def _scan_roots(reduced: ReducedMap, options: SolverOptions) -> list[tuple[Any, 
 
     roots = []
     for a, b in scan_brackets(lambda s: reduced.residual([s], reduced.fast)[0], options.scan_grid().tolist()):
-        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        a, b = mpx.mpf(a), mpx.mpf(b)
         if f(a) * f(b) <= 0:  # confirm the bracket at full precision
             roots.append(bracketed_newton(f, a, b, maxsteps=options.bracket_maxsteps, what="the logit scan's root"))
     return [(s,) for s in _verified(roots, lambda s: abs(f(s)), reduced.dps)]
@@ -89,9 +88,9 @@ def _verified(roots: list[Any], error: Any, dps: int) -> list[Any]:
     unique: list[Any] = []
     for s in roots:
         if error(s) > tolerance(dps, slack=5):
-            raise SolverError(f"the root near s = {mpmath.nstr(s, 8)} did not converge to {dps} digits",
+            raise SolverError(f"the root near s = {mpx.nstr(s, 8)} did not converge to {dps} digits",
                               reason=SolverError.UNVERIFIED)
-        if all(abs(s - t) > mpmath.mpf(10) ** (-dps // 2) for t in unique):
+        if all(abs(s - t) > mpx.mpf(10) ** (-dps // 2) for t in unique):
             unique.append(s)
     return unique
 
@@ -100,20 +99,20 @@ def _multistart_roots(reduced: ReducedMap, options: SolverOptions) -> list[tuple
     """Rough Newton from a grid of starts; each distinct rough root refined once at full precision."""
     found: list[list[Any]] = []
     for rough in _rough_roots(reduced, options):
-        s = _newton_or_none(reduced.residual, [mpmath.mpf(x) for x in rough], options)
-        if s is not None and not any(_distance(s, t) < mpmath.mpf(10) ** (-reduced.dps // 2) for t in found):
+        s = _newton_or_none(reduced.residual, [mpx.mpf(x) for x in rough], options)
+        if s is not None and not any(_distance(s, t) < mpx.mpf(10) ** (-reduced.dps // 2) for t in found):
             found.append(s)
     return [tuple(s) for s in found]
 
 
 def _rough_roots(reduced: ReducedMap, options: SolverOptions) -> list[list[Any]]:
     def rough_residual(t: list[Any]) -> list[Any]:
-        return [mpmath.mpf(x) for x in reduced.residual([float(y) for y in t], reduced.fast)]
+        return [mpx.mpf(x) for x in reduced.residual([float(y) for y in t], reduced.fast)]
 
     rough: list[list[Any]] = []
     for start in itertools.product(options.multistart, repeat=reduced.values - 1):
         with working_precision(options.rough_dps, guard=0):
-            s = _newton_or_none(rough_residual, [mpmath.mpf(c) for c in start], options)
+            s = _newton_or_none(rough_residual, [mpx.mpf(c) for c in start], options)
         if s is not None and not any(_distance(s, t) < 1e-6 for t in rough):
             rough.append(s)
     return rough

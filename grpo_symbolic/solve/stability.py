@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import mpmath
+import mpmath  # noqa: F401  (doctests)
 import numpy as np
 
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from grpo_symbolic.preference.engine import expected_advantages_numeric, mixture
 from grpo_symbolic.solve.reduced import ReducedMap
 
@@ -29,10 +29,10 @@ def stability(reduced: ReducedMap, pi: Sequence[Any], P: Sequence[Any], multipli
     # Linearised best response: a_o dπ_o − dλ = −(dq_o dq_o + dP_o Σ_j JP[o][j] dq_j), Σ dπ = 0.
     rhs = [[-(dP[o] * JP[o][j] + (dq[o] if o == j else 0)) for j in range(K)] for o in range(K)]
     inv_a = [1 / x for x in a]
-    norm = mpmath.fsum(inv_a)
-    D = mpmath.matrix(K, K)
+    norm = mpx.fsum(inv_a)
+    D = mpx.matrix(K, K)
     for j in range(K):
-        dlam = -mpmath.fsum(rhs[o][j] * inv_a[o] for o in range(K)) / norm
+        dlam = -mpx.fsum(rhs[o][j] * inv_a[o] for o in range(K)) / norm
         for o in range(K):
             D[o, j] = (rhs[o][j] + dlam) * inv_a[o]
     reduced_jacobian = np.array([[float(D[o, j] - D[o, K - 1]) for j in range(K - 1)] for o in range(K - 1)])
@@ -43,19 +43,19 @@ def stability(reduced: ReducedMap, pi: Sequence[Any], P: Sequence[Any], multipli
 def _preference_jacobian(reduced: ReducedMap, pi: Sequence[Any]) -> list[list[Any]]:
     """dP_o/dπ_j through the mixture, by central differences at doubled precision (steps relative to m)."""
     V, laws, problem, dps = reduced.values, reduced.laws, reduced.problem, reduced.dps
-    with working_precision(mpmath.mp.dps, guard=mpmath.mp.dps):
+    with working_precision(mpx.dps, guard=mpx.dps):
         m = mixture(laws, pi)
         dQ = []
         for u in range(V):
             # the step stays far below m_u: a component of 1e-300 is not stepped across 0
-            h = min(mpmath.mpf(10) ** (-dps - 10), m[u] * mpmath.mpf(10) ** (-dps // 2 - 5))
+            h = min(mpx.mpf(10) ** (-dps - 10), m[u] * mpx.mpf(10) ** (-dps // 2 - 5))
             up = [x + (h if j == u else 0) for j, x in enumerate(m)]
             down = [x - (h if j == u else 0) for j, x in enumerate(m)]
             qu = expected_advantages_numeric(problem, up, dps)
             qd = expected_advantages_numeric(problem, down, dps)
             dQ.append([(x - y) / (2 * h) for x, y in zip(qu, qd)])
     K = len(pi)
-    return [[mpmath.fsum(laws[o][v] * dQ[u][v] * laws[j][u] for v in range(V) for u in range(V))
+    return [[mpx.fsum(laws[o][v] * dQ[u][v] * laws[j][u] for v in range(V) for u in range(V))
              for j in range(K)] for o in range(K)]
 
 
@@ -75,7 +75,7 @@ def negative_definite_on_simplex(curvatures: Sequence[Any]) -> bool:
         return True
     if len(positive) > 1 or positive[0] == 0:
         return False
-    return bool(mpmath.fsum(1 / mpmath.mpf(x) for x in curvatures) > 0)
+    return bool(mpx.fsum(1 / mpx.mpf(x) for x in curvatures) > 0)
 
 
 def flow_stability(gradient: Callable[[Sequence[Any]], Sequence[Any]], pi: Sequence[Any]) -> bool:
@@ -90,9 +90,9 @@ def flow_stability(gradient: Callable[[Sequence[Any]], Sequence[Any]], pi: Seque
     True
     """
     K = len(pi)
-    with working_precision(mpmath.mp.dps, guard=mpmath.mp.dps):
-        theta = [mpmath.log(x) - mpmath.log(pi[-1]) for x in pi]
-        h = mpmath.mpf(10) ** (-(mpmath.mp.dps // 3))
+    with working_precision(mpx.dps, guard=mpx.dps):
+        theta = [mpx.log(x) - mpx.log(pi[-1]) for x in pi]
+        h = mpx.mpf(10) ** (-(mpx.dps // 3))
         columns = []
         for j in range(K - 1):
             up = _logit_velocity(gradient, [t + (h if i == j else 0) for i, t in enumerate(theta)])
@@ -105,10 +105,10 @@ def flow_stability(gradient: Callable[[Sequence[Any]], Sequence[Any]], pi: Seque
 def _logit_velocity(gradient: Callable[[Sequence[Any]], Sequence[Any]], theta: Sequence[Any]) -> list[Any]:
     """θ̇_j − θ̇_K for j < K at the logits θ."""
     top = max(theta)
-    weights = [mpmath.exp(t - top) for t in theta]
-    total = mpmath.fsum(weights)
+    weights = [mpx.exp(t - top) for t in theta]
+    total = mpx.fsum(weights)
     pi = [w / total for w in weights]
     g = gradient(pi)
-    mean = mpmath.fsum(x * y for x, y in zip(pi, g))
+    mean = mpx.fsum(x * y for x, y in zip(pi, g))
     velocity = [x * (y - mean) for x, y in zip(pi, g)]
     return [v - velocity[-1] for v in velocity[:-1]]

@@ -20,12 +20,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import mpmath
 
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve.presentation import output_labels
+from grpo_symbolic.numerics.precision import mpx
 
 VERTEX_OFFSET = Fraction(1, 10**40)
 """π(o) of every other output at the policy standing in for a vertex (P_G is continuous there)."""
@@ -76,7 +76,7 @@ def _attracts(problem: Problem, members: list[int], dps: int) -> bool:
     near = [VERTEX_OFFSET if o not in members else (1 - others * VERTEX_OFFSET) / len(members) for o in range(problem.size)]
     P = preference_numeric(problem, near, dps)
     inside = P[members[0]]
-    return all(P[o] < inside - mpmath.mpf(10) ** (-dps // 2) for o in range(problem.size) if o not in members)
+    return all(P[o] < inside - mpx.mpf(10) ** (-dps // 2) for o in range(problem.size) if o not in members)
 
 
 def _describe(problem: Problem, members: list[int]) -> str:

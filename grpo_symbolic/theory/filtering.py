@@ -34,6 +34,7 @@ from grpo_symbolic.model.caches import cached
 from grpo_symbolic.model.symbols import beta, indexed, lam
 from grpo_symbolic.theory.objective import objective
 from grpo_symbolic.theory.penalty import expected_penalty, gradient
+from grpo_symbolic.numerics.precision import mpx
 
 FILTERS = ("keep", "mask-penalty", "drop-equal")
 """The group-filter settings, as :class:`grpo_symbolic.model.settings.GroupFilter` values."""
@@ -151,7 +152,7 @@ def _one_minus_power(mv, rest, n):
     if n is sp.oo or n == sp.oo:
         return 0 * mv if rest == 0 else 1 + 0 * mv
     if isinstance(mv, mpmath.mpf):
-        return -mpmath.expm1(n * mpmath.log1p(-rest))
+        return -mpx.expm1(n * mpx.log1p(-rest))
     if isinstance(mv, (float, np.floating)):
         with np.errstate(divide="ignore"):  # rest = 1 (m_v underflowed to 0): log1p(−1) = −inf, W = 1
             return -float(np.expm1(n * np.log1p(-rest)))

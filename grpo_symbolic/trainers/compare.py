@@ -19,13 +19,12 @@ with the largest |difference| / s.e. (its sign kept).  Nothing here needs torch.
 from dataclasses import dataclass, field
 import math
 
-import mpmath
 
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.presets import preset
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.solve.api import stationary_policy
-from grpo_symbolic.numerics.precision import rounded, to_mpf, working_precision
+from grpo_symbolic.numerics.precision import mpx, rounded, to_mpf, working_precision
 from grpo_symbolic.trainers.bandit import bandit_problem
 from grpo_symbolic.trainers.trl_run import TRLSettings
 
@@ -132,9 +131,9 @@ def rlhf_policy(reference, rewards, beta, dps=50):
     problem = bandit_problem(reference, rewards, beta)
     problem.require_paper_penalty("rlhf_policy")
     with working_precision(dps):
-        weights = [to_mpf(p) * mpmath.exp(to_mpf(law.mean / problem.beta))
+        weights = [to_mpf(p) * mpx.exp(to_mpf(law.mean / problem.beta))
                    for p, law in zip(problem.reference, problem.rewards)]
-        total = mpmath.fsum(weights)
+        total = mpx.fsum(weights)
         return rounded(tuple(w / total for w in weights), dps)
 
 

@@ -2,11 +2,10 @@
 
 from dataclasses import dataclass
 
-import mpmath
 import pytest
 
 from grpo_symbolic.model.errors import ParameterError
-from grpo_symbolic.numerics.precision import (GUARD_DIGITS, at_working_precision, check_dps, rounded, tolerance,
+from grpo_symbolic.numerics.precision import (GUARD_DIGITS, at_working_precision, check_dps, mpx, rounded, tolerance,
                                               working_precision)
 
 
@@ -18,8 +17,8 @@ class _Pair:
 
 def test_rounded_matches_plain_rounding_and_walks_containers():
     with working_precision(40, guard=0):
-        x = mpmath.mpf(1) / 7
-    with mpmath.workdps(12):
+        x = mpx.mpf(1) / 7
+    with mpx.workdps(12):
         expected = +x
     pair = rounded(_Pair((x, [x]), "x"), 12)
     assert pair.value == (expected, [expected]) and pair.label == "x"
@@ -28,7 +27,7 @@ def test_rounded_matches_plain_rounding_and_walks_containers():
 def test_decorator_computes_with_guard_digits_and_checks_dps():
     @at_working_precision
     def working(dps=30):
-        return mpmath.mp.dps
+        return mpx.dps
 
     assert working() == 30 + GUARD_DIGITS and working(dps=7) == 7 + GUARD_DIGITS
     with pytest.raises(ParameterError, match="dps"):
@@ -42,5 +41,5 @@ def test_check_dps_rejects(bad):
 
 
 def test_tolerance():
-    with mpmath.workdps(30):
-        assert tolerance(10) == mpmath.mpf(10) ** -10 and tolerance(slack=2) == mpmath.mpf(10) ** -32
+    with mpx.workdps(30):
+        assert tolerance(10) == mpx.mpf(10) ** -10 and tolerance(slack=2) == mpx.mpf(10) ** -32

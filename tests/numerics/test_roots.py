@@ -2,12 +2,11 @@
 
 import math
 
-import mpmath
 import numpy as np
 import pytest
 
 from grpo_symbolic.model.errors import SolverError
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, array_newton, bracketed_newton, middle, newton,
                                           scan_brackets, widen_bracket)
 
@@ -15,9 +14,9 @@ from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, array_newton, bracket
 @pytest.mark.parametrize("with_slope", [True, False])
 def test_bracketed_newton_reaches_the_working_precision(with_slope):
     with working_precision(60, guard=0):
-        slope = (lambda x: mpmath.exp(x)) if with_slope else None
-        root = bracketed_newton(lambda x: mpmath.exp(x) - 3, 0, 5, slope=slope)
-        assert abs(root - mpmath.log(3)) < mpmath.mpf(10) ** -58
+        slope = (lambda x: mpx.exp(x)) if with_slope else None
+        root = bracketed_newton(lambda x: mpx.exp(x) - 3, 0, 5, slope=slope)
+        assert abs(root - mpx.log(3)) < mpx.mpf(10) ** -58
 
 
 def test_bracketed_newton_float_and_mpf_agree():
@@ -37,14 +36,14 @@ def test_bracketed_newton_stops_when_the_step_is_below_the_last_digit():
     # the first iterate (the bracket's geometric middle) is the root to within an ulp: the Newton
     # step rounds away, and the bracket must not then be bisected down to the arithmetic's width
     with working_precision(50, guard=0):
-        d, calls = mpmath.mpf(10) / 7, []
+        d, calls = mpx.mpf(10) / 7, []
 
         def f(x):
             calls.append(x)
-            return x / d - 1 + mpmath.mpf(10) ** -52
+            return x / d - 1 + mpx.mpf(10) ** -52
 
         root = bracketed_newton(f, d / 2, 2 * d)
-        assert len(calls) <= 4 and abs(root / d - 1) < mpmath.mpf(10) ** -50
+        assert len(calls) <= 4 and abs(root / d - 1) < mpx.mpf(10) ** -50
 
 
 def test_bracketed_newton_without_sign_change_says_so():
@@ -56,14 +55,14 @@ def test_bracketed_newton_without_sign_change_says_so():
 def test_bracketed_newton_cap_raises_not_converged():
     with pytest.raises(SolverError) as info:
         with working_precision(50, guard=0):
-            bracketed_newton(lambda x: mpmath.exp(x) - 2, 0, 1, maxsteps=2, what="the third")
+            bracketed_newton(lambda x: mpx.exp(x) - 2, 0, 1, maxsteps=2, what="the third")
     assert info.value.reason == SolverError.NOT_CONVERGED and "the third" in str(info.value)
 
 
 def test_newton_system_and_failure():
     with working_precision(40, guard=0):
-        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpmath.mpf("0.5")])
-        assert abs(x - 1) < mpmath.mpf(10) ** -35 and abs(y - 1) < mpmath.mpf(10) ** -35
+        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpx.mpf("0.5")])
+        assert abs(x - 1) < mpx.mpf(10) ** -35 and abs(y - 1) < mpx.mpf(10) ** -35
     with pytest.raises(SolverError) as info:
         newton(lambda v: [v[0] ** 2 + 1], [0.5], arithmetic=FLOAT64, what="no real root")
     assert info.value.reason == SolverError.NOT_CONVERGED and "no real root" in str(info.value)
@@ -77,8 +76,8 @@ def test_newton_uses_the_given_jacobian():
         return [[2 * v[0], 2 * v[1]], [1, -1]]
 
     with working_precision(40, guard=0):
-        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpmath.mpf("0.5")], jacobian=jacobian)
-        assert calls and abs(x - 1) < mpmath.mpf(10) ** -38 and abs(y - 1) < mpmath.mpf(10) ** -38
+        x, y = newton(lambda v: [v[0] ** 2 + v[1] ** 2 - 2, v[0] - v[1]], [2, mpx.mpf("0.5")], jacobian=jacobian)
+        assert calls and abs(x - 1) < mpx.mpf(10) ** -38 and abs(y - 1) < mpx.mpf(10) ** -38
     with pytest.raises(SolverError) as info:  # a wrong Jacobian: no step reduces the residual
         newton(lambda v: [v[0] ** 2 - 2], [1.0], jacobian=lambda v: [[-2 * v[0]]], arithmetic=FLOAT64, what="wrong slope")
     assert info.value.reason == SolverError.NOT_CONVERGED and "wrong slope" in str(info.value)
@@ -99,7 +98,7 @@ def test_widen_bracket_is_capped():
 def test_middle_is_geometric_on_positive_brackets():
     assert middle(1e-300, 1e300, FLOAT64) == pytest.approx(1.0)
     with working_precision(20, guard=0):
-        assert middle(mpmath.mpf(-2), mpmath.mpf(4)) == 1
+        assert middle(mpx.mpf(-2), mpx.mpf(4)) == 1
 
 
 # --- array Newton ------------------------------------------------------------------------------

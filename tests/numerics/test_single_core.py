@@ -3,6 +3,10 @@
 * mpmath's precision is set only in :mod:`grpo_symbolic.numerics.precision` (``working_precision``,
   ``working_bits``, ``rounded``): nowhere else ``workdps``, ``workprec``, ``extradps``,
   ``extraprec``, ``autoprec``, nor an assignment to ``mp.dps`` / ``mp.prec``;
+* numbers are made and computed with the package's own context ``mpx`` (whose precision is per
+  thread), never with mpmath's global one: outside the precision module and the model layer
+  (which only reads numbers), ``mpmath.X`` names only the types ``mpf``/``mpc`` (``isinstance``,
+  annotations) and ``libmp``; ``mpmath.mpf(…)``, ``mpmath.exp(…)``, ``mpmath.mp`` … are refused;
 * roots are found only in ``grpo_symbolic/numerics/`` (:mod:`~grpo_symbolic.numerics.roots`, and the
   interval Newton of :mod:`~grpo_symbolic.numerics.certify`): nowhere else ``findroot``,
   ``nsolve``, ``polyroots`` or ``nroots``.
@@ -27,6 +31,8 @@ ROOTS_HOME = "grpo_symbolic/numerics/"
 PRECISION_NAMES = {"workdps", "workprec", "extradps", "extraprec", "autoprec"}
 PRECISION_FIELDS = {"dps", "prec"}  # mp.dps = ..., mp.prec += ...
 ROOT_FINDERS = {"findroot", "nsolve", "polyroots", "nroots"}
+GLOBAL_CONTEXT_FREE = ("grpo_symbolic/numerics/precision.py", "grpo_symbolic/model/")
+TYPES = {"mpf", "mpc", "libmp"}  # mpmath.mpf in isinstance and annotations: no context is used
 
 #: (file, name) → why it is allowed there.  Every entry must still be needed (see the last test).
 ALLOWED = {
@@ -39,8 +45,8 @@ ALLOWED = {
 def violations(source: str, path: str) -> list[tuple[str, int, str]]:
     """(path, line, name) of every precision setting or root finder outside its home in ``source``.
 
-    >>> violations("import mpmath\\nwith mpmath.workdps(30):\\n    pass\\n", "paper_checks/x.py")
-    [('paper_checks/x.py', 2, 'workdps')]
+    >>> violations("with mpx.workdps(30):\\n    pass\\n", "paper_checks/x.py")
+    [('paper_checks/x.py', 1, 'workdps')]
     >>> violations('def f():\\n    \\'\\'\\'>>> mpmath.findroot(g, 1)\\'\\'\\'\\n    self.dps = 5  # mp.dps = 5\\n', "x.py")
     []
     """
@@ -55,10 +61,14 @@ def violations(source: str, path: str) -> list[tuple[str, int, str]]:
             found.append((path, token.start[0], name))
         elif name in ROOT_FINDERS and not path.startswith(ROOTS_HOME):
             found.append((path, token.start[0], name))
+        elif (name == "mpmath" and i + 2 < len(tokens) and tokens[i + 1].string == "."
+              and not path.startswith(GLOBAL_CONTEXT_FREE)
+              and (tokens[i + 2].string not in TYPES or tokens[i + 3:i + 4] and tokens[i + 3].string == "(")):
+            found.append((path, token.start[0], f"mpmath.{tokens[i + 2].string}"))
         elif (name in PRECISION_FIELDS and path != PRECISION_HOME and 2 <= i < len(tokens) - 1
-              and tokens[i - 1].string == "." and tokens[i - 2].string == "mp"
+              and tokens[i - 1].string == "." and tokens[i - 2].string in ("mp", "mpx")
               and tokens[i + 1].string in ("=", "+=", "-=", "*=")):
-            found.append((path, token.start[0], f"mp.{name} {tokens[i + 1].string}"))
+            found.append((path, token.start[0], f"{tokens[i - 2].string}.{name} {tokens[i + 1].string}"))
     return found
 
 
@@ -74,17 +84,26 @@ def _all_violations():
 
 def test_precision_and_root_finding_have_one_home():
     found = [v for v in _all_violations() if (v[0], v[2]) not in ALLOWED]
-    assert not found, ("set mpmath's precision with grpo_symbolic.numerics.precision (working_precision, rounded) and "
+    assert not found, ("set mpmath's precision with grpo_symbolic.numerics.precision (working_precision, rounded), "
+                       "compute with its mpx (not mpmath's global context) and "
                        f"find roots with grpo_symbolic.numerics.roots; found: {found}")
 
 
+def test_types_may_be_named_without_a_context():
+    assert violations("ok = isinstance(x, mpmath.mpf)\ndef f() -> mpmath.mpf: ...\n", "paper_checks/x.py") == []
+
+
 @pytest.mark.parametrize("snippet, name", [
-    ("x = mpmath.workprec(80)\n", "workprec"),
+    ("x = mpx.workprec(80)\n", "workprec"),
     ("from mpmath import extradps\n", "extradps"),
-    ("mpmath.mp.dps = 40\n", "mp.dps ="),
+    ("mpx.dps = 40\n", "mpx.dps ="),
     ("mp.prec += 10\n", "mp.prec +="),
     ("r = sp.nsolve(f, x, 1)\n", "nsolve"),
-    ("r = mpmath.polyroots([1, 0, -2])\n", "polyroots"),
+    ("r = mpx.polyroots([1, 0, -2])\n", "polyroots"),
+    ("digits = mpmath.mp.dps\n", "mpmath.mp"),
+    ("x = mpmath.mpf(1) / 3\n", "mpmath.mpf"),
+    ("y = mpmath.exp(x)\n", "mpmath.exp"),
+    ("f = mpmath.sqrt\n", "mpmath.sqrt"),
 ])
 def test_the_scan_finds_each_kind(snippet, name):
     assert violations(snippet, "paper_checks/checks_x.py") == [("paper_checks/checks_x.py", 1, name)]
@@ -92,8 +111,8 @@ def test_the_scan_finds_each_kind(snippet, name):
 
 def test_homes_may_do_what_others_may_not():
     assert violations("with mpmath.workdps(5):\n    pass\n", PRECISION_HOME) == []
-    assert violations("r = mpmath.findroot(f, 1)\n", "grpo_symbolic/numerics/roots.py") == []
-    assert violations("r = mpmath.findroot(f, 1)\n", "grpo_symbolic/solve/search.py") != []
+    assert violations("r = mpx.findroot(f, 1)\n", "grpo_symbolic/numerics/roots.py") == []
+    assert violations("r = mpx.findroot(f, 1)\n", "grpo_symbolic/solve/search.py") != []
 
 
 def test_every_allowance_is_still_needed():

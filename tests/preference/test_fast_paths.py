@@ -11,7 +11,6 @@ from fractions import Fraction
 import math
 import random
 
-import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -26,28 +25,29 @@ from grpo_symbolic.preference.engine import NumericTable, compositions, preferen
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
 from grpo_symbolic.solve.workloads import many_outputs
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
+from grpo_symbolic.numerics.precision import mpx, mp_lambdify
 
 DPS = 50
 
 
 def mp(x):
     x = Fraction(x)
-    return mpmath.mpf(x.numerator) / x.denominator
+    return mpx.mpf(x.numerator) / x.denominator
 
 
 def agree(a, b, digits=DPS):
     """|a − b| ≤ 10^−digits · max(1, |b|), elementwise."""
-    with mpmath.workdps(digits + 30):
-        return all(abs(x - y) <= mpmath.mpf(10) ** (-digits) * max(1, abs(y)) for x, y in zip(a, b))
+    with mpx.workdps(digits + 30):
+        return all(abs(x - y) <= mpx.mpf(10) ** (-digits) * max(1, abs(y)) for x, y in zip(a, b))
 
 
 def both_tables(values, group_size, normalisation, eps, mixture, dps=DPS):
     """(fast, plain) Q_v(m) at dps + 10 digits, m normalised exactly from the given weights."""
     values = tuple(sp.Rational(v) for v in values)
     eps = sp.Rational(eps)
-    with mpmath.workdps(dps + 10):
+    with mpx.workdps(dps + 10):
         m = [mp(x) for x in mixture]
-        total = mpmath.fsum(m)
+        total = mpx.fsum(m)
         m = [x / total for x in m]
         fast = MomentTable(values, group_size, normalisation, eps).evaluate(m)
         plain = NumericTable(values, group_size, normalisation, eps, dps).evaluate(m)
@@ -84,15 +84,15 @@ def test_moment_table_is_the_per_composition_table(values, group_size, mixture, 
 def test_binary_window_is_the_plain_binomial_sum(group_size, p):
     """Large G against the textbook loop: C(n,k) p^k (1−p)^(n−k) A_k over every k, in mpmath."""
     n = group_size - 1
-    with mpmath.workdps(DPS + 10):
+    with mpx.workdps(DPS + 10):
         q = mp(p)
         m = (1 - q, q)
-        values = (mpmath.mpf(0), mpmath.mpf(1))
-        plain = [mpmath.mpf(0), mpmath.mpf(0)]
+        values = (mpx.mpf(0), mpx.mpf(1))
+        plain = [mpx.mpf(0), mpx.mpf(0)]
         for k in range(group_size):
-            weight = mpmath.binomial(n, k) * q**k * (1 - q) ** (n - k)
+            weight = mpx.binomial(n, k) * q**k * (1 - q) ** (n - k)
             for v in (0, 1):
-                plain[v] += weight * RULES["population"](Group(values, v, (n - k, k)), 0, mpmath.sqrt)
+                plain[v] += weight * RULES["population"](Group(values, v, (n - k, k)), 0, mpx.sqrt)
         fast = MomentTable((sp.Integer(0), sp.Integer(1)), group_size, "population", sp.Integer(0)).evaluate(m)
     assert agree(fast, plain)
 
@@ -101,8 +101,8 @@ def test_precision_follows_the_working_precision():
     """200 digits: the table has no precision of its own (square roots are cached per precision)."""
     table = MomentTable((sp.Integer(0), sp.Rational(1, 3), sp.Integer(2)), 10, "sample", sp.Rational(1, 100))
     for dps in (50, 200, 50):
-        with mpmath.workdps(dps + 10):
-            m = (mpmath.mpf(1) / 7, mpmath.mpf(2) / 7, mpmath.mpf(4) / 7)
+        with mpx.workdps(dps + 10):
+            m = (mpx.mpf(1) / 7, mpx.mpf(2) / 7, mpx.mpf(4) / 7)
             plain = NumericTable((0, sp.Rational(1, 3), 2), 10, "sample", sp.Rational(1, 100), dps).evaluate(m)
             assert agree(table.evaluate(m), plain, dps)
 
@@ -124,22 +124,22 @@ def test_moment_form_is_the_advantage_rule(normalisation):
         s1 = sum(c * x for c, x in zip(counts, w))
         s2 = sum(c * x * x for c, x in zip(counts, w))
         (fast,) = table._advantages(focal, np.array([s1]), np.array([s2]), h, bits)
-        with mpmath.workdps(80):
+        with mpx.workdps(80):
             mp_values = tuple(mp(Fraction(int(v.p), int(v.q))) for v in values)
-            rule = RULES[normalisation](Group(mp_values, focal, tuple(counts)), mpmath.mpf(1) / 10, mpmath.sqrt)
-            assert abs(mpmath.mpf((fast, -bits - table.shift)) - rule) < mpmath.mpf(10) ** -60
+            rule = RULES[normalisation](Group(mp_values, focal, tuple(counts)), mpx.mpf(1) / 10, mpx.sqrt)
+            assert abs(mpx.mpf((fast, -bits - table.shift)) - rule) < mpx.mpf(10) ** -60
 
 
 @pytest.mark.parametrize("n,p", [(1, "0.5"), (10, "0.3"), (1000, "0.001"), (1000, "0.999"), (40000, "0.25")])
 def test_binomial_row_is_within_units_of_the_pmf(n, p):
     """Each entry within n units of 2^−bits; what the window leaves out is below 2 units."""
     bits = 200
-    with mpmath.workprec(bits + 40):
+    with mpx.workprec(bits + 40):
         q = mp(p)
         lo, row = _binomial_row(n, q, 1 - q, bits)
-        unit = mpmath.mpf(2) ** -bits
+        unit = mpx.mpf(2) ** -bits
         for k in list(range(lo, lo + len(row), max(1, len(row) // 50))) + [lo + len(row) - 1]:
-            exact = mpmath.binomial(n, k) * q**k * (1 - q) ** (n - k)
+            exact = mpx.binomial(n, k) * q**k * (1 - q) ** (n - k)
             assert abs(row[k - lo] * unit - exact) <= (n + 2) * unit
         assert abs(sum(row) * unit - 1) <= (n + 4) * len(row) * unit
 
@@ -161,8 +161,8 @@ def test_float_table_is_the_exact_table_for_every_moment_rule(rule, eps):
     with eps and reward values with a denominator (G·d·eps and the rloo divisor (G − 1)·d enter h)."""
     values, m = (sp.Integer(0), sp.Rational(1, 3), sp.Rational(5, 2)), [0.2, 0.5, 0.3]
     table = MomentTable(values, 7, str(rule), eps)
-    with mpmath.workdps(30):
-        exact = [float(x) for x in table.evaluate([mpmath.mpf(x) for x in ("0.2", "0.5", "0.3")])]
+    with mpx.workdps(30):
+        exact = [float(x) for x in table.evaluate([mpx.mpf(x) for x in ("0.2", "0.5", "0.3")])]
     assert np.allclose(table.evaluate_float(np.array(m)), exact, rtol=1e-12, atol=0)
 
 
@@ -171,7 +171,7 @@ def test_dispatch_covers_rational_values_only():
     assert not supports((sp.sqrt(2), sp.Integer(0)), "population")
     prob = Problem(reference=["0.4", "0.6"], rewards=[sp.sqrt(2), 0], group_size=5, beta=1)
     dispatched = preference_numeric(prob, ["0.4", "0.6"])  # irrational reward: the per-composition table
-    with mpmath.workdps(60):
+    with mpx.workdps(60):
         plain = NumericTable(prob.reward_values, 5, "population", sp.Integer(0), DPS).evaluate((mp("0.6"), mp("0.4")))
     assert agree(dispatched, (plain[1], plain[0]))
 
@@ -200,7 +200,7 @@ def test_binary_sum_inside_a_certified_ball(dps):
         slack = flint.arb(0, flint.arb(10) ** (-dps) * 4)
         for ball, value in zip(balls, ours):
             assert float(ball.rad()) < 10.0 ** (-dps - 5)
-            assert (ball + slack).contains(flint.arb(mpmath.nstr(value, dps + 5, strip_zeros=False)))
+            assert (ball + slack).contains(flint.arb(mpx.nstr(value, dps + 5, strip_zeros=False)))
 
 
 # --- the solver --------------------------------------------------------------------------------
@@ -211,16 +211,16 @@ def stationarity_residual(problem, policy):
     The policy is rounded to DPS digits, so the residual is about |∂E/∂π|·10^−DPS: allow 5 digits.
     """
     st = derive_stationarity(problem.penalty)
-    equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0], "mpmath")
-    with mpmath.workdps(DPS + 20):
+    equation = mp_lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0])
+    with mpx.workdps(DPS + 20):
         table = NumericTable(problem.reward_values, problem.group_size, problem.normalisation, problem.eps, DPS + 10)
         laws = [[mp(Fraction(int(x.p), int(x.q))) for x in row] for row in problem.law_matrix]
-        m = [mpmath.fsum(pi * row[j] for pi, row in zip(policy, laws)) for j in range(len(laws[0]))]
+        m = [mpx.fsum(pi * row[j] for pi, row in zip(policy, laws)) for j in range(len(laws[0]))]
         q = table.evaluate(m)
-        P = [mpmath.fsum(a * b for a, b in zip(row, q)) for row in laws]
-        multiplier = mpmath.fsum(x * y for x, y in zip(policy, P)) if problem.penalty == "grpo" else None
+        P = [mpx.fsum(a * b for a, b in zip(row, q)) for row in laws]
+        multiplier = mpx.fsum(x * y for x, y in zip(policy, P)) if problem.penalty == "grpo" else None
         if multiplier is None:  # direct penalty: λ from Σ π = 1 is not Σ π P; take it from output 0
-            multiplier = P[0] - problem.beta * (mpmath.log(policy[0]) - mpmath.log(mp(problem.reference[0])))
+            multiplier = P[0] - problem.beta * (mpx.log(policy[0]) - mpx.log(mp(problem.reference[0])))
         rho = [mp(Fraction(int(r.p), int(r.q))) for r in problem.reference]
         b = mp(Fraction(int(problem.beta.p), int(problem.beta.q)))
         return max(abs(equation(Po, x, r, multiplier, b)) for Po, x, r in zip(P, policy, rho))
@@ -230,12 +230,12 @@ def stationarity_residual(problem, policy):
 def test_solution_verifies_with_the_plain_table(penalty):
     prob = many_outputs(12, seed=1, group_size=9, penalty=penalty, sparse=True)
     policy = stationary_policy(prob, DPS)
-    assert stationarity_residual(prob, policy) < mpmath.mpf(10) ** -(DPS - 5)
+    assert stationarity_residual(prob, policy) < mpx.mpf(10) ** -(DPS - 5)
 
 
 def test_large_binary_solution_verifies_with_the_plain_table():
     prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=1200, beta="0.25")
-    assert stationarity_residual(prob, stationary_policy(prob, DPS)) < mpmath.mpf(10) ** -(DPS - 5)
+    assert stationarity_residual(prob, stationary_policy(prob, DPS)) < mpx.mpf(10) ** -(DPS - 5)
 
 
 def test_outputs_with_equal_laws_are_one_class():
@@ -245,7 +245,7 @@ def test_outputs_with_equal_laws_are_one_class():
     merged = Problem(reference=["0.5", "0.5"], rewards=[law, 1], group_size=7, beta="0.4")
     a, b, c = stationary_policy(split, DPS)
     x, y = stationary_policy(merged, DPS)
-    with mpmath.workdps(DPS + 10):
+    with mpx.workdps(DPS + 10):
         assert agree((a + b, c, a / b), (x, y, mp("2/3")), DPS - 1)
 
 
@@ -255,8 +255,8 @@ def test_tiny_reference_mass_of_the_top_output(tiny):
     is solved in shifted coordinates, so no digits are lost to β(1 − π_ref) cancelling."""
     prob = Problem(reference=[tiny, 1 - Fraction(tiny)], rewards=[1, 0], group_size=8, beta="0.5")
     (point,) = stationary_policies(prob, DPS)
-    assert point.residual < mpmath.mpf(10) ** -DPS
-    assert abs(point.policy[0] - general_g.floor("0.5", 8, DPS)) < mpmath.mpf(10) ** -30
+    assert point.residual < mpx.mpf(10) ** -DPS
+    assert abs(point.policy[0] - general_g.floor("0.5", 8, DPS)) < mpx.mpf(10) ** -30
 
 
 def test_two_stationary_points_from_a_float_scan_are_both_refined():
@@ -264,7 +264,7 @@ def test_two_stationary_points_from_a_float_scan_are_both_refined():
     prob = Problem(reference=["1e-4", 1 - Fraction("1e-4")], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
     points = stationary_policies(prob, DPS)
     assert len(points) == 2
-    assert all(pt.residual < mpmath.mpf(10) ** -DPS for pt in points)
+    assert all(pt.residual < mpx.mpf(10) ** -DPS for pt in points)
 
 
 # --- the float64 grid ---------------------------------------------------------------------------

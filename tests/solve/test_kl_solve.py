@@ -2,14 +2,13 @@
 the derived stationarity evaluated with P_G from the preference engine at the solver's policy, the
 paper's certified path, closed forms (log pooling), and the other stability test."""
 
-import mpmath
 import pytest
 import sympy as sp
 
 from grpo_symbolic import ParameterError, Problem, SolverError
 from grpo_symbolic.model.settings import Estimator, Placement
 from grpo_symbolic.model.symbols import beta as beta_symbol, lam
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mpx, working_precision
 from grpo_symbolic.preference.engine import preference_numeric
 from grpo_symbolic.solve import links
 from grpo_symbolic.solve.api import stationary_policies, stationary_policy
@@ -22,7 +21,7 @@ STOCHASTIC = [{"1": "0.9", "0": "0.1"}, {"1": "0.4", "0": "0.6"}, 0]
 
 
 def close(a, b, digits=DPS - 3):
-    return abs(a - b) <= mpmath.mpf(10) ** (-digits) * max(1, abs(b))
+    return abs(a - b) <= mpx.mpf(10) ** (-digits) * max(1, abs(b))
 
 
 def derived_residual(problem, pi):
@@ -30,16 +29,16 @@ def derived_residual(problem, pi):
     reg = Regulariser(problem.kl_estimator, problem.kl_placement, False, problem.entropy != 0)
     st = derive_regularised(reg)
     with working_precision(DPS + 10):
-        pi = [x / mpmath.fsum(pi) for x in pi]  # rounded to 50 digits, the sum is 1 to 50 digits only
+        pi = [x / mpx.fsum(pi) for x in pi]  # rounded to 50 digits, the sum is 1 to 50 digits only
     P = preference_numeric(problem, pi, DPS + 10)
     c = st.entropy_symbol
     values = {beta_symbol: problem.beta, **({c: problem.entropy} if c is not None else {})}
     with working_precision(DPS + 10):
-        g = [mpmath.mpf(sp.N(st.equations[0].subs({**values, st.preference[0]: sp.Float(str(Po), DPS + 10),
+        g = [mpx.mpf(sp.N(st.equations[0].subs({**values, st.preference[0]: sp.Float(str(Po), DPS + 10),
                                                    st.pi[0]: sp.Float(str(x), DPS + 10),
                                                    st.pi_ref[0]: r, lam: 0}), DPS + 10))
              for Po, x, r in zip(P, pi, problem.reference)]
-        multiplier = mpmath.fsum(x * y for x, y in zip(pi, g))
+        multiplier = mpx.fsum(x * y for x, y in zip(pi, g))
         return max(abs(y - multiplier) for y in g)
 
 
@@ -52,8 +51,8 @@ def derived_residual(problem, pi):
 def test_each_form_satisfies_its_derived_stationarity(settings, rewards, reference):
     problem = Problem(reference, rewards, 4, **{"beta": "0.5", **settings})
     pi = stationary_policy(problem, DPS)
-    assert close(mpmath.fsum(pi), 1) and all(x > 0 for x in pi)
-    assert derived_residual(problem, pi) < mpmath.mpf(10) ** (-DPS + 3)
+    assert close(mpx.fsum(pi), 1) and all(x > 0 for x in pi)
+    assert derived_residual(problem, pi) < mpx.mpf(10) ** (-DPS + 3)
 
 
 def test_the_derived_k3_form_gives_the_paper_path_digit_for_digit(monkeypatch):
@@ -78,8 +77,8 @@ def test_the_linear_link_has_a_kkt_face_point():
     P = preference_numeric(Problem(REF, REWARDS, 4, "0.5"), ["1", "0"], DPS)
     # KKT at π(b) = 0: P_b − λ − β(π_b/ρ_b − 1) ≤ 0, λ from output a's equation (π_a/ρ_a − 1 = 7/3)
     with working_precision(DPS):
-        multiplier = P[0] - mpmath.mpf("0.5") * (1 / mpmath.mpf("0.3") - 1)
-    assert close(point.multiplier, multiplier) and P[1] - multiplier + mpmath.mpf("0.5") < 0
+        multiplier = P[0] - mpx.mpf("0.5") * (1 / mpx.mpf("0.3") - 1)
+    assert close(point.multiplier, multiplier) and P[1] - multiplier + mpx.mpf("0.5") < 0
 
 
 def test_beta_zero_with_entropy_is_the_softmax_of_the_preference():
@@ -87,8 +86,8 @@ def test_beta_zero_with_entropy_is_the_softmax_of_the_preference():
     pi = stationary_policy(problem, DPS)
     P = preference_numeric(problem, pi, DPS)
     with working_precision(DPS):
-        weights = [mpmath.exp(Po / mpmath.mpf("0.25")) for Po in P]
-        assert all(close(x, w / mpmath.fsum(weights)) for x, w in zip(pi, weights))
+        weights = [mpx.exp(Po / mpx.mpf("0.25")) for Po in P]
+        assert all(close(x, w / mpx.fsum(weights)) for x, w in zip(pi, weights))
 
 
 @pytest.mark.parametrize("settings", [dict(beta=0), dict(beta=1, kl_estimator="k1")])
@@ -111,8 +110,8 @@ def test_kl_in_the_reward_with_deterministic_rewards_is_log_pooling(normalisatio
                       kl_estimator="k1", kl_placement="reward-pre")
     pi = stationary_policy(problem, DPS)
     with working_precision(DPS):
-        weights = [mpmath.mpf(r) * mpmath.exp(2 * mpmath.mpf(v)) for r, v in zip(["0.2", "0.3", "0.5"], [2, 1, 0])]
-        assert all(close(x, w / mpmath.fsum(weights)) for x, w in zip(pi, weights))
+        weights = [mpx.mpf(r) * mpx.exp(2 * mpx.mpf(v)) for r, v in zip(["0.2", "0.3", "0.5"], [2, 1, 0])]
+        assert all(close(x, w / mpx.fsum(weights)) for x, w in zip(pi, weights))
 
 
 def test_kl_in_the_reward_with_stochastic_rewards_is_not_log_pooling():
@@ -120,10 +119,10 @@ def test_kl_in_the_reward_with_stochastic_rewards_is_not_log_pooling():
     shift = stationary_policy(Problem(REF, STOCHASTIC[:2], 4, "0.5", "shift", **base), DPS)
     population, = stationary_policies(Problem(REF, STOCHASTIC[:2], 4, "0.5", **base), DPS)
     with working_precision(DPS):
-        weights = [mpmath.mpf(r) * mpmath.exp(2 * m) for r, m in zip(REF, [mpmath.mpf("0.9"), mpmath.mpf("0.4")])]
-        pooled = [w / mpmath.fsum(weights) for w in weights]
+        weights = [mpx.mpf(r) * mpx.exp(2 * m) for r, m in zip(REF, [mpx.mpf("0.9"), mpx.mpf("0.4")])]
+        pooled = [w / mpx.fsum(weights) for w in weights]
     assert all(close(x, y) for x, y in zip(shift, pooled))  # mean-only: log pooling of the mean rewards
-    assert abs(population.policy[0] - pooled[0]) > mpmath.mpf("1e-3") and population.stable
+    assert abs(population.policy[0] - pooled[0]) > mpx.mpf("1e-3") and population.stable
 
 
 def test_an_inactive_clamp_changes_nothing_an_active_one_leaves_no_interior_point():
@@ -155,7 +154,7 @@ def test_flow_stability_agrees_with_the_best_response_test():
         with working_precision(30):
             def gradient(pi):
                 P = preference_numeric(problem, pi, 30)
-                return [field(Po, x, mpmath.mpf("0.5"), 0, 3, 0) for Po, x in zip(P, pi)]
+                return [field(Po, x, mpx.mpf("0.5"), 0, 3, 0) for Po, x in zip(P, pi)]
             assert flow_stability(gradient, point.policy) == point.stable
 
 
