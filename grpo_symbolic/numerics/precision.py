@@ -70,12 +70,12 @@ class _ThreadPrecision(list):
     def __init__(self) -> None:
         super().__init__([53, round_nearest])
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self[0], round_nearest))
+    def __iter__(self) -> Iterator[Any]:  # every mpf operation unpacks the pair: kept short
+        prec = getattr(_THREAD, "prec", None)
+        return iter((mpmath.mp.prec if prec is None else prec, round_nearest))
 
     def __getitem__(self, index: Any) -> Any:
-        prec = getattr(_THREAD, "prec", None)
-        return (mpmath.mp.prec if prec is None else prec, round_nearest)[index]
+        return tuple(self)[index]
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """Set this thread's precision; mpmath's own ``prec = …`` / restore pairs (``workprec``,
