@@ -35,6 +35,11 @@ def problem(**changes: Any) -> Problem:
     return Problem(**{**GOOD, **changes})
 
 
+def many_values(count: int) -> gs.RewardLaw:
+    """A reward law uniform on 0, 1, …, count − 1 (a reward model's many score levels)."""
+    return gs.RewardLaw({i: Fraction(1, count) for i in range(count)})
+
+
 #: (label, call, the parameter the ParameterError must name first)
 REFUSED: list[tuple[str, Callable[[], Any], str]] = [
     ("group_size=10**400", lambda: problem(group_size=10**400), "group_size"),
@@ -43,6 +48,9 @@ REFUSED: list[tuple[str, Callable[[], Any], str]] = [
     ("group_size=np.array", lambda: problem(group_size=np.array([8])), "group_size"),
     ("dps=10**400", lambda: gs.preference_numeric(problem(), POLICY, dps=10**400), "dps"),
     ("dps=10**6", lambda: gs.stationary_policy(problem(), dps=10**6), "dps"),
+    ("10**4 reward values, G=2", lambda: gs.preference_numeric(problem(rewards=[many_values(10**4), 0], group_size=2), POLICY), "budget"),
+    ("10**4 reward values, G=8", lambda: gs.preference_numeric(problem(rewards=[many_values(10**4), 0]), POLICY), "budget"),
+    ("10**6 reward values, G=2", lambda: gs.stationary_policy(problem(rewards=[many_values(10**6), 0], group_size=2)), "rewards[0]"),
     ("dps='abc'", lambda: gs.preference_numeric(problem(), POLICY, dps="abc"), "dps"),
     ("dps=None", lambda: gs.stationary_policy(problem(), dps=None), "dps"),
     ("preference(None)", lambda: gs.preference_numeric(problem(), None), "policy"),
@@ -192,3 +200,16 @@ def test_extreme_problems_answer_or_raise_solver_error(changes):
     assert all(mpmath.isfinite(x) and 0 <= x <= 1 for x in policy)
     with mpmath.workdps(DPS + 10):
         assert abs(mpmath.fsum(policy) - 1) <= mpmath.mpf(10) ** (2 - DPS)
+
+
+@pytest.mark.slow
+def test_more_reward_values_than_pythons_recursion_limit():
+    """Issue 17: 10^4 values ended in a RecursionError; the walk over the compositions is iterative now
+    (1100 values at G = 2, about 20 s: P_G(a) is the mean advantage against one other draw)."""
+    count = 1100
+    prob = problem(rewards=[many_values(count), 0], group_size=2)
+    P = gs.preference_numeric(prob, ["1/2", "1/2"], dps=15, budget=600)
+    # G = 2, population std, eps = 0: the focal member's advantage is sign(r − r') (0 on a tie), so
+    # P_G(a) = ½·E sign(r − r'') (r'' from a's own law: 0 by symmetry) + ½·P(r > 0) = (n − 1)/(2n)
+    expected = Fraction(count - 1, 2 * count)
+    assert abs(P[0] - mpmath.mpf(expected.numerator) / expected.denominator) < mpmath.mpf(10) ** -14

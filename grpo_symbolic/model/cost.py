@@ -47,6 +47,8 @@ MAX_ESTIMATE = 1e300
 
 RATES = {
     "composition": 5e-7,        # s per composition and reward value, full precision (50 digits)
+    "short_rows": 3e-5,         # the same, divided by G, when V > G: the chain of binomial rows is V
+                                # deep and its rows at most G long, so the Python cost of each row dominates
     "composition_float": 1.1e-7,  # s per composition and reward value, float64
     "numeric": 5e-6,            # s per composition and reward value, per-composition mpmath table
     "kronecker": 6e-7,          # s per Kronecker coefficient and squaring (50 digits)
@@ -90,14 +92,26 @@ def _capped(x: float) -> float:
 def compositions(values: int, group_size: int) -> float:
     """C(G + V − 2, V − 1): the compositions of G − 1 into V parts (capped at :data:`MAX_ESTIMATE`).
 
-    >>> compositions(3, 8)
-    36.0
+    >>> compositions(3, 8), compositions(1500, 2), compositions(10**6, 10**6)
+    (36.0, 1500.0, 1e+300)
     """
     if values <= 1:
         return 1.0
-    if (values - 1) * math.log10(group_size + values) > 290:  # beyond floats: do not compute the integer
+    n, k = group_size + values - 2, min(values, group_size) - 1
+    log_count = (sum(math.log((n - k + i) / i) for i in range(1, k + 1)) if k <= 1000  # no cancellation at G = 1e20
+                 else math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1))
+    if log_count > 690:  # beyond floats: do not compute the integer
         return MAX_ESTIMATE
     return _capped(math.comb(group_size + values - 2, values - 1))
+
+
+def row_width(group_size: int, bits: int) -> float:
+    """The counts a binomial row of G − 1 draws keeps above 2^−bits: about √(2·ln 2·bits·G) (m = 1/2).
+
+    >>> round(row_width(64, 256))
+    151
+    """
+    return math.sqrt(2 * math.log(2) * bits * group_size)
 
 
 def visited(values: int, group_size: int, bits: int) -> float:
@@ -110,7 +124,9 @@ def visited(values: int, group_size: int, bits: int) -> float:
     """
     if values <= 1:
         return 1.0
-    width = math.sqrt(2 * math.log(2) * bits * group_size)
+    width = row_width(group_size, bits)
+    if width >= group_size - 1:  # no count is ever dropped (e.g. more values than group members)
+        return compositions(values, group_size)
     log_count = (values - 1) * math.log(width) - math.lgamma(values)
     return min(compositions(values, group_size), math.exp(min(log_count, 690.0)))
 
@@ -147,7 +163,8 @@ def preference_work(values: int, group_size: int, span: int | None, dps: int = 5
     comp_float = build * min(1.0, math.sqrt(1500 / group_size))  # a scan reads the rows of likely first counts
     if span is None:  # the per-composition mpmath table: every composition, no pruning
         return PreferenceWork(_capped(full * values * RATES["numeric"] * scale), None, comp_float, None, build)
-    comp = _capped(visited(values, group_size, bits(dps)) * values * RATES["composition"] * scale)
+    rate = RATES["composition"] + (RATES["short_rows"] / group_size if values > group_size else 0)
+    comp = _capped(visited(values, group_size, bits(dps)) * values * rate * scale)
     if not sums:
         return PreferenceWork(comp, None, comp_float, None, build)
     length = kronecker_length(group_size, span)

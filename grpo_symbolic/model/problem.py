@@ -25,6 +25,11 @@ RewardSpec = Union[NumberLike, Mapping[Any, Any], "RewardLaw"]
 """One output's reward as a user gives it: a number, a mapping value → probability, or a law."""
 
 
+MAX_OUTCOMES = 100_000
+"""The most values one reward law may have (reading them is linear; evaluating P_G is refused by the
+cost model far below this for any group size)."""
+
+
 @dataclass(frozen=True)
 class RewardLaw:
     """A finite reward law: ``outcomes`` is a tuple of (value, probability) pairs.
@@ -61,6 +66,9 @@ class RewardLaw:
             return cls(((exact(spec, name), sp.Integer(1)),))
         if not spec:
             raise ParameterError(f"{name}: the reward law is empty; give at least one value: probability")
+        if len(spec) > MAX_OUTCOMES:
+            raise ParameterError(f"{name}: the reward law has {len(spec)} values, more than {MAX_OUTCOMES}; "
+                                 "bin the rewards onto a coarser grid")
         merged: dict[sp.Expr, sp.Expr] = {}
         for value, prob in spec.items():
             v = exact(value, f"{name} value")

@@ -301,17 +301,20 @@ class _Chain:
             yield weights, *_moments(los, sizes, base1, base2, wj - wl, wj * wj - wl * wl, dtype)
 
     def _lines(self, level, remaining, weight, s1, s2):
-        """Leaf lines: (prefix weight, lo, row, Σ n·w and Σ n·w² with the last free count at 0)."""
-        lo, row = self._row(level, remaining)
-        wj = self.w[level]
-        if level == len(self.w) - 2:
-            wl = self.w[-1]
-            yield weight, lo, row, s1 + remaining * wl, s2 + remaining * wl * wl
-            return
-        for k, t in enumerate(row, lo):
-            if t:
-                yield from self._lines(level + 1, remaining - k, (weight * t) >> self.bits,
-                                       s1 + k * wj, s2 + k * wj * wj)
+        """Leaf lines: (prefix weight, lo, row, Σ n·w and Σ n·w² with the last free count at 0),
+        depth first in the order of the counts (an explicit stack: V may exceed Python's recursion limit)."""
+        last = len(self.w) - 2
+        stack = [(level, remaining, weight, s1, s2)]
+        while stack:
+            level, remaining, weight, s1, s2 = stack.pop()
+            lo, row = self._row(level, remaining)
+            if level == last:
+                wl = self.w[-1]
+                yield weight, lo, row, s1 + remaining * wl, s2 + remaining * wl * wl
+                continue
+            wj = self.w[level]
+            stack.extend(reversed([(level + 1, remaining - k, (weight * t) >> self.bits, s1 + k * wj, s2 + k * wj * wj)
+                                   for k, t in enumerate(row, lo) if t]))
 
     def _row(self, level, size):
         key = (level, size)
