@@ -47,6 +47,7 @@ def test_a_point_that_cannot_converge_raises(monkeypatch):
         return np.where(np.abs(p - 0.711) < 1e-3, np.nan, value), slope
 
     preference_a = binary_grid.preference_a
+    binary_grid.stationary_grid(2, np.array([0.5]), 0.3)  # the cached start bound, from the real P_G (any test order)
     monkeypatch.setattr(binary_grid, "preference_a", broken)
     with pytest.raises(SolverError) as info:
         binary_grid.stationary_grid(2, np.array([0.5, 1.0]), 0.3)
