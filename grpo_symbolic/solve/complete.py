@@ -18,7 +18,7 @@ from grpo_symbolic.model.settings import Advantage, GroupFilter
 from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of
 from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots
 from grpo_symbolic.solve.balls import BallResidual
-from grpo_symbolic.solve.regions import Region, logit_region
+from grpo_symbolic.solve.regions import Region, logit_region, shown_box
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -248,7 +248,7 @@ def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
 
 
 def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, folds: Any) -> Completeness:
-    box = " x ".join(f"[{lo}, {hi}]" for lo, hi in region.bounds)
+    box = shown_box(region.bounds)
     where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
     reason = region.reason
     if exhausted:
