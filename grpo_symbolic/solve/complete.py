@@ -16,7 +16,7 @@ from typing import Any
 
 from grpo_symbolic.model.settings import Advantage, GroupFilter
 from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of
-from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots
+from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots, uncovered
 from grpo_symbolic.solve.balls import BallResidual
 from grpo_symbolic.solve.regions import Region, logit_region, shown_box
 from grpo_symbolic.solve.reduced import ReducedMap
@@ -176,14 +176,43 @@ def _isolated(residual: BallResidual, region: Region, budget: int, options: Solv
             again = isolate(residual, box, budget=options.max_boxes, refine=False)
             boxes += again.roots
             left += again.unresolved
+        left = uncovered(left, boxes)
+        other: list[tuple[BallResidual, Any]] = []
+        if left and not result.exhausted:
+            left = _complemented(residual, left, boxes, other, options)
         folds: list[Any] = []
         if residual.V == 2 and left and not result.exhausted:
             left = _double_roots(residual, left, boxes, folds, options, dps)
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
+        certified = refine_roots(residual, boxes)
+        for form, box in other:  # roots certified with another complement, refined with it
+            certified += [root for root in refine_roots(form, [box])
+                          if not any(all(a.overlaps(b) for a, b in zip(root, known)) for known in certified)]
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in certified]
         roots += [(mpf_of(f.centre),) for f in folds]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
         doubles = tuple((mpf_of(f.centre), mpf_of(f.radius)) for f in folds)
     return _Found(roots, unresolved, doubles, result.exhausted)
+
+
+def _complemented(residual: BallResidual, left: list[Any], boxes: list[Any], other: list[tuple[BallResidual, Any]],
+                  options: SolverOptions) -> list[Any]:
+    """grpo: the unresolved boxes isolated again with π of one class taken as 1 − Σ of the others
+    (each class in turn; the same roots, another function, so each box's verdict stands): a root
+    where a class with a tiny π_ref holds much of π has its denominator β + λ − P_c of the size of
+    π_ref there, which the direct form loses to cancellation and the complement does not.  Certified
+    boxes go to ``other`` with their form; returns the boxes no form resolves."""
+    if residual.direct:
+        return left
+    for c in range(len(residual.rho)):
+        if c == residual.complement or not left:
+            continue
+        form, still = BallResidual(residual.problem, c), []
+        for box in left:
+            again = isolate(form, box, budget=options.max_boxes, refine=False)
+            other += [(form, root) for root in again.roots]
+            still += again.unresolved
+        left = uncovered(still, boxes + [box for _, box in other])
+    return left
 
 
 def _double_roots(residual: BallResidual, left: list[Any], boxes: list[Any], folds: list[Fold],
