@@ -175,6 +175,8 @@ EXTREME = {
     "rewards ('1e-310', 0), G=inf": dict(rewards=["1e-310", 0], group_size="inf"),
     "reference 1e-400": dict(reference=["1e-400", 1 - sp.Rational(1, 10**400)]),
     "rho=1e-30, beta=100": dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=100),
+    "rho=1e-30, beta=1": dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=1),
+    "rho=1e-30, beta=1, G=2": dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=1, group_size=2),
 }
 
 
@@ -187,6 +189,104 @@ def test_huge_beta_is_verified_relative_to_beta():
     with mpmath.workdps(DPS + 10):
         rho = mpmath.mpf(3) / 10
         assert abs(policy[0] - rho * (1 + shift / mpmath.mpf(10) ** 400)) <= mpmath.mpf(10) ** (1 - DPS)
+
+
+RHO30 = dict(reference=["1e-30", 1 - sp.Rational(1, 10**30)], beta=1)
+RHO400 = dict(reference=["1e-400", 1 - sp.Rational(1, 10**400)])
+
+
+def _certified(points: Any) -> None:
+    statement = points.completeness
+    assert statement.complete and statement.certified and not statement.unresolved, str(statement)
+
+
+def _same_digits(value: Any, exact: Any, dps: int) -> None:
+    """``value`` equals ``exact`` to every one of ``dps`` digits, relative to its own size."""
+    with mpmath.workdps(dps + 20):
+        assert abs(value - exact) <= abs(exact) * mpmath.mpf(10) ** -dps, (value, exact)
+
+
+@pytest.mark.parametrize("dps", [30, 50])
+def test_tiny_beta_g2_matches_the_closed_form_to_every_digit_of_the_small_component(dps):
+    """Issue 17.4: β = 1e-300, G = 2 did not verify (residual 5.15e-26: the multiplier's Newton
+    stopped one step short of the bracket's end).  p = π(a) solves p² + p(β − 1) − βρ = 0, so
+    q = 1 − p = 2β(1 − ρ)/((1 + β) + √((1 + β)² − 4β(1 − ρ))), about 7e-301, carries its own digits."""
+    points = gs.stationary_policies(problem(beta=1e-300, group_size=2), dps)
+    _certified(points)
+    (point,) = points
+    with mpmath.workdps(dps + 40):
+        beta, rho = mpmath.mpf(Fraction(1e-300).numerator) / Fraction(1e-300).denominator, mpmath.mpf(3) / 10
+        q = 2 * beta * (1 - rho) / ((1 + beta) + mpmath.sqrt((1 + beta) ** 2 - 4 * beta * (1 - rho)))
+    _same_digits(point.policy[1], q, dps)
+    _same_digits(point.policy[0], 1 - q, dps)
+    assert point.policy[0] == 1  # 1 − 7e-301 to every digit asked
+
+
+@pytest.mark.parametrize("dps", [30, 50])
+def test_tiny_beta_large_group_is_found_beyond_the_old_cap(dps):
+    """β = 1e-300, G = ∞: the proven box is about ±1384, once clipped to ±1000 (root missed).
+    With λ = 0, P(b) = −√(p/q), π(b) = q solves qβ + √(q(1 − q)) = 0.7β: q ≈ (0.7β)²."""
+    points = gs.stationary_policies(problem(beta=1e-300, group_size="inf"), dps)
+    _certified(points)
+    with mpmath.workdps(dps + 40):
+        beta = mpmath.mpf(Fraction(1e-300).numerator) / Fraction(1e-300).denominator
+        root = mpmath.findroot(lambda x: x * x * beta + x * mpmath.sqrt(1 - x * x) - beta * 7 / 10, beta * 7 / 10)
+        q = root ** 2
+    _same_digits(points[0].policy[1], q, dps)
+    assert points[0].policy[0] == 1
+
+
+def _fixed_point(changes: dict[str, Any], start: str, digits: int) -> Any:
+    """(π(a), π(b)) of the two-output problem by mpmath's findroot on the condition of output b (ρ(b) ≈ 1,
+    well-conditioned; with λ = Σ π·P the condition of a follows), P from preference_numeric."""
+    prob = problem(**changes)
+    with mpmath.workdps(digits):
+        beta = mpmath.mpf(sp.Rational(prob.beta).p) / sp.Rational(prob.beta).q
+        rho_b = 1 - mpmath.mpf(sp.Rational(prob.reference[0]).p) / sp.Rational(prob.reference[0]).q
+
+        def condition(p: Any) -> Any:
+            P = gs.preference_numeric(prob, [p, 1 - p], digits)
+            lam = p * P[0] + (1 - p) * P[1]
+            return (1 - p) * (beta + lam - P[1]) - beta * rho_b
+
+        p = mpmath.findroot(condition, mpmath.mpf(start))
+        return p, 1 - p
+
+
+@pytest.mark.parametrize(("changes", "start"), [(RHO30, "0.46"), (RHO400, "0.75")], ids=["rho=1e-30, beta=1", "reference 1e-400"])
+def test_tiny_reference_holding_much_of_pi_is_found_and_certified(changes, start):
+    """Issue 17.4: at G = 8 the output with π_ref = 1e-30 (or 1e-400) holds 0.46 (0.75) of π, its
+    denominator β + λ − P is π_ref-sized, and the certified search left an unresolved box and no
+    root; the complement form certifies it, at dps 30, to every digit of the fixed point."""
+    points = gs.stationary_policies(problem(**changes), 30)
+    _certified(points)
+    (point,) = points
+    for value, exact in zip(point.policy, _fixed_point(changes, start, 80)):
+        _same_digits(value, exact, 30)
+
+
+def test_tiny_reference_g2_is_the_square_root_and_complete():
+    """ρ = 1e-30, β = 1, G = 2: π(a) = ρ/π(a), i.e. √ρ = 1e-15 exactly; it took 20 s and ended NOT
+    complete (the 80-bit pass spent the whole box budget where 1 − m_0 < 2^-80)."""
+    points = gs.stationary_policies(problem(group_size=2, **RHO30), 30)
+    _certified(points)
+    with mpmath.workdps(60):
+        root = mpmath.mpf(10) ** -15
+        _same_digits(points[0].policy[0], root, 30)
+        _same_digits(points[0].policy[1], 1 - root, 30)
+
+
+@pytest.mark.parametrize("group_size", [2, "inf"])
+def test_beta_beyond_the_cap_says_the_box_was_clipped(group_size):
+    """β = 1e-10000: the proven box (about ±23000, ±46000 at G = ∞) is wider than the cap; the
+    error says that only the clipped box was searched, shows the proven one and names the option."""
+    with pytest.raises(SolverError) as info:
+        gs.stationary_policies(problem(beta="1e-10000", group_size=group_size), 30)
+    message = str(info.value)
+    assert info.value.reason == SolverError.NOT_CONVERGED
+    assert "no interior stationary policy found; NOT complete" in message
+    assert "only the clipped box is searched (SolverOptions.logit_cap" in message and "[-2000, 2000]" in message
+    assert "provably" not in message and "lie on the boundary" not in message
 
 
 @pytest.mark.parametrize("changes", EXTREME.values(), ids=EXTREME.keys())

@@ -255,9 +255,18 @@ def isolate(residual: Residual, box: Sequence[tuple[Any, Any]], min_width: Any =
         middle = (lo + hi) / 2
         for half in ((lo, middle), (middle, hi)):
             stack.append(tuple(half if i == widest else side for i, side in enumerate(X)))
+    result.unresolved = uncovered(result.unresolved, result.roots)
     if refine:
         result.roots = refine_roots(residual, result.roots)
     return result
+
+
+def uncovered(unresolved: Sequence[tuple[tuple[Any, Any], ...]], roots: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """The unresolved boxes not inside a certified box (a certified box holds exactly one root, so a
+    piece of it holds no other: the widened Krawczyk test of :func:`_examine` certifies a box that
+    overlaps its neighbours, whose pieces at the root are otherwise left unresolved)."""
+    return [X for X in unresolved
+            if not any(all(b.contains(ball(lo, hi)) for b, (lo, hi) in zip(root, X)) for root in roots)]
 
 
 def _examine(residual: Residual, X: tuple[tuple[Any, Any], ...], result: Isolation) -> tuple[str, Any]:

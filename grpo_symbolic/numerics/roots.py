@@ -131,13 +131,30 @@ def _rtsafe(f: Callable[[Number], Number], slope: Callable[[Number], Number] | N
         last = (x, value)
         new = x - step
         if 0 < abs(step) <= close * (abs(new) + floor):  # converged (a zero step: the slope overflowed)
-            return new if lo < new < hi else x  # a step below x's last digit leaves x, an end of the bracket
+            if lo < new < hi:
+                return new
+            # the step crossed an end of the bracket: the root lies within the step of that end
+            # (e.g. at the end to the working precision), so the end is the better of the two
+            # where f is smaller there; x is kept where f is not finite at the end (a pole)
+            return _nearer(f, x, value, lo if new <= lo else hi, arithmetic)
         if not (lo < new < hi and 0 < abs(step) <= previous / 2):
             new = middle(lo, hi, arithmetic)
             if not lo < new < hi:
                 return x  # the bracket is as narrow as the arithmetic allows
         previous, x = abs(new - x), new
     raise _not_converged(what, maxsteps, f"bracket ({lo}, {hi})")
+
+
+def _nearer(f: Callable[[Number], Number], x: Number, value: Number, end: Number, arithmetic: Arithmetic) -> Number:
+    """Of x (where f is ``value``) and a bracket's ``end``, the one where |f| is smaller; x when f
+    at the end is not finite or cannot be evaluated (an end may be a pole)."""
+    if end == x:
+        return x
+    try:
+        at_end = f(end)
+    except (ZeroDivisionError, OverflowError):
+        return x
+    return end if arithmetic.isfinite(at_end) and abs(at_end) < abs(value) else x
 
 
 def _orientation(f_lo: Number, f_hi: Number, lo: Number, hi: Number, what: str) -> bool:

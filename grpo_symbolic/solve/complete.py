@@ -15,10 +15,10 @@ from typing import Any
 
 
 from grpo_symbolic.model.settings import Advantage, GroupFilter
-from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of
-from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots
+from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of, precision_bits
+from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots, uncovered
 from grpo_symbolic.solve.balls import BallResidual
-from grpo_symbolic.solve.regions import Region, logit_region
+from grpo_symbolic.solve.regions import Region, logit_region, shown_box
 from grpo_symbolic.solve.reduced import ReducedMap
 from grpo_symbolic.numerics.roots import scan_brackets
 from grpo_symbolic.solve.search import SolverOptions, find_roots
@@ -73,6 +73,9 @@ class Completeness:
 ISOLATION_BITS = 80
 """Ball precision of the subdivision (the certified boxes are then refined at the full precision)."""
 
+QUICK_SHARE = 50
+"""One coordinate: the low-precision pass may spend 1/QUICK_SHARE of the box budget."""
+
 METHOD = "subdivision + Krawczyk test in ball arithmetic (python-flint arb)"
 
 
@@ -90,11 +93,11 @@ def certified_roots(reduced: ReducedMap, options: SolverOptions) -> tuple[list[t
         residual = BallResidual(reduced.problem, _dominant_class(reduced, options))
         region = logit_region(residual, options.logit_cap if reduced.values == 2 else options.logit_cap_multi)
     if any(lo > hi for lo, hi in region.bounds):  # the bounds contradict each other: no root at all
-        return [], _statement(region, 0, False, (), ())
+        return [], _statement(region, 0, False, (), (), reduced.dps)
     budget = options.max_boxes if reduced.values == 2 else options.max_boxes_multi
     found = _isolated(residual, region, budget, options, reduced.dps)
     roots = found.roots
-    statement = _statement(region, len(roots), found.exhausted, found.unresolved, found.folds)
+    statement = _statement(region, len(roots), found.exhausted, found.unresolved, found.folds, reduced.dps)
     if found.exhausted:  # keep what the multistart finds too (not certified, said so)
         extra = [s for s in find_roots(reduced, options) if all(_apart(s, t, reduced.dps) for t in roots)]
         roots += extra
@@ -168,22 +171,61 @@ class _Found:
 def _isolated(residual: BallResidual, region: Region, budget: int, options: SolverOptions, dps: int) -> _Found:
     """Isolation at low precision, undecided boxes again at full precision (and, with one
     coordinate, tested for a double root), every certified box refined at full precision."""
+    # one coordinate: the cheap pass gets a share of the budget, and what it leaves (boxes where
+    # ISOLATION_BITS lose the residual to cancellation, e.g. 1 - m_0 below 2^-80, which it would
+    # otherwise split down to its minimal width) is isolated at full precision with the rest
+    quick = budget if residual.V > 2 else max(1, budget // QUICK_SHARE)
     with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
-        result = isolate(residual, region.bounds, budget=budget, refine=False)
+        result = isolate(residual, region.bounds, budget=quick, refine=False)
+    exhausted, spent = result.exhausted and quick == budget, result.evaluations
     with flint_precision(dps):
-        boxes, left = list(result.roots), list(result.unresolved if result.exhausted else [])
-        for box in ([] if result.exhausted else result.unresolved):
-            again = isolate(residual, box, budget=options.max_boxes, refine=False)
+        boxes, left = list(result.roots), list(result.unresolved if exhausted else [])
+        for k, box in enumerate([] if exhausted else result.unresolved):
+            again = isolate(residual, box, budget=min(options.max_boxes, budget - spent), refine=False)
+            spent += again.evaluations
             boxes += again.roots
             left += again.unresolved
+            if again.exhausted:
+                exhausted = True
+                left += result.unresolved[k + 1:]
+                break
+        left = uncovered(left, boxes)
+        other: list[tuple[BallResidual, Any]] = []
+        if left and not exhausted:
+            left = _complemented(residual, left, boxes, other, options)
         folds: list[Any] = []
-        if residual.V == 2 and left and not result.exhausted:
+        if residual.V == 2 and left and not exhausted:
             left = _double_roots(residual, left, boxes, folds, options, dps)
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in refine_roots(residual, boxes)]
+        certified = refine_roots(residual, boxes)
+        for form, box in other:  # roots certified with another complement, refined with it
+            certified += [root for root in refine_roots(form, [box])
+                          if not any(all(a.overlaps(b) for a, b in zip(root, known)) for known in certified)]
+        roots = [tuple(mpf_of(b.mid()) for b in box) for box in certified]
         roots += [(mpf_of(f.centre),) for f in folds]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
         doubles = tuple((mpf_of(f.centre), mpf_of(f.radius)) for f in folds)
-    return _Found(roots, unresolved, doubles, result.exhausted)
+    return _Found(roots, unresolved, doubles, exhausted)
+
+
+def _complemented(residual: BallResidual, left: list[Any], boxes: list[Any], other: list[tuple[BallResidual, Any]],
+                  options: SolverOptions) -> list[Any]:
+    """grpo: the unresolved boxes isolated again with π of one class taken as 1 − Σ of the others
+    (each class in turn; the same roots, another function, so each box's verdict stands): a root
+    where a class with a tiny π_ref holds much of π has its denominator β + λ − P_c of the size of
+    π_ref there, which the direct form loses to cancellation and the complement does not.  Certified
+    boxes go to ``other`` with their form; returns the boxes no form resolves."""
+    if residual.direct:
+        return left
+    for c in range(len(residual.rho)):
+        if c == residual.complement or not left:
+            continue
+        form, still = BallResidual(residual.problem, c), []
+        for box in left:
+            again = isolate(form, box, budget=options.max_boxes, refine=False)
+            other += [(form, root) for root in again.roots]
+            still += again.unresolved
+        left = uncovered(still, boxes + [box for _, box in other])
+    return left
 
 
 def _double_roots(residual: BallResidual, left: list[Any], boxes: list[Any], folds: list[Fold],
@@ -247,8 +289,8 @@ def _apart(s: tuple[Any, ...], t: tuple[Any, ...], dps: int) -> bool:
     return max(abs(a - b) for a, b in zip(s, t)) > mpx.mpf(10) ** (-dps // 2)
 
 
-def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, folds: Any) -> Completeness:
-    box = " x ".join(f"[{lo}, {hi}]" for lo, hi in region.bounds)
+def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, folds: Any, dps: int) -> Completeness:
+    box = shown_box(region.bounds)
     where = f"the whole interior (logit box {box})" if region.proven else f"the logit box {box}"
     reason = region.reason
     if exhausted:
@@ -256,7 +298,10 @@ def _statement(region: Region, count: int, exhausted: bool, unresolved: Any, fol
                    f"minus the {len(unresolved)} unresolved box(es) listed (each box costs more with more reward "
                    "values; raise the budget to certify them)")
     elif unresolved:
-        reason += "; roots closer than the precision separates (or a double root) may lie in the unresolved boxes"
+        reason += (f"; the unresolved boxes were not decided by ball arithmetic at {ISOLATION_BITS} bits and at "
+                   f"{precision_bits(dps)} bits (dps = {dps}, and with each class's π as the complement for grpo): "
+                   "a root there may be ill-conditioned (a denominator of the size of a tiny π_ref), or roots "
+                   "closer than that precision separates, or a double root; a higher dps may decide them")
     return Completeness(not unresolved and region.proven, True, where, count, METHOD, reason, unresolved, folds)
 
 

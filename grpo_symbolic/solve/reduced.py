@@ -177,9 +177,8 @@ class ReducedMap:
         form, slope = self.forms["policy_u"][backend.module], self.forms["policy_u_slope"][backend.module]
         lo, hi = self._shift_bracket(gaps, backend, betas)
         if backend is self.exact:
-            fast_betas = None if betas is None else np.array([float(b) for b in betas])
-            start = self.shift(np.array([float(g) for g in gaps]), self.fast, fast_betas)
-            if betas is not None:
+            start = self._float_start(gaps, betas)
+            if betas is not None and start is not None:
                 start = min(max(start, lo), hi)
         else:
             start = (lo + hi) / 2
@@ -188,6 +187,15 @@ class ReducedMap:
                                     slope=lambda u: backend.total(slope, gaps, u, betas, slope=True), start=start,
                                     increasing=False, close=backend.close, arithmetic=backend.arithmetic,
                                     what="the multiplier lambda")
+
+    def _float_start(self, gaps: Any, betas: Any) -> Any:
+        """The float64 u as a start for the mpmath solve; None (bisect first) where float64 cannot
+        give one (a π_ref below its range reads 0, and its class then never reaches π = 1)."""
+        fast_betas = None if betas is None else np.array([float(b) for b in betas])
+        try:
+            return self.shift(np.array([float(g) for g in gaps]), self.fast, fast_betas)
+        except SolverError:
+            return None
 
     def _shift_bracket(self, gaps: Any, backend: _Backend, betas: Any = None) -> tuple[Any, Any]:
         """An interval of u in which Σ π − 1 changes sign."""

@@ -64,8 +64,14 @@ def logit_region(residual: BallResidual, cap: float) -> Region:
     clipped = tuple((max(lo, -int(cap)), min(hi, int(cap))) for lo, hi in region.bounds)
     if clipped == region.bounds:
         return region
-    return Region(clipped, False, region.reason + f"; but that box is wider than |s_j| <= {int(cap)}, "
-                  "so only the clipped box is searched")
+    return Region(clipped, False, region.reason + f"; but that box ({shown_box(region.bounds)}) is wider than "
+                  f"|s_j| <= {int(cap)}, so only the clipped box is searched (SolverOptions.logit_cap, "
+                  "logit_cap_multi: a wider cap searches more of it, at more cost)")
+
+
+def shown_box(bounds: tuple[tuple[int, int], ...]) -> str:
+    """A box as text: [lo, hi] per coordinate, joined by x."""
+    return " x ".join(f"[{lo}, {hi}]" for lo, hi in bounds)
 
 
 def _region(residual: BallResidual) -> Region:

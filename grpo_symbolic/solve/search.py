@@ -31,8 +31,9 @@ class SolverOptions:
 
     ``certified`` (default, needs python-flint): complete isolation with interval arithmetic
     (:mod:`grpo_symbolic.solve.complete`) over the logit box that provably holds every root, or
-    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived (two reward values;
-    ``logit_cap_multi`` with more, where each box is costlier), with at most ``max_boxes`` box
+    over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived or the proven box is
+    wider (two reward values: 2000 holds the proven box of every β and π_ref a float64 can hold,
+    e.g. about ±1384 at β = 1e-300, G = ∞; ``logit_cap_multi`` with more, where each box is costlier), with at most ``max_boxes`` box
     evaluations (``max_boxes_multi`` for three or more reward values; when that budget runs out the
     multistart's roots are added, and the statement says the list may be incomplete; with more than
     ``max_rows_multi`` compositions per evaluation the multistart runs alone, not certified; so does
@@ -44,7 +45,7 @@ class SolverOptions:
     """
 
     certified: bool = True
-    logit_cap: float = 1000.0
+    logit_cap: float = 2000.0
     logit_cap_multi: float = 60.0
     max_boxes: int = 200000
     max_boxes_multi: int = 4000

@@ -7,7 +7,7 @@ import pytest
 
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.numerics.precision import mpx, working_precision
-from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, array_newton, bracketed_newton, middle, newton,
+from grpo_symbolic.numerics.roots import (FLOAT64, MPMATH, _nearer, array_newton, bracketed_newton, middle, newton,
                                           scan_brackets, widen_bracket)
 
 
@@ -44,6 +44,28 @@ def test_bracketed_newton_stops_when_the_step_is_below_the_last_digit():
 
         root = bracketed_newton(f, d / 2, 2 * d)
         assert len(calls) <= 4 and abs(root / d - 1) < mpx.mpf(10) ** -50
+
+
+def test_bracketed_newton_root_at_an_end_to_the_working_precision():
+    # β·ρ/u + tiny = 1 on (βρ, β): the root is βρ·(1 + 1e-300), the bracket's end to every digit; a
+    # converged Newton step overshoots past that end and must land on it, not stop one step short
+    # (the multiplier at β = 1e-300, issue 17.4: Σ π − 1 was left at 5e-26)
+    with working_precision(30):
+        low = mpx.mpf("3e-301")
+        root = bracketed_newton(lambda u: low / u + mpx.mpf(10) ** -300 - 1, low, 10 * low,
+                                slope=lambda u: -low / u**2, start=low * (1 + mpx.mpf(2) ** -50), increasing=False)
+        assert abs(root / low - 1) < mpx.mpf(10) ** -40
+
+
+def test_a_step_past_an_end_keeps_x_at_a_pole():
+    # the end is taken only where f is finite and smaller there: a pole (mpf division by zero,
+    # float inf) leaves x
+    with working_precision(30):
+        x = mpx.mpf(10) ** -40
+        assert _nearer(lambda u: 1 / u - 1, x, mpx.mpf(5), mpx.mpf(0), MPMATH) == x
+        assert _nearer(lambda u: u - x, 2 * x, x, x, MPMATH) == x
+    with np.errstate(divide="ignore"):
+        assert _nearer(lambda u: np.float64(1) / np.float64(u), 1e-300, 2.0, 0.0, FLOAT64) == 1e-300
 
 
 def test_bracketed_newton_without_sign_change_says_so():
