@@ -97,7 +97,7 @@ class _ThreadPrecision(list):
 _THREAD = threading.local()
 
 
-class PrivateContext(mpmath.MPContext):
+class _PrivateContext(mpmath.MPContext):
     """An mpmath context whose precision is each thread's own (see :data:`mpx`), and whose numbers
     are still ``mpmath.mpf``/``mpmath.mpc`` instances (subclasses bound to it), so ``isinstance``
     checks and printing work as for mpmath's.  Setting its precision never sets mpmath's global one.
@@ -127,7 +127,7 @@ def _thread_dps() -> int:
     return prec_to_dps(prec) if dps is None else dps
 
 
-mpx = PrivateContext()
+mpx = _PrivateContext()
 """The package's mpmath context: every numeric routine calls ``mpx.mpf``, ``mpx.exp``, ``mpx.dps`` …
 where it would call ``mpmath.mpf``, ``mpmath.exp``, ``mpmath.mp.dps``.  Its precision is per
 thread: the working precision inside :func:`working_precision`, mpmath's global one (only read)
