@@ -26,7 +26,7 @@ True
 >>> require(work.compositions, "P_G", "use fewer reward values", budget=None)
 Traceback (most recent call last):
 ...
-grpo_symbolic.model.errors.ParameterError: budget: P_G: estimated ... s (budget 300 s); use fewer reward values, or pass budget=... (seconds; CLI --budget) to run it anyway
+grpo_symbolic.model.errors.ParameterError: budget: P_G: estimated ... s (budget 60 s); use fewer reward values, or pass budget=... (seconds; CLI --budget) to run it anyway
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 
 from grpo_symbolic.model.errors import ParameterError
 
-DEFAULT_BUDGET = 300.0
+DEFAULT_BUDGET = 60.0
 """Estimated seconds a call may take without an explicit ``budget=``."""
 
 MAX_ESTIMATE = 1e300
@@ -219,8 +219,8 @@ def check_budget(value: Any) -> float:
     """A ``budget=`` argument: None → :data:`DEFAULT_BUDGET`; else a number of seconds > 0
     (``math.inf``: no limit).
 
-    >>> check_budget(None), check_budget(60), check_budget(math.inf)
-    (300.0, 60.0, inf)
+    >>> check_budget(None), check_budget(300), check_budget(math.inf)
+    (60.0, 300.0, inf)
     """
     if value is None:
         return DEFAULT_BUDGET
