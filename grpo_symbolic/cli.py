@@ -324,7 +324,7 @@ def make_parser() -> OneLineParser:
                        help="table (default), json (numbers as decimal strings of --dps digits; schema "
                             "grpo-symbolic/solve/1) or csv")
     solve.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                       help="allow work estimated up to SECONDS (default 60; inf: no limit)")
+                       help="allow work estimated up to SECONDS (default 100; inf: no limit)")
     # --- the KL block (issue 11): estimator, placement, clamp, entropy bonus ---
     solve.add_argument("--kl-estimator", choices=tuple("k3-is" if name == "is_k3" else name for name in Estimator.choices()),
                        help="the per-sample KL estimator (overrides --penalty): k3 = TRL/verl low_var_kl, "

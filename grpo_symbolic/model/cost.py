@@ -26,7 +26,7 @@ True
 >>> require(work.compositions, "P_G", "use fewer reward values", budget=None)
 Traceback (most recent call last):
 ...
-grpo_symbolic.model.errors.ParameterError: budget: P_G: estimated ... s (budget 60 s); use fewer reward values, or pass budget=... (seconds; CLI --budget) to run it anyway
+grpo_symbolic.model.errors.ParameterError: budget: P_G: estimated ... s (budget 100 s); use fewer reward values, or pass budget=... (seconds; CLI --budget) to run it anyway
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 
 from grpo_symbolic.model.errors import ParameterError
 
-DEFAULT_BUDGET = 60.0
+DEFAULT_BUDGET = 100.0
 """Estimated seconds a call may take without an explicit ``budget=``."""
 
 MAX_ESTIMATE = 1e300
@@ -220,7 +220,7 @@ def check_budget(value: Any) -> float:
     (``math.inf``: no limit).
 
     >>> check_budget(None), check_budget(300), check_budget(math.inf)
-    (60.0, 300.0, inf)
+    (100.0, 300.0, inf)
     """
     if value is None:
         return DEFAULT_BUDGET

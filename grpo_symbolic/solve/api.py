@@ -119,7 +119,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     Raises :class:`SolverError` NO_INTERIOR_POINT when there is provably none, NOT_CONVERGED when
     none was found and the search is not complete (the message holds the statement).
     ``budget``: seconds the cost model may estimate before it refuses with a
-    :class:`ParameterError` (:mod:`grpo_symbolic.model.cost`; default 60, ``math.inf``: no limit).
+    :class:`ParameterError` (:mod:`grpo_symbolic.model.cost`; default 100, ``math.inf``: no limit).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.5", "0.5"], rewards=[1, 0], group_size="inf", beta=3, penalty="direct")
