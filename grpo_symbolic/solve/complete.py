@@ -177,34 +177,46 @@ def _isolated(residual: BallResidual, region: Region, budget: int, options: Solv
     quick = budget if residual.V > 2 else max(1, budget // QUICK_SHARE)
     with flint_bits(ISOLATION_BITS):  # boxes are certified cheaply, then refined at full precision
         result = isolate(residual, region.bounds, budget=quick, refine=False)
-    exhausted, spent = result.exhausted and quick == budget, result.evaluations
+    exhausted = result.exhausted and quick == budget
     with flint_precision(dps):
-        boxes, left = list(result.roots), list(result.unresolved if exhausted else [])
-        for k, box in enumerate([] if exhausted else result.unresolved):
-            again = isolate(residual, box, budget=min(options.max_boxes, budget - spent), refine=False)
-            spent += again.evaluations
-            boxes += again.roots
-            left += again.unresolved
-            if again.exhausted:
-                exhausted = True
-                left += result.unresolved[k + 1:]
-                break
-        left = uncovered(left, boxes)
+        boxes, left, exhausted = _undecided_again(residual, result, exhausted, budget, options)
         other: list[tuple[BallResidual, Any]] = []
         if left and not exhausted:
             left = _complemented(residual, left, boxes, other, options)
         folds: list[Any] = []
         if residual.V == 2 and left and not exhausted:
             left = _double_roots(residual, left, boxes, folds, options, dps)
-        certified = refine_roots(residual, boxes)
-        for form, box in other:  # roots certified with another complement, refined with it
-            certified += [root for root in refine_roots(form, [box])
-                          if not any(all(a.overlaps(b) for a, b in zip(root, known)) for known in certified)]
-        roots = [tuple(mpf_of(b.mid()) for b in box) for box in certified]
-        roots += [(mpf_of(f.centre),) for f in folds]
+        roots = _refined(residual, boxes, other) + [(mpf_of(f.centre),) for f in folds]
         unresolved = tuple(tuple((float(lo), float(hi)) for lo, hi in box) for box in left)
         doubles = tuple((mpf_of(f.centre), mpf_of(f.radius)) for f in folds)
     return _Found(roots, unresolved, doubles, exhausted)
+
+
+def _undecided_again(residual: BallResidual, result: Any, exhausted: bool, budget: int,
+                     options: SolverOptions) -> tuple[list[Any], list[Any], bool]:
+    """The low-precision pass's undecided boxes isolated again at the precision in force, while the
+    budget lasts: (certified boxes, boxes still unresolved, whether the budget ran out)."""
+    boxes, left, spent = list(result.roots), list(result.unresolved if exhausted else []), result.evaluations
+    for k, box in enumerate([] if exhausted else result.unresolved):
+        again = isolate(residual, box, budget=min(options.max_boxes, budget - spent), refine=False)
+        spent += again.evaluations
+        boxes += again.roots
+        left += again.unresolved
+        if again.exhausted:
+            exhausted = True
+            left += result.unresolved[k + 1:]
+            break
+    return boxes, uncovered(left, boxes), exhausted
+
+
+def _refined(residual: BallResidual, boxes: list[Any], other: list[tuple[BallResidual, Any]]) -> list[tuple[Any, ...]]:
+    """The roots of the certified boxes, refined at the precision in force (each with the form that
+    certified it; a box another form certified again is counted once)."""
+    certified = refine_roots(residual, boxes)
+    for form, box in other:
+        certified += [root for root in refine_roots(form, [box])
+                      if not any(all(a.overlaps(b) for a, b in zip(root, known)) for known in certified)]
+    return [tuple(mpf_of(b.mid()) for b in box) for box in certified]
 
 
 def _complemented(residual: BallResidual, left: list[Any], boxes: list[Any], other: list[tuple[BallResidual, Any]],
