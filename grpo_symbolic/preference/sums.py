@@ -220,8 +220,8 @@ def require_affordable(problem: Problem, dps: int, budget: Any, *, exact: int = 
     """
     work = evaluation_work(problem, dps)
     values = len(problem.reward_values)
-    exact, scans = min(exact, cost.MAX_ESTIMATE), min(scans, cost.MAX_ESTIMATE)  # counts may exceed floats
-    estimate = exact * work.exact + scans * work.scan + (work.setup if scans else 0) + cost.table_work(problem.size, values, dense)
+    evaluations, scanned = float(min(exact, cost.MAX_ESTIMATE)), float(min(scans, cost.MAX_ESTIMATE))  # counts may exceed floats
+    estimate = evaluations * work.exact + scanned * work.scan + (work.setup if scans else 0) + cost.table_work(problem.size, values, dense)
     cost.require(estimate, f"{what} with {values} reward values at G = {problem.group_size} ({dps} digits)",
                  "use a smaller group_size, fewer reward values (a coarser reward grid), fewer digits"
                  + (" or install python-flint (the fast extra)" if not available() else ""), budget)
