@@ -105,15 +105,6 @@ def compositions(values: int, group_size: int) -> float:
     return _capped(math.comb(group_size + values - 2, values - 1))
 
 
-def row_width(group_size: int, bits: int) -> float:
-    """The counts a binomial row of G − 1 draws keeps above 2^−bits: about √(2·ln 2·bits·G) (m = 1/2).
-
-    >>> round(row_width(64, 256))
-    151
-    """
-    return math.sqrt(2 * math.log(2) * bits * group_size)
-
-
 def visited(values: int, group_size: int, bits: int) -> float:
     """The compositions the fixed-point sum visits: it drops the binomial tails below 2^−bits, so
     at most about √(2·ln 2·bits·G) counts per free value (the width of a binomial row at
@@ -124,7 +115,7 @@ def visited(values: int, group_size: int, bits: int) -> float:
     """
     if values <= 1:
         return 1.0
-    width = row_width(group_size, bits)
+    width = math.sqrt(2 * math.log(2) * bits * group_size)
     if width >= group_size - 1:  # no count is ever dropped (e.g. more values than group members)
         return compositions(values, group_size)
     log_count = (values - 1) * math.log(width) - math.lgamma(values)

@@ -63,12 +63,12 @@ def check_dps(dps: object, least: int = 5) -> int:
     return inputs.dps(dps, least)
 
 
-class _ThreadPrecision(list):
+class _ThreadPrecision:
     """mpmath's ``[prec, rounding]`` pair of :data:`mpx`, kept per thread: a thread's working
-    precision inside :func:`working_precision`, mpmath's global precision (read, never set) outside."""
+    precision inside :func:`working_precision`, mpmath's global precision (read, never set) outside.
+    mpmath only unpacks it, indexes it and sets its first item."""
 
-    def __init__(self) -> None:
-        super().__init__([53, round_nearest])
+    __slots__ = ()
 
     def __iter__(self) -> Iterator[Any]:  # every mpf operation unpacks the pair: kept short
         prec = getattr(_THREAD, "prec", None)

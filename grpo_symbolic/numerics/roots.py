@@ -67,7 +67,7 @@ class Arithmetic:
 
 
 FLOAT64 = Arithmetic("float64", float, math.sqrt, math.isfinite, _solve_float, lambda: 15, lambda: 53)
-MPMATH = Arithmetic("mpmath", lambda x: mpx.mpf(x), lambda x: mpx.sqrt(x), lambda x: mpx.isfinite(x), _solve_mpmath,
+MPMATH = Arithmetic("mpmath", mpx.mpf, mpx.sqrt, mpx.isfinite, _solve_mpmath,
                     lambda: mpx.dps, lambda: mpx.prec)
 
 

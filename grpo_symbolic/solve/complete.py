@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import math
 from typing import Any
 
-
 from grpo_symbolic.model.settings import Advantage, GroupFilter
 from grpo_symbolic.numerics.certify import _flint, available, ball_of, flint_bits, flint_precision, mpf_of, precision_bits
 from grpo_symbolic.numerics.intervals import Fold, fold, fold_slope, isolate, refine_roots, uncovered

@@ -20,7 +20,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-
 from grpo_symbolic.model.errors import SolverError
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.preference.engine import preference_numeric

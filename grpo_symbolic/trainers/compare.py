@@ -19,7 +19,6 @@ with the largest |difference| / s.e. (its sign kept).  Nothing here needs torch.
 from dataclasses import dataclass, field
 import math
 
-
 from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.model.presets import preset
 from grpo_symbolic.model.problem import Problem
