@@ -13,7 +13,7 @@ The models (per evaluation of P_G at ``dps`` digits, b = working bits ≈ 3.4·d
 
 * composition sum: the compositions with non-negligible weight (:func:`visited`, at most
   C(G + V − 2, V − 1)), each V fixed-point products;
-* (S1, S2) sums: the Kronecker length L = (G − 1)·W·(⌊(G − 1)W²/4⌋ + 1) + 1, squared log₂ G
+* (S1, S2) sums: the Kronecker length L ≈ (G − 1)²·W³/8 (:func:`kronecker_length`), squared log₂ G
   times at b bits (the products per state and reward value are of the same order);
 * float64 scans: the compositions of likely first counts (a table of all of them built once), or
   an FFT of length L;
@@ -123,13 +123,16 @@ def visited(values: int, group_size: int, bits: int) -> float:
 
 
 def kronecker_length(group_size: int, span: int) -> float:
-    """L = (G − 1)·W·(⌊(G − 1)W²/4⌋ + 1) + 1, the coefficients of the (S1, S2) polynomial.
+    """L = (G − 1)·(W·B + W(W' − W)/2) + 1 with B = (G − 1)(W'² − 1)/8 + 1 and W' the odd one of W
+    and W + 1: the coefficients of the (S1, S2) polynomial (:mod:`grpo_symbolic.preference.sums`).
 
     >>> kronecker_length(64, 10)
-    992881.0
+    596296.0
     """
-    k = group_size - 1
-    return _capped(k * span * (k * span * span // 4 + 1) + 1) if k < 10**100 and span < 10**100 else MAX_ESTIMATE
+    k, odd = group_size - 1, span | 1
+    if k >= 10**100 or span >= 10**100:
+        return MAX_ESTIMATE
+    return _capped(k * (span * (k * (odd * odd - 1) // 8 + 1) + span * (odd - span) // 2) + 1)
 
 
 def bits(dps: int) -> int:

@@ -7,14 +7,16 @@ rewards (module docstring of :mod:`~grpo_symbolic.preference.moments`), and the 
 has polynomially many states (about G²·W³/4 for integers in [0, W]).  It is the (G − 1)-th power
 of one draw's generating polynomial
 
-    f(z) = Σ_j m_j z^(e_j),    e_j = x_j·B + x_j·(W − x_j),
+    f(z) = Σ_j m_j z^(e_j),    e_j = x_j·B + x_j·(W' − x_j)/2,
 
 where x_j = (w_j − min w)/g are the reward values shifted to 0 and divided by the gcd g of their
-differences (the advantages do not change: they depend on differences only), W = max x and the
-Kronecker base B = ⌊(G − 1)W²/4⌋ + 1 exceeds every U = Σ x(W − x) (so no carry: a state is
-S1'·B + U with S1' = Σ x; S2 follows from Σ x² = W·S1' − U).  The power is taken by squaring,
-with python-flint's integer polynomials in fixed point (each product is truncated back to the
-working bits), then Q_v = Σ_states Prob(state)·A(v; state) with the advantages of
+differences (the advantages do not change: they depend on differences only), W = max x, W' the
+odd one of W and W + 1 (so x or W' − x is even), and the Kronecker base B = (G − 1)·max_j c_j + 1,
+c_j = x_j(W' − x_j)/2, exceeds every U = Σ c (so no carry: a state is S1'·B + U with S1' = Σ x,
+and Σ x² = W'·S1' − 2U).  Halving the second coordinate loses nothing, since Σ x² ≡ Σ x (mod 2),
+and it about halves the polynomial (V = 11, G = 64: 596 296 coefficients; with U = Σ x(W − x),
+992 881).  The power is taken by squaring, with python-flint's integer polynomials in fixed point
+(each product is truncated back to the working bits), then Q_v = Σ_states Prob(state)·A(v; state) with the advantages of
 :class:`~grpo_symbolic.preference.moments.MomentTable` (one integer square root per distinct D,
 shared with the composition path).  A plain dynamic programme over the draws does the same work
 with G·V passes over the states in Python and measured slower (benchmarks/run.py).
@@ -69,10 +71,12 @@ class SumsTable(MomentTable):
         self.step = math.gcd(*(w - low for w in self.w)) or 1
         self.x = [(w - low) // self.step for w in self.w]
         self.top = max(self.x)
+        self.odd = self.top | 1  # W': the odd one of W and W + 1
+        halves = [x * (self.odd - x) // 2 for x in self.x]  # integers: x or W' − x is even
         self.others = self.group_size - 1
-        self.base = self.others * self.top * self.top // 4 + 1
-        self.exponents = [x * self.base + x * (self.top - x) for x in self.x]
-        self.length = self.others * self.exponents[self.x.index(self.top)] + 1
+        self.base = self.others * max(halves) + 1
+        self.exponents = [x * self.base + c for x, c in zip(self.x, halves)]
+        self.length = self.others * max(self.exponents) + 1
         self._states: tuple[np.ndarray, Any, Any] | None = None
         self._float_advantages: np.ndarray | None = None
         self._kept: tuple[int, list[list[int]]] | None = None
@@ -94,7 +98,7 @@ class SumsTable(MomentTable):
             index = np.flatnonzero(reach)
             s1, u = index // self.base, index % self.base
             dtype, low, g, k = self._dtype, min(self.w), self.step, self.others
-            s1, squares = s1.astype(dtype), (self.top * s1 - u).astype(dtype)
+            s1, squares = s1.astype(dtype), (self.odd * s1 - 2 * u).astype(dtype)
             self._states = (index, k * low + g * s1, k * low * low + 2 * low * g * s1 + g * g * squares)
         return self._states
 

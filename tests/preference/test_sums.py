@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 from grpo_symbolic import ParameterError, Problem, preference_numeric
+from grpo_symbolic.model import cost
 from grpo_symbolic.numerics.certify import available
 from grpo_symbolic.preference import engine, sums
 from grpo_symbolic.preference.moments import MomentTable
@@ -83,6 +84,13 @@ def test_state_count_matches_the_reachable_moments():
     pairs = {(sum(c), sum(x * x for x in c)) for c in itertools.product((0, 1, 3, 4), repeat=group_size - 1)}
     _, s1, s2 = table.states()
     assert set(zip(s1.tolist(), s2.tolist())) == pairs
+
+
+@pytest.mark.parametrize("span", [9, 10])
+def test_the_cost_model_has_the_table_length(span):
+    """W odd (W' = W) and even (W' = W + 1): the model's length is the table's when every value occurs."""
+    values = tuple(sp.Integer(v) for v in range(span + 1))
+    assert sums.SumsTable(values, 64, "population", sp.Integer(0)).length == cost.kronecker_length(64, span)
 
 
 def test_engine_dispatch_picks_the_cheaper_path():
