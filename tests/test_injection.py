@@ -64,7 +64,7 @@ NOT_NUMBERS = {"expr", "variable", "variables", "function", "form", "condition",
 #: Public helpers that take values the gate has already checked (the solver's plumbing: mpf
 #: mixtures, tables, exact-rational balls); they are not entry points and are not walked.
 PLUMBING = {"mixture", "advantage_table", "numeric_table", "expected_advantages_numeric", "expected_advantages_float",
-            "numeric_preference_at", "exact_table", "compositions", "beats", "exact_policy", "bernstein_coefficients",
+            "exact_table", "compositions", "beats", "exact_policy", "bernstein_coefficients",
             "zero_mean_holds", "preference_a", "precision_bits", "ball_of", "exact_ball", "mpf_of", "compile_arb",
             "estimator_gradient", "preset_options", "preset_settings", "closed_form", "value_at_zero", "main"}
 

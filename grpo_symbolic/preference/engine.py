@@ -244,7 +244,8 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50, b
     is computed again with more digits until two precisions agree to ``dps`` + 1 digits
     (:class:`SolverError` UNVERIFIED if they do not by 3·dps + 600 extra digits).  A value that
     cancels exactly (e.g. by symmetry) is rounding noise at every precision; it is returned as 0
-    once two precisions, the second of 2·dps + guard digits, put it below their noise floors.
+    once two precisions, the second of 2·dps + guard digits, put it below their noise floors
+    (relative to the largest expected advantage Q_v, the size of the terms P_G sums).
 
     >>> from grpo_symbolic import Problem
     >>> prob = Problem(reference=["0.3", "0.7"], rewards=[1, 0], group_size=8, beta=1)
@@ -260,12 +261,15 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50, b
     extra, previous, previous_digits = 0, None, 0
     while True:
         with working_precision(dps + extra) as digits:
-            pol = policy_mpf(policy, problem.size, dps=dps)
-            result = numeric_preference_at(problem, pol, dps + extra, relative=True)
+            laws = _numeric_laws(problem)
+            q = expected_advantages_numeric(problem, mixture(laws, policy_mpf(policy, problem.size, dps=dps)),
+                                            dps + extra, relative=True)
+            result = _combine(laws, q)
+        scale = max((abs(v) for v in q), default=0)  # |P_G| ≤ max |Q_v|: the size of the terms
         if previous is None:
-            lacking = _lacking_digits(result)
+            lacking = _lacking_digits(result, scale)
         else:
-            result, lacking = _settled(result, previous, digits, previous_digits, dps)
+            result, lacking = _settled(result, previous, digits, previous_digits, dps, scale)
         if lacking <= 0:
             return rounded(tuple(result), dps)
         if extra > 3 * dps + 600:
@@ -274,23 +278,23 @@ def preference_numeric(problem: Problem, policy: Sequence[Any], dps: int = 50, b
         previous, previous_digits, extra = result, digits, max(2 * extra, GUARD_DIGITS + lacking)
 
 
-def _lacking_digits(values):
-    """Digits a value lacks against the largest (0: none lacks more than half the guard digits)."""
-    top = max((abs(v) for v in values), default=0)
-    if top == 0:
+def _lacking_digits(values, scale):
+    """Digits a value lacks against ``scale``, the largest |Q_v| (0: none lacks more than half the
+    guard digits)."""
+    if scale == 0:
         return 0
     small = min(abs(v) for v in values)
-    lacking = int(mpx.ceil(mpx.log10(top / small))) if small else GUARD_DIGITS
+    lacking = int(mpx.ceil(mpx.log10(scale / small))) if small else GUARD_DIGITS
     return lacking if lacking > GUARD_DIGITS // 2 else 0
 
 
-def _settled(values, previous, digits, previous_digits, dps):
+def _settled(values, previous, digits, previous_digits, dps, scale):
     """Compare two precisions (``digits`` > ``previous_digits`` working digits): (values, 0) when
     each pair agrees to ``dps`` + 1 significant digits or is rounding noise at both precisions, the
     second of at least 2·dps + guard digits (then 0: an exact cancellation; a true value that small,
-    below 10^(8 − 2·dps − guard) of the largest, is returned as 0 too); else (values, digits to add)."""
-    top = max(max((abs(v) for v in values), default=0), max((abs(v) for v in previous), default=0))
-    floor, previous_floor = top * mpx.mpf(10) ** (8 - digits), top * mpx.mpf(10) ** (8 - previous_digits)
+    below 10^(8 − 2·dps − guard) of ``scale``, the largest |Q_v|, is returned as 0 too); else
+    (values, digits to add)."""
+    floor, previous_floor = scale * mpx.mpf(10) ** (8 - digits), scale * mpx.mpf(10) ** (8 - previous_digits)
     settled = []
     for a, b in zip(values, previous):
         if a == b or abs(a - b) <= abs(a) * mpx.mpf(10) ** (-dps - 1):
@@ -324,14 +328,6 @@ def expected_advantages_float(problem: Problem, m: np.ndarray, dps: int) -> np.n
         eps = float(cast(sp.Expr, problem.eps))
         return np.array(_large_group_formula(problem_rule(problem), eps, identity, list(m), values, math.sqrt))
     return advantage_table(problem, dps).evaluate_float(m)
-
-
-def numeric_preference_at(problem: Problem, policy: Sequence[mpmath.mpf], dps: int,
-                          relative: bool = False) -> tuple[mpmath.mpf, ...]:
-    """P_G(o|policy) for a checked mpf policy, at the current precision (used by the solver;
-    ``relative`` as in :func:`expected_advantages_numeric`)."""
-    laws = _numeric_laws(problem)
-    return _combine(laws, expected_advantages_numeric(problem, mixture(laws, policy), dps, relative))
 
 
 def _large_group_formula(name, eps, laws, m, values, sqrt):

@@ -43,6 +43,10 @@ from grpo_symbolic.numerics.precision import mpx, to_mpf, working_bits
 SCALES = (*Normalisation, Advantage.RLOO)
 """Rules (by name) with a moment form A = N·h(D); other rules use the per-composition table."""
 
+RESERVE = 16
+"""Bits beyond the working precision a relative evaluation starts with: a value up to 2^16 times
+smaller than the largest (the usual spread of the Q_v) then needs no second pass."""
+
 _UNSCALED = {"shift": 0, "rloo": 1}
 """The rules with h(D) = 1/((G − offset)·d): no std, and the offset of their divisor."""
 
@@ -109,13 +113,13 @@ class MomentTable:
 
         The fixed-point sums are accurate in absolute terms (to the precision in force, relative to
         the largest advantage).  With ``relative=True`` every value is also accurate relative to
-        itself: a value too small for that (tiny mixture probabilities, cancellation) is computed
-        again with as many more bits as it lacks, up to :func:`_extra_bits_cap`; one that is still
+        itself: the sums start with :data:`RESERVE` more bits, and a value still too small for that
+        (tiny mixture probabilities, cancellation) is computed again with as many more bits as it lacks, up to :func:`_extra_bits_cap`; one that is still
         below the error bound there is returned as 0 (|Q_v| < 2^−(prec + cap) of the largest
         advantage, e.g. an exact zero by symmetry).
         """
         active = [u for u in range(len(self.w)) if m[u] != 0]
-        extra, cap = 0, _extra_bits_cap(mpx.prec, [m[u] for u in active])
+        extra, cap = RESERVE if relative else 0, _extra_bits_cap(mpx.prec, [m[u] for u in active])
         while True:
             totals, bits = self._totals(m, active, extra)
             lacking = _lacking_bits(totals, 3 * bits, extra) if relative else 0

@@ -261,3 +261,12 @@ def test_monte_carlo_takes_two_samples_and_seed_zero():
     assert len(estimate) == len(error) == 2
     with pytest.raises(ParameterError, match="^samples:"):
         monte_carlo_preference(prob, ("0.3", "0.7"), samples=1, seed=1)
+
+
+def test_values_that_all_cancel_are_zeros_not_noise():
+    """Both P_G are exactly 0 here (G = 2, equal mixtures of ±1 and −2): the noise of every
+    precision is measured against the expected advantages, not against the largest (noise) P_G."""
+    laws = [{1: Fraction(4, 7), -2: Fraction(3, 7)}, {-1: Fraction(3, 4), 1: Fraction(1, 4)}]
+    prob = Problem(reference=["1/2", "1/2"], rewards=laws, group_size=2, beta=1)
+    assert preference_exact(prob, ["1/2", "1/2"]) == (0, 0)
+    assert preference_numeric(prob, ["1/2", "1/2"], dps=50) == (0, 0)
