@@ -6,7 +6,8 @@ Five methods, each with a step cap ``maxsteps`` and a :class:`SolverError` with
 * :func:`bracketed_newton` — the root inside a bracket (lo, hi): Newton steps (or secant steps
   when no slope is given), bisection whenever a step would leave the bracket or fails to halve
   the one before (Numerical Recipes' rtsafe); bisection is geometric on a positive bracket;
-* :func:`newton` — damped Newton for a system, with a given or a finite-difference Jacobian;
+* :func:`newton` — damped Newton for a system, with a given or a finite-difference Jacobian, or
+  the chord method with a float64 model's Jacobian;
 * :func:`array_newton` — Newton on many independent scalar equations at once, elementwise in numpy
   float64 (grids of parameters), each entry clipped to its bounds;
 * :func:`scan_brackets` — the sign changes of a function over a grid, as brackets;
@@ -180,13 +181,18 @@ def _step(value: Number, x: Number, slope: Callable[[Number], Number] | None,
 
 def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], *,
            jacobian: Callable[[list[Number]], Sequence[Sequence[Number]]] | None = None,
+           model: Callable[[list[float]], Sequence[float]] | None = None,
            arithmetic: Arithmetic = MPMATH, maxsteps: int = 60, tol: Number | None = None,
            what: str = "Newton's method") -> list[Number]:
     """A zero of the system ``f`` near ``x0`` by damped Newton steps.
 
     ``jacobian(x)``, the rows ∂f_i/∂x_j at x, is used when given (an analytic Jacobian keeps
     Newton's quadratic convergence to the last digit); else a finite-difference Jacobian with step
-    10^(−digits/2).  Converged when max |f| < ``tol`` (default 10^(3 − digits)); each step is halved
+    10^(−digits/2).  ``model``: a cheap float64 approximation of an expensive ``f``: its
+    central-difference Jacobian, taken once at x0, is kept for every step (the chord method: some
+    10 digits per step for one evaluation of f instead of n + 1) while each step shrinks max |f|
+    by :data:`CHORD_GAIN`; from the first step that does not, the Jacobian is the one above.
+    Converged when max |f| < ``tol`` (default 10^(3 − digits)); each step is halved
     down to 1/1024 until max |f| decreases.  A failed line search, a singular Jacobian, an
     arithmetic error or the step cap raise :class:`SolverError` (NOT_CONVERGED).
 
@@ -196,6 +202,10 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
     ...     root = newton(lambda v: [v[0] ** 2 - 2], [1], jacobian=lambda v: [[2 * v[0]]])
     ...     mpmath.nstr(root[0], 35)
     '1.4142135623730950488016887242096981'
+    >>> with mpmath.workdps(40):
+    ...     root = newton(lambda v: [v[0] ** 2 - 2], [1.41421356], model=lambda v: [v[0] ** 2 - 2])
+    ...     mpmath.nstr(root[0], 35)
+    '1.4142135623730950488016887242096981'
     """
     digits = arithmetic.digits()
     tol = arithmetic.number(10) ** (3 - digits) if tol is None else tol
@@ -203,9 +213,20 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
     x = [arithmetic.number(v) for v in x0]
     try:
         fx = list(f(x))
+        chord = _chord(model, x) if model is not None else None
         for _ in range(maxsteps):
-            if max(abs(v) for v in fx) < tol:
+            size = max(abs(v) for v in fx)
+            if size < tol:
                 return x
+            if chord is not None:
+                try:
+                    x, fx = _damped(f, x, fx, arithmetic.solve(chord, fx), what)
+                except (SolverError, ZeroDivisionError, ValueError, np.linalg.LinAlgError):
+                    chord = None
+                    continue
+                if max(abs(v) for v in fx) > size * CHORD_GAIN:
+                    chord = None
+                continue
             matrix = _jacobian(f, x, fx, h) if jacobian is None else [list(row) for row in jacobian(x)]
             step = arithmetic.solve(matrix, fx)
             x, fx = _damped(f, x, fx, step, what)
@@ -218,15 +239,34 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
     raise _not_converged(what, maxsteps, f"from {list(x0)}")
 
 
+CHORD_GAIN = 2.0 ** -16
+"""The factor by which a chord step (see :func:`newton`) must shrink max |f| to keep its Jacobian."""
+
+
+def _chord(model: Callable[[list[float]], Sequence[float]], x: list[Number]) -> list[list[float]] | None:
+    """The model's central-difference Jacobian at x (step 2^−17, about eps^(1/3): some 10 digits),
+    None unless finite."""
+    start = [float(v) for v in x]
+    with np.errstate(all="ignore"):
+        matrix = _jacobian(model, start, [], 2.0 ** -17, central=True)
+    return matrix if all(math.isfinite(v) for row in matrix for v in row) else None
+
+
 def _jacobian(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number],
-              h: Number) -> list[list[Number]]:
+              h: Number, central: bool = False) -> list[list[Number]]:
+    """Forward differences (f(x + h·e_j) − f(x))/h, or central ones (error O(h²))."""
     n = len(x)
     columns = []
     for j in range(n):
         shifted = list(x)
         shifted[j] += h
         fj = f(shifted)
-        columns.append([(fj[i] - fx[i]) / h for i in range(n)])
+        if central:
+            shifted[j] -= 2 * h
+            below, width = f(shifted), 2 * h
+        else:
+            below, width = fx, h
+        columns.append([(fj[i] - below[i]) / width for i in range(n)])
     return [[columns[j][i] for j in range(n)] for i in range(n)]
 
 

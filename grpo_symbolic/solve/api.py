@@ -128,7 +128,8 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     """
     options = _checked(problem, dps, options)
     values = len(problem.reward_values)
-    require_affordable(problem, dps, budget, exact=30 * values, dense=int(stability), what="stationary_policies",
+    # exact evaluations: two roots, each refined by chord steps of some 10 digits, and verified
+    require_affordable(problem, dps, budget, exact=2 * (dps // 10 + 4), dense=int(stability), what="stationary_policies",
                        scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
     if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
         return _reward_pre(problem, dps, stability, options)

@@ -51,6 +51,7 @@ class _Backend:
     def __init__(self, problem: Problem, dps: int, rho: Any, laws: Any, beta: Any, entropy: Any, cut: bool) -> None:
         self.problem, self.dps, self.rho, self.laws, self.beta = problem, dps, rho, laws, beta
         self.entropy, self.cut = entropy, cut  # cut: the linear link's KKT form max(0, ·)
+        self._last: tuple[Any, Any] | None = None
 
     def softmax(self, s: Any) -> Any:
         top = max([0, *s])
@@ -59,8 +60,13 @@ class _Backend:
         return tuple(x / total for x in w)
 
     def preferences(self, m: Any) -> Any:
-        q = expected_advantages_numeric(self.problem, m, self.dps)
-        return tuple(mpx.fsum(a * b for a, b in zip(row, q)) for row in self.laws)
+        """P_G per class at the mixture m; the last m is remembered (the solver's last residual and
+        the policy read off at the root evaluate the same m, at the same precision)."""
+        key = (mpx.prec, tuple(m))
+        if self._last is None or self._last[0] != key:
+            q = expected_advantages_numeric(self.problem, m, self.dps)
+            self._last = (key, tuple(mpx.fsum(a * b for a, b in zip(row, q)) for row in self.laws))
+        return self._last[1]
 
     def gaps(self, P: Any) -> tuple[Any, Any]:
         top = max(P)

@@ -3,7 +3,9 @@
 With two reward values all roots are bracketed by a float64 scan in logit coordinates
 (:func:`~grpo_symbolic.numerics.roots.scan_brackets`) and refined at full precision; with more, a
 multi-start Newton search (:func:`~grpo_symbolic.numerics.roots.newton`) runs at ``rough_dps``
-digits and each distinct rough root is refined once at full precision.  Every root is verified by
+digits and each distinct rough root is refined once at full precision, by chord steps with the
+float64 map's Jacobian (one full-precision evaluation per some 10 digits, not one per reward
+value and Newton step).  Every root is verified by
 its residual (:class:`SolverError` UNVERIFIED otherwise).
 
 Limits: the scan steps ``scan_step`` in logit coordinates over [−``scan_span``, ``scan_span``], so
@@ -100,7 +102,8 @@ def _multistart_roots(reduced: ReducedMap, options: SolverOptions) -> list[tuple
     """Rough Newton from a grid of starts; each distinct rough root refined once at full precision."""
     found: list[list[Any]] = []
     for rough in _rough_roots(reduced, options):
-        s = _newton_or_none(reduced.residual, [mpx.mpf(x) for x in rough], options)
+        s = _newton_or_none(reduced.residual, [mpx.mpf(x) for x in rough], options,
+                            model=lambda t: reduced.residual(t, reduced.fast))
         if s is not None and not any(_distance(s, t) < mpx.mpf(10) ** (-reduced.dps // 2) for t in found):
             found.append(s)
     return [tuple(s) for s in found]
@@ -119,10 +122,10 @@ def _rough_roots(reduced: ReducedMap, options: SolverOptions) -> list[list[Any]]
     return rough
 
 
-def _newton_or_none(f: Any, start: list[Any], options: SolverOptions) -> list[Any] | None:
-    """A start that does not converge is no root: None."""
+def _newton_or_none(f: Any, start: list[Any], options: SolverOptions, model: Any = None) -> list[Any] | None:
+    """A start that does not converge is no root: None (``model``: f in float64, see :func:`newton`)."""
     try:
-        return newton(f, start, maxsteps=options.newton_maxsteps, what="the multistart")
+        return newton(f, start, model=model, maxsteps=options.newton_maxsteps, what="the multistart")
     except SolverError:
         return None
 

@@ -172,3 +172,44 @@ def test_array_newton_agrees_with_bracketed_newton():
     for value, root in zip(c, roots):
         assert math.isclose(root, bracketed_newton(lambda x: x**3 - value, 0.0, 4.0, arithmetic=FLOAT64),
                             rel_tol=1e-13)
+
+
+def _system(v):
+    """x² + y² + z = 3, x − y = 0, exp(z − 1) = x (root (1, 1, 1))."""
+    return [v[0] ** 2 + v[1] ** 2 + v[2] - 3, v[0] - v[1], mpx.exp(v[2] - 1) - v[0]]
+
+
+def _float_system(v):
+    return [v[0] ** 2 + v[1] ** 2 + v[2] - 3, v[0] - v[1], math.exp(v[2] - 1) - v[0]]
+
+
+def test_newton_chord_from_a_float_model_saves_evaluations():
+    """The model's Jacobian (float64) carries every step: one exact evaluation per step, not n + 1,
+    and the root to the working precision.  (The chord's error is that of the model's differences,
+    some 1e-10, or the distance from the start to the root: the start is a float64 root.)"""
+    def counted(calls):
+        def f(v):
+            calls.append(1)
+            return _system(v)
+        return f
+
+    start = [mpx.mpf("1.000000000001"), mpx.mpf("0.999999999999"), mpx.mpf("1.000000000002")]
+    plain, chord = [], []
+    with working_precision(60, guard=0):
+        expected = newton(counted(plain), start)
+        root = newton(counted(chord), start, model=_float_system)
+        assert max(abs(x - 1) for x in root) < mpx.mpf(10) ** -58
+        assert max(abs(a - b) for a, b in zip(root, expected)) < mpx.mpf(10) ** -58
+    assert len(chord) <= 6 and len(plain) >= 2 * len(chord)
+
+
+@pytest.mark.parametrize("model", [
+    lambda v: [-x for x in _float_system(v)],  # the wrong sign: no chord step reduces the residual
+    lambda v: [x * (1 + 1e-3 * i) for i, x in enumerate(_float_system(v))],  # 3 digits: too slow a chord
+    lambda v: [math.nan] * 3,  # no Jacobian at all
+])
+def test_newton_leaves_a_bad_model_for_finite_differences(model):
+    start = [mpx.mpf("1.1"), mpx.mpf("0.9"), mpx.mpf("1.2")]
+    with working_precision(50, guard=0):
+        root = newton(_system, start, model=model)
+        assert max(abs(x - 1) for x in root) < mpx.mpf(10) ** -48
