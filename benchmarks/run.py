@@ -263,7 +263,7 @@ def many_values(args):
 def many_valued_solve(args):
     K, V, G = 200, 11, 64
     prob = many_valued_outputs(K, V, G)
-    estimate = 30 * V * cost.preference_work(V, G, V - 1, args.dps).exact
+    estimate = cost.solve_evaluations(args.dps) * cost.preference_work(V, G, V - 1, args.dps).exact
     if estimate > 20 * args.cap:
         say(f"  {'K = 200, V = 11, G = 64 solve':<34} {seconds(estimate, True):>10}  (cost model estimate; above 20 x the cap)")
         MEASURED[("solve-many-estimate", K)] = estimate

@@ -200,6 +200,17 @@ def table_work(outputs: int, values: int, dense: int = 0) -> float:
     return _capped(outputs * max(values, 1) * RATES["entry"] * (1 + dense * outputs * values))
 
 
+def solve_evaluations(dps: int) -> int:
+    """Full-precision evaluations of P_G a stationary-policy search is estimated to take: two
+    roots, each refined by chord steps of some 10 digits (:func:`grpo_symbolic.numerics.roots.newton`)
+    and verified.
+
+    >>> solve_evaluations(50)
+    18
+    """
+    return 2 * (dps // 10 + 4)
+
+
 def sampling_work(draws: float, values: int) -> float:
     """Estimated seconds to draw and score ``draws`` rewards among V values.
 

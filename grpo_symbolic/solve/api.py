@@ -14,6 +14,7 @@ from typing import Any
 
 import mpmath
 
+from grpo_symbolic.model import cost
 from grpo_symbolic.model.errors import ParameterError, SolverError
 from grpo_symbolic.model.problem import Problem, require_problem
 from grpo_symbolic.model.scaling import SOLVER_RANGE, float_range, rescaled
@@ -128,8 +129,7 @@ def stationary_policies(problem: Problem, dps: int = 50, stability: bool = True,
     """
     options = _checked(problem, dps, options)
     values = len(problem.reward_values)
-    # exact evaluations: two roots, each refined by chord steps of some 10 digits, and verified
-    require_affordable(problem, dps, budget, exact=2 * (dps // 10 + 4), dense=int(stability), what="stationary_policies",
+    require_affordable(problem, dps, budget, exact=cost.solve_evaluations(dps), dense=int(stability), what="stationary_policies",
                        scans=len(options.multistart) ** (values - 1) * 10 * values if values > 2 else 500)
     if problem.kl_placement is Placement.REWARD_PRE and problem.beta != 0:
         return _reward_pre(problem, dps, stability, options)
