@@ -28,7 +28,6 @@ import sys
 import time
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 import sympy as sp
 
@@ -37,7 +36,7 @@ from grpo_symbolic.solve import binary_grid
 from grpo_symbolic.theory.advantage import RULES, Group
 from grpo_symbolic.cases import binary as binary_cases
 from grpo_symbolic.numerics.certify import available as flint_available
-from grpo_symbolic.numerics.precision import working_precision
+from grpo_symbolic.numerics.precision import mp_lambdify, mpx, working_precision
 from grpo_symbolic.preference import engine
 from grpo_symbolic.preference.moments import moment_table
 from grpo_symbolic.preference.sums import SumsTable, sums_table
@@ -105,8 +104,8 @@ def child_clock(argv):
 def digits(a, b, cap=60):
     """Decimal digits of agreement (relative to max(1, |b|)), capped at ``cap``."""
     with working_precision(cap + 30, guard=0):
-        err = abs(mpmath.mpf(a) - mpmath.mpf(b))
-        return float(cap) if err == 0 else float(min(cap, -mpmath.log10(err / max(1, abs(mpmath.mpf(b))))))
+        err = abs(mpx.mpf(a) - mpx.mpf(b))
+        return float(cap) if err == 0 else float(min(cap, -mpx.log10(err / max(1, abs(mpx.mpf(b))))))
 
 
 def best_of(function, repeat=3):
@@ -139,16 +138,16 @@ def plain_terms(values, group_size, normalisation, m, focal_values, limit=None):
     V, n = len(values), group_size - 1
     rule = RULES[normalisation]
     total_terms = math.comb(n + V - 1, V - 1) * len(focal_values)
-    sums, done = [mpmath.mpf(0)] * len(focal_values), 0
+    sums, done = [mpx.mpf(0)] * len(focal_values), 0
     for counts in compositions(n, V):
         if V == 2:
-            weight = mpmath.binomial(n, counts[1]) * m[1] ** counts[1] * m[0] ** counts[0]
+            weight = mpx.binomial(n, counts[1]) * m[1] ** counts[1] * m[0] ** counts[0]
         else:
-            weight = mpmath.factorial(n)
+            weight = mpx.factorial(n)
             for c, mu in zip(counts, m):
-                weight = weight * mu**c / mpmath.factorial(c)
+                weight = weight * mu**c / mpx.factorial(c)
         for i, v in enumerate(focal_values):
-            sums[i] += weight * rule(Group(values, v, counts), 0, mpmath.sqrt)
+            sums[i] += weight * rule(Group(values, v, counts), 0, mpx.sqrt)
             done += 1
         if limit is not None and done >= limit:
             break
@@ -158,8 +157,8 @@ def plain_terms(values, group_size, normalisation, m, focal_values, limit=None):
 def plain_preference(values, group_size, normalisation, m, dps, limit=None):
     """(seconds for the whole sum — extrapolated when limited —, extrapolated?, sums or None)."""
     with working_precision(dps + 10, guard=0):
-        mp_values = tuple(mpmath.mpf(int(sp.Rational(v).p)) / int(sp.Rational(v).q) for v in values)
-        mp_m = [mpmath.mpf(Fraction(x).numerator) / Fraction(x).denominator for x in m]
+        mp_values = tuple(mpx.mpf(int(sp.Rational(v).p)) / int(sp.Rational(v).q) for v in values)
+        mp_m = [mpx.mpf(Fraction(x).numerator) / Fraction(x).denominator for x in m]
         t, (sums, done, total) = clock(lambda: plain_terms(mp_values, group_size, normalisation, mp_m,
                                                            range(len(values)), limit))
     if done < total:
@@ -273,38 +272,38 @@ def many_valued_solve(args):
     MEASURED[("solve-many", K)] = t
     extra = gmpy_note(f"solve:{K}:{V}:{G}:{args.dps}", t)
     say(f"  {'K = 200, V = 11, G = 64 solve':<34} {seconds(t):>10}  stationary_policy, one multistart point; "
-        f"sum {mpmath.nstr(mpmath.fsum(pi), 5)}; {extra}")
+        f"sum {mpx.nstr(mpx.fsum(pi), 5)}; {extra}")
 
 
 def newton_in_policy(problem, start, dps, iterations):
     """The alternative: Newton on the K − 1 stationarity equations in π itself (π_K = 1 − Σ),
     finite-difference Jacobian (K − 1 extra evaluations of every P_G) and mpmath's LU solve."""
     st = derive_stationarity("grpo")
-    equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0], "mpmath")
+    equation = mp_lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0])
     with working_precision(dps + 30, guard=0):  # beyond the evaluator's dps + 25, so the policy sums to 1 for it
-        rho = [mpmath.mpf(int(r.p)) / int(r.q) for r in problem.reference]
-        b = mpmath.mpf(1) / 2
+        rho = [mpx.mpf(int(r.p)) / int(r.q) for r in problem.reference]
+        b = mpx.mpf(1) / 2
 
         def residual(x):
-            pi = list(x) + [1 - mpmath.fsum(x)]
+            pi = list(x) + [1 - mpx.fsum(x)]
             P = preference_numeric(problem, pi, dps + 15)
-            multiplier = mpmath.fsum(a * c for a, c in zip(pi, P))
+            multiplier = mpx.fsum(a * c for a, c in zip(pi, P))
             return [equation(P[o], pi[o], rho[o], multiplier, b) for o in range(len(x))]
 
-        x = [mpmath.mpf(v) for v in start[:-1]]
-        h = mpmath.mpf(10) ** (-(dps + 15) // 2)
+        x = [mpx.mpf(v) for v in start[:-1]]
+        h = mpx.mpf(10) ** (-(dps + 15) // 2)
         for _ in range(iterations):
             f = residual(x)
-            J = mpmath.matrix(len(x), len(x))
+            J = mpx.matrix(len(x), len(x))
             for j in range(len(x)):
                 shifted = list(x)
                 shifted[j] += h
                 fj = residual(shifted)
                 for i in range(len(x)):
                     J[i, j] = (fj[i] - f[i]) / h
-            step = mpmath.lu_solve(J, mpmath.matrix(f))
+            step = mpx.lu_solve(J, mpx.matrix(f))
             x = [a - s for a, s in zip(x, step)]
-        return x + [1 - mpmath.fsum(x)]
+        return x + [1 - mpx.fsum(x)]
 
 
 def solves(args):
@@ -328,7 +327,7 @@ def solves(args):
         row(f"K = {K} outputs, 3 values, G = 16", ours_t, "Newton in pi from a 15-digit start", alt,
             extrapolated, note)
     st = derive_stationarity("grpo")
-    equation = sp.lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0], "mpmath")
+    equation = mp_lambdify((st.preference[0], st.pi[0], st.pi_ref[0], lam, beta_symbol), st.equations[0])
     for G in (1024, 8192, 65536):
         prob = Problem(reference=["3/10", "7/10"], rewards=[1, 0], group_size=G, beta="1/2")
         clear_caches()
@@ -341,14 +340,14 @@ def solves(args):
 
         def alternative():
             with working_precision(args.dps + 10, guard=0):
-                half, r = mpmath.mpf(1) / 2, mpmath.mpf(3) / 10
+                half, r = mpx.mpf(1) / 2, mpx.mpf(3) / 10
 
                 def f(p):
                     evaluations.append(p)
                     with working_precision(args.dps + 10, guard=0):
                         (a, _), _, _ = plain_terms_binary(G, p, args.dps)
                     return equation(a, p, r, 0, half)
-                return mpmath.findroot(f, (r, 1 - mpmath.mpf(10) ** -30), solver="anderson")
+                return mpx.findroot(f, (r, 1 - mpx.mpf(10) ** -30), solver="anderson")
         alt, root = clock(alternative)
         row(f"binary, G = {G}", ours_t, "findroot on E(p) with the plain loop", alt, False,
             f"{len(evaluations)} evaluations; agree {digits(ours[0], root):.0f} digits")
@@ -376,7 +375,7 @@ def complete_search(args):
                                           penalty="direct")),
         ("grpo, G = 4, 3 values", dict(reference=["1/5", "3/10", "1/2"], rewards=[2, 0, 1], group_size=4, beta="3/10")),
         ("direct, G = oo, beta = beta* (fold)", dict(reference=["1/2", "1/2"], rewards=[1, 0], group_size="inf",
-                                                     beta=mpmath.nstr(critical_beta("0.5", args.dps + 10), args.dps + 10),
+                                                     beta=mpx.nstr(critical_beta("0.5", args.dps + 10), args.dps + 10),
                                                      penalty="direct")),
     )
     for name, kwargs in cases:
@@ -401,7 +400,7 @@ def complete_search(args):
 
 def plain_terms_binary(G, p, dps):
     """(P_G(a|p), P_G(b|p)) by the plain per-term loop at the current precision."""
-    values = (mpmath.mpf(0), mpmath.mpf(1))
+    values = (mpx.mpf(0), mpx.mpf(1))
     sums, done, total = plain_terms(values, G, "population", (1 - p, p), (1, 0))
     return (sums[0], sums[1]), done, total
 
@@ -458,7 +457,7 @@ def flint_rows(args):
         return
     for dps in (50, 200):
         with working_precision(dps + 10, guard=0):
-            mp_t, ((a, b), _, _) = clock(lambda: plain_terms_binary(G, mpmath.mpf(3) / 10, dps))
+            mp_t, ((a, b), _, _) = clock(lambda: plain_terms_binary(G, mpx.mpf(3) / 10, dps))
         with flint_precision(dps) as flint:
             def arb_sum():
                 p = flint.arb(flint.fmpq(3, 10))
@@ -474,7 +473,7 @@ def flint_rows(args):
             fl_t, balls = clock(arb_sum)
             radius = max(float(x.rad()) for x in balls)
             with working_precision(dps + 20, guard=0):
-                middles = [mpmath.mpf(x.mid().str(dps + 15, radius=False)) for x in balls]
+                middles = [mpx.mpf(x.mid().str(dps + 15, radius=False)) for x in balls]
         agree = min(digits(x, y, dps + 10) for x, y in zip(middles, (a, b)))
         prob = Problem(reference=["3/10", "7/10"], rewards=[1, 0], group_size=G, beta=1)
         clear_caches()
