@@ -219,13 +219,7 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
             if size < tol:
                 return x
             if chord is not None:
-                try:
-                    x, fx = _damped(f, x, fx, arithmetic.solve(chord, fx), what)
-                except (SolverError, ZeroDivisionError, ValueError, np.linalg.LinAlgError):
-                    chord = None
-                    continue
-                if max(abs(v) for v in fx) > size * CHORD_GAIN:
-                    chord = None
+                x, fx, chord = _chord_step(f, x, fx, chord, size, arithmetic, what)
                 continue
             matrix = _jacobian(f, x, fx, h) if jacobian is None else [list(row) for row in jacobian(x)]
             step = arithmetic.solve(matrix, fx)
@@ -241,6 +235,17 @@ def newton(f: Callable[[list[Number]], Sequence[Number]], x0: Sequence[Number], 
 
 CHORD_GAIN = 2.0 ** -16
 """The factor by which a chord step (see :func:`newton`) must shrink max |f| to keep its Jacobian."""
+
+
+def _chord_step(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number],
+                chord: list[list[float]], size: Number, arithmetic: Arithmetic,
+                what: str) -> tuple[list[Number], list[Number], list[list[float]] | None]:
+    """One damped step with the chord Jacobian: (x, f(x), the chord, or None once it gains too little)."""
+    try:
+        x, fx = _damped(f, x, fx, arithmetic.solve(chord, fx), what)
+    except (SolverError, ZeroDivisionError, ValueError, np.linalg.LinAlgError):
+        return x, fx, None
+    return x, fx, None if max(abs(v) for v in fx) > size * CHORD_GAIN else chord
 
 
 def _chord(model: Callable[[list[float]], Sequence[float]], x: list[Number]) -> list[list[float]] | None:
