@@ -189,6 +189,21 @@ def softmax_jets(s: Sequence[Jet]) -> list[Jet]:
             for mj, gj in zip(m, grads)]
 
 
+def linear_jets(matrix: Any, jets: Sequence[Jet]) -> list[Jet]:
+    """[Σ_k matrix[i, k]·jets[k] for every row i] as jets, for a constant ``arb_mat``: the values and
+    each gradient component by one matrix product (products and sums of balls, as term by term).
+
+    >>> from flint import arb_mat
+    >>> x, y = Jet.variables([2, 3])
+    >>> row = linear_jets(arb_mat([[1, 10]]), [x, y])[0]
+    >>> float(row.value.mid()), [float(g.mid()) for g in row.grad]
+    (32.0, [1.0, 10.0])
+    """
+    n = len(jets[0].grad)
+    product = matrix * _flint().arb_mat([[x.value, *x.grad] for x in jets])
+    return [Jet(product[i, 0], [product[i, k + 1] for k in range(n)]) for i in range(product.nrows())]
+
+
 def logsumexp(terms: Sequence[Jet]) -> Jet:
     """log Σ e^{x_c} as a jet, shifted by the term with the largest upper end (no overflow)."""
     top = max(range(len(terms)), key=lambda c: terms[c].value.upper())

@@ -31,7 +31,7 @@ import sympy as sp
 
 from grpo_symbolic.model.problem import Problem
 from grpo_symbolic.numerics.certify import _flint, compile_arb
-from grpo_symbolic.numerics.intervals import Jet, logsumexp, positive_product, softmax_jets
+from grpo_symbolic.numerics.intervals import Jet, linear_jets, logsumexp, positive_product, softmax_jets
 from grpo_symbolic.preference.engine import compositions, problem_rule
 from grpo_symbolic.theory.advantage import Group, rule as advantage_rule
 
@@ -57,6 +57,9 @@ class BallResidual:
         for row, r in zip(problem.law_matrix, problem.reference):
             classes[row] = classes.get(row, 0) + r
         self.laws = [[arb_of(x) for x in row] for row in classes]
+        arb_mat = _flint().arb_mat
+        self.denominator_matrix = arb_mat([[1, *(-a for a in law)] for law in self.laws])  # (β + λ, Q) ↦ β + λ − P_c
+        self.mixing = arb_mat(self.laws).transpose()  # π ↦ Σ_c π_c law_c(v), the unnormalised m'_v
         self.rho = [arb_of(r) for r in classes.values()]
         self.beta = arb_of(problem.beta)
         self.values = [arb_of(v) for v in problem.reward_values]
@@ -97,14 +100,14 @@ class BallResidual:
         pi = self._complemented([self.beta * r / dc for r, dc in zip(self.rho, d)], zero)
         if box and self.complement is not None and pi[self.complement].value <= 0:
             return None
-        return [sum((p * law[j] for p, law in zip(pi, self.laws) if law[j] != 0), zero).log() for j in range(self.V)]
+        return [x.log() for x in linear_jets(self.mixing, pi)]
 
     def _denominators(self, m: list[Jet], Q: list[Jet], scale: Jet | None) -> list[Jet]:
-        """β + λ − P_c per class, λ = Σ_v m_v Q_v (exactly 0 at G = ∞: Σ_v m_v (v − mean) = 0)."""
+        """β + λ − P_c per class (P_c = Σ_v law_c(v) Q_v; all classes in one matrix product),
+        λ = Σ_v m_v Q_v (exactly 0 at G = ∞: Σ_v m_v (v − mean) = 0)."""
         zero = Q[0] * 0
-        P = [sum((Q[v] * a for v, a in enumerate(law) if a != 0), zero) for law in self.laws]
         lam = sum((mv * qv for mv, qv in zip(m, Q)), zero) if scale is None else zero
-        return [self.beta + lam - Pc for Pc in P]
+        return linear_jets(self.denominator_matrix, [lam + self.beta, *Q])
 
     def _complemented(self, pi: list[Jet], zero: Jet) -> list[Jet]:
         """π_top = 1 − Σ_others π_c for the ``complement`` class: the same roots (Σ_c π_c·d_c = β
@@ -175,6 +178,7 @@ class _Finite:
         self.bound = _largest_advantage(self.rows, problem)
         self.n = int(problem.group_size) - 1
         self.polys = _binary_polynomials(self.rows, self.n) if len(values) == 2 else None
+        self.counts, self.moments = _moment_matrix(self.rows, self.n) if len(values) > 2 else ((), None)
 
     def jets(self, s: list[Jet], m: list[Jet]) -> tuple[list[Jet], None]:
         arb = _flint().arb
@@ -215,16 +219,33 @@ class _Finite:
         mv = [x.value for x in m]
         rest = [x.grad[k] / x.value for k, x in enumerate(m[:-1])]  # 1 − m_k, formed without subtraction
         powers = [[x ** k for k in range(self.n + 1)] for x in mv]
-        result = []
-        for rows in self.rows:
-            value, grad = arb(0), [arb(0)] * len(y)
-            for counts, w in rows:
-                term = reduce(operator.mul, (powers[j][c] for j, c in enumerate(counts) if c), w)
-                value += term
-                # ∂/∂s_k of Π m_j^{n_j} = term·(n_k − n·m_k) = term·(n_k(1 − m_k) − (n − n_k)·m_k)
-                grad = [g + term * (counts[k] * rest[k] - (self.n - counts[k]) * mv[k]) for k, g in enumerate(grad)]
-            result.append((value, grad))
+        monomials = [[reduce(operator.mul, (powers[j][c] for j, c in enumerate(counts) if c), arb(1))]
+                     for counts in self.counts]
+        sums = self.moments * _flint().arb_mat(monomials)
+        # ∂/∂s_k of Π m_j^{n_j} = term·(n_k(1 − m_k) − (n − n_k)·m_k): two sums, no subtraction per term
+        k_count, result = len(y), []
+        for v in range(len(self.rows)):
+            base = v * (1 + 2 * k_count)
+            result.append((sums[base, 0], [rest[k] * sums[base + 1 + 2 * k, 0] - mv[k] * sums[base + 2 + 2 * k, 0]
+                                           for k in range(k_count)]))
         return result
+
+
+def _moment_matrix(rows: list[list[tuple[tuple[int, ...], Any]]], n: int) -> tuple[list[tuple[int, ...]], Any]:
+    """(the compositions of any row, the matrix that maps their monomials Π m_j^{n_j} to, per focal
+    value, Σ w, then per free coordinate k Σ w·n_k and Σ w·(n − n_k)), for :meth:`_Finite._at`."""
+    counts = sorted({c for focal in rows for c, _ in focal})
+    column = {c: i for i, c in enumerate(counts)}
+    free, matrix = len(rows) - 1, []
+    for focal in rows:
+        lines = [[0] * len(counts) for _ in range(1 + 2 * free)]
+        for c, w in focal:
+            lines[0][column[c]] = w
+            for k in range(free):
+                lines[1 + 2 * k][column[c]] = w * c[k]
+                lines[2 + 2 * k][column[c]] = w * (n - c[k])
+        matrix.extend(lines)
+    return counts, _flint().arb_mat(matrix)
 
 
 def _binary_polynomials(rows: list[list[tuple[tuple[int, ...], Any]]], n: int) -> list[tuple[Any, Any, Any]]:
