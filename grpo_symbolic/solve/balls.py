@@ -178,7 +178,10 @@ class _Finite:
         self.bound = _largest_advantage(self.rows, problem)
         self.n = int(problem.group_size) - 1
         self.polys = _binary_polynomials(self.rows, self.n) if len(values) == 2 else None
-        self.counts, self.moments = _moment_matrix(self.rows, self.n) if len(values) > 2 else ((), None)
+        self.counts: list[tuple[int, ...]] = []
+        self.moments: Any = None
+        if len(values) > 2:
+            self.counts, self.moments = _moment_matrix(self.rows, self.n)
 
     def jets(self, s: list[Jet], m: list[Jet]) -> tuple[list[Jet], None]:
         arb = _flint().arb
