@@ -253,20 +253,21 @@ def _chord(model: Callable[[list[float]], Sequence[float]], x: list[Number]) -> 
     None unless finite."""
     start = [float(v) for v in x]
     with np.errstate(all="ignore"):
-        matrix = _jacobian(model, start, [], 2.0 ** -17, central=True)
+        matrix = _jacobian(model, start, None, 2.0 ** -17)
     return matrix if all(math.isfinite(v) for row in matrix for v in row) else None
 
 
-def _jacobian(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number],
-              h: Number, central: bool = False) -> list[list[Number]]:
-    """Forward differences (f(x + h·e_j) − f(x))/h, or central ones (error O(h²))."""
+def _jacobian(f: Callable[[list[Number]], Sequence[Number]], x: list[Number], fx: list[Number] | None,
+              h: Number) -> list[list[Number]]:
+    """Forward differences (f(x + h·e_j) − f(x))/h with ``fx`` = f(x), or without it central ones
+    (error O(h²))."""
     n = len(x)
     columns = []
     for j in range(n):
         shifted = list(x)
         shifted[j] += h
         fj = f(shifted)
-        if central:
+        if fx is None:
             shifted[j] -= 2 * h
             below, width = f(shifted), 2 * h
         else:

@@ -114,9 +114,9 @@ class MomentTable:
         The fixed-point sums are accurate in absolute terms (to the precision in force, relative to
         the largest advantage).  With ``relative=True`` every value is also accurate relative to
         itself: the sums start with :data:`RESERVE` more bits, and a value still too small for that
-        (tiny mixture probabilities, cancellation) is computed again with as many more bits as it lacks, up to :func:`_extra_bits_cap`; one that is still
-        below the error bound there is returned as 0 (|Q_v| < 2^−(prec + cap) of the largest
-        advantage, e.g. an exact zero by symmetry).
+        (tiny mixture probabilities, cancellation) is computed again with as many more bits as it
+        lacks, up to :func:`_extra_bits_cap`; one that is still below the error bound there is
+        returned as 0 (|Q_v| < 2^−(prec + cap) of the largest advantage, e.g. an exact zero by symmetry).
         """
         active = [u for u in range(len(self.w)) if m[u] != 0]
         extra, cap = RESERVE if relative else 0, _extra_bits_cap(mpx.prec, [m[u] for u in active])

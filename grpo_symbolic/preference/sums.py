@@ -16,9 +16,9 @@ c_j = x_j(W' − x_j)/2, exceeds every U = Σ c (so no carry: a state is S1'·B 
 and Σ x² = W'·S1' − 2U).  Halving the second coordinate loses nothing, since Σ x² ≡ Σ x (mod 2),
 and it about halves the polynomial (V = 11, G = 64: 596 296 coefficients; with U = Σ x(W − x),
 992 881).  The power is taken by squaring, with python-flint's integer polynomials in fixed point
-(each product is truncated back to the working bits), then Q_v = Σ_states Prob(state)·A(v; state) with the advantages of
-:class:`~grpo_symbolic.preference.moments.MomentTable` (one integer square root per distinct D,
-shared with the composition path).  A plain dynamic programme over the draws does the same work
+(each product is truncated back to the working bits), then Q_v = Σ_states Prob(state)·A(v; state)
+with the advantages of :class:`~grpo_symbolic.preference.moments.MomentTable` (one integer square
+root per distinct D, shared with the composition path).  A plain dynamic programme over the draws does the same work
 with G·V passes over the states in Python and measured slower (benchmarks/run.py).
 
 Accuracy: every truncation costs at most one unit of 2^−bits per coefficient; by induction over
@@ -70,8 +70,7 @@ class SumsTable(MomentTable):
         low = min(self.w)
         self.step = math.gcd(*(w - low for w in self.w)) or 1
         self.x = [(w - low) // self.step for w in self.w]
-        self.top = max(self.x)
-        self.odd = self.top | 1  # W': the odd one of W and W + 1
+        self.odd = max(self.x) | 1  # W': the odd one of W = max x and W + 1
         halves = [x * (self.odd - x) // 2 for x in self.x]  # integers: x or W' − x is even
         self.others = self.group_size - 1
         self.base = self.others * max(halves) + 1

@@ -5,8 +5,8 @@ With two reward values all roots are bracketed by a float64 scan in logit coordi
 multi-start Newton search (:func:`~grpo_symbolic.numerics.roots.newton`) runs at ``rough_dps``
 digits and each distinct rough root is refined once at full precision, by chord steps with the
 float64 map's Jacobian (one full-precision evaluation per some 10 digits, not one per reward
-value and Newton step).  Every root is verified by
-its residual (:class:`SolverError` UNVERIFIED otherwise).
+value and Newton step).  Every root is verified by its residual (:class:`SolverError`
+UNVERIFIED otherwise).
 
 Limits: the scan steps ``scan_step`` in logit coordinates over [−``scan_span``, ``scan_span``], so
 two roots closer than one step (e.g. just past a fold) can be missed and a double root is not
@@ -35,8 +35,8 @@ class SolverOptions:
     (:mod:`grpo_symbolic.solve.complete`) over the logit box that provably holds every root, or
     over [−``logit_cap``, ``logit_cap``] per coordinate where no bound is derived or the proven box is
     wider (two reward values: 2000 holds the proven box of every β and π_ref a float64 can hold,
-    e.g. about ±1384 at β = 1e-300, G = ∞; ``logit_cap_multi`` with more, where each box is costlier), with at most ``max_boxes`` box
-    evaluations (``max_boxes_multi`` for three or more reward values; when that budget runs out the
+    e.g. about ±1384 at β = 1e-300, G = ∞; ``logit_cap_multi`` with more, where each box is
+    costlier), with at most ``max_boxes`` box evaluations (``max_boxes_multi`` for three or more reward values; when that budget runs out the
     multistart's roots are added, and the statement says the list may be incomplete; with more than
     ``max_rows_multi`` compositions per evaluation the multistart runs alone, not certified; so does
     the scan for G > ``max_group_certified``).  ``certified=False`` (or no python-flint): the float64 scan
