@@ -125,16 +125,20 @@ def visited(values: int, group_size: int, bits: int) -> float:
 
 
 def kronecker_length(group_size: int, span: int) -> float:
-    """L = (G − 1)·(W·B + W(W' − W)/2) + 1 with B = (G − 1)(W'² − 1)/8 + 1 and W' the odd one of W
-    and W + 1: the coefficients of the (S1, S2) polynomial (:mod:`grpo_symbolic.preference.sums`).
+    """L = (G − 1)·(W·B + W(W' − W)/2) + 1, W' the odd one of W and W + 1: the coefficients of
+    the (S1, S2) polynomial (:mod:`grpo_symbolic.preference.sums`) when every integer 0 … W is a
+    reward value.  B = (G − 1)(W² − 1)/8 + 1 for odd W (the table's base); for even W the table
+    takes the least base that keeps the rows apart, at most ⌊((G − 1)W² − 4)/8⌋ + 1 (the rows'
+    widest point, at S1 = (G − 1)·W/2, minus the least U of the next row), which is used here.
 
-    >>> kronecker_length(64, 10)
-    596296.0
+    >>> kronecker_length(64, 10), kronecker_length(64, 15)
+    (496756.0, 1667926.0)
     """
     k, odd = group_size - 1, span | 1
     if k >= 10**100 or span >= 10**100:
         return MAX_ESTIMATE
-    return _capped(k * (span * (k * (odd * odd - 1) // 8 + 1) + span * (odd - span) // 2) + 1)
+    base = k * (odd * odd - 1) // 8 + 1 if span % 2 else (k * span * span - 4) // 8 + 1
+    return _capped(k * (span * base + span * (odd - span) // 2) + 1)
 
 
 def bits(dps: int) -> int:

@@ -16,17 +16,20 @@ c_j = x_j(W' − x_j)/2, exceeds every U = Σ c (so no carry: a state is S1'·B 
 and Σ x² = W'·S1' − 2U).  Halving the second coordinate loses nothing, since Σ x² ≡ Σ x (mod 2),
 and it about halves the polynomial (V = 11, G = 64: 596 296 coefficients; with U = Σ x(W − x),
 992 881).  The power is taken by squaring, with python-flint's integer polynomials in fixed point
-(each product is truncated back to the working bits), then Q_v = Σ_states Prob(state)·A(v; state)
-with the advantages of :class:`~grpo_symbolic.preference.moments.MomentTable` (one integer square
-root per distinct D, shared with the composition path).  A plain dynamic programme over the draws does the same work
-with G·V passes over the states in Python and measured slower (benchmarks/run.py).
+(each product is truncated back to the working bits).  Then Q_v = Σ_D h(D)·Σ_{states at D} N·Prob:
+the advantage A = N·h(D) of :class:`~grpo_symbolic.preference.moments.MomentTable` takes few
+distinct D (V = 11, G = 64: some 196 000 (v, D) pairs for 3.5 million (v, state) pairs), so the
+inner sums run exactly in numpy on limbs of the probabilities; one integer square root per D and
+one big-integer product per (v, D) remain.  A plain dynamic programme over the draws does the same
+work with G·V passes over the states in Python and measured slower (benchmarks/run.py).
 
-Accuracy: every truncation costs at most one unit of 2^−bits per coefficient; by induction over
-the squaring chain the L1 error of the power is below 2k(V + L) units (k = G − 1 factors, L
-coefficients), and :meth:`SumsTable._guard` adds that many bits, and those of the largest
-advantage, beyond the working precision.  The float64 path (scans, never reported values) takes
-the same power by FFT.  Needs python-flint (``fast`` or ``rigorous`` extra); without it the engine
-keeps the composition path.
+Accuracy: every truncation costs less than one unit of 2^−bits per coefficient.  With e_j the L1
+error of f^j in such units, e_1 ≤ V; a squaring gives e_2j ≤ 2·e_j + L + 1 (|f^j|_1 ≤ 1, and the
+e_j² term is below one unit while e_j < 2^(bits/2)) and a factor f gives e_(j+1) ≤ e_j + L, so
+e_j ≤ (2j − 1)(V + L + 1) by induction.  :meth:`SumsTable._guard` adds the bits of
+2k(V + L + 1) (k = G − 1) and of the largest |N|, which bound the error of Σ Prob·A.  The float64
+path (scans, never reported values) takes the same power by FFT.  Needs python-flint (``fast`` or
+``rigorous`` extra); without it the engine keeps the composition path.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import mpmath  # noqa: F401  (doctests)
 import numpy as np
 
 from grpo_symbolic.model import cost
+from grpo_symbolic.model.errors import ParameterError
 from grpo_symbolic.numerics.certify import available
 from grpo_symbolic.preference.moments import MomentTable, _fixed, supports
 from grpo_symbolic.numerics.precision import mpx
@@ -62,8 +66,11 @@ class SumsTable(MomentTable):
     True
     """
 
-    KEEP = 4_000_000
-    """Most advantage values kept between evaluations (some 300 MB at 50 digits)."""
+    LIMBS = (32, 16, 8)
+    """Limb widths tried for the grouped sums, widest first (see :meth:`_limb_bits`)."""
+
+    BLOCK = 1 << 22
+    """Most (state, limb) pairs per ``bincount`` call: bounds the temporaries to some 32 MB."""
 
     def __init__(self, *settings: Any) -> None:
         super().__init__(*settings)
@@ -73,17 +80,25 @@ class SumsTable(MomentTable):
         self.odd = max(self.x) | 1  # W': the odd one of W = max x and W + 1
         halves = [x * (self.odd - x) // 2 for x in self.x]  # integers: x or W' − x is even
         self.others = self.group_size - 1
-        self.base = self.others * max(halves) + 1
+        self.base, self._rows = _kronecker_base(self.x, halves, self.others)
         self.exponents = [x * self.base + c for x, c in zip(self.x, halves)]
         self.length = self.others * max(self.exponents) + 1
         self._states: tuple[np.ndarray, Any, Any] | None = None
         self._float_advantages: np.ndarray | None = None
-        self._kept: tuple[int, list[list[int]]] | None = None
+        self._grouping: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._width: int | None = None
 
     # --- the states --------------------------------------------------------------------------
     def states(self) -> tuple[np.ndarray, Any, Any]:
         """(Kronecker indices of the reachable states, the others' Σ w and Σ w² there in the
         integer units of :attr:`w`), computed once by a dilation over the G − 1 draws."""
+        index, s1, squares = self._shifted_states()
+        dtype, low, g, k = self._dtype, min(self.w), self.step, self.others
+        s1, squares = s1.astype(dtype), squares.astype(dtype)
+        return index, k * low + g * s1, k * low * low + 2 * low * g * s1 + g * g * squares
+
+    def _shifted_states(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(Kronecker indices, Σ x, Σ x²) of the reachable states in the shifted units x (int64)."""
         if self._states is None:
             reach = np.zeros(self.length, dtype=bool)
             reach[0] = True
@@ -95,45 +110,92 @@ class SumsTable(MomentTable):
                 span += max(self.exponents)
                 reach = grown
             index = np.flatnonzero(reach)
-            s1, u = index // self.base, index % self.base
-            dtype, low, g, k = self._dtype, min(self.w), self.step, self.others
-            s1, squares = s1.astype(dtype), (self.odd * s1 - 2 * u).astype(dtype)
-            self._states = (index, k * low + g * s1, k * low * low + 2 * low * g * s1 + g * g * squares)
+            rows, starts = self._rows
+            s1 = rows[np.searchsorted(starts, index, side="right") - 1]
+            self._states = (index, s1, self.odd * s1 - 2 * (index - s1 * self.base))
         return self._states
 
     def state_count(self) -> int:
         """The number of reachable (S1, S2) states (computes them once)."""
-        return len(self.states()[0])
+        return len(self._shifted_states()[0])
 
     # --- full precision ----------------------------------------------------------------------
     def _totals(self, m, active, extra):
-        """Σ_states Prob·A per focal value, at scale 2^(3·bits) like the composition path's."""
+        """Σ_states Prob·A per focal value, at scale 2^(3·bits) like the composition path's.
+
+        A = N·h(D) takes few distinct D, so the sum runs as Σ_D h(D)·(Σ_{states at D} N·Prob): the
+        inner sums are exact integer sums of limbs (:meth:`_grouped`), one big product per D."""
         bits = mpx.prec + self._guard() + extra
-        index, s1, s2 = self.states()
         law = self._power([int(_fixed(mpx.mpf(mj), bits)) for mj in m], bits)
-        coefficients = law.coeffs()
-        probabilities = [int(coefficients[i]) if i < len(coefficients) else 0 for i in index.tolist()]
-        totals = [sum(map(operator.mul, probabilities, advantages)) << bits for advantages in self._state_advantages(bits)]
+        limbs = self._limbs(law, bits)
+        h, square, g = self._scale_cache(bits), self.step * self.step, self.step
+        totals = []
+        for v, (d, inverse) in enumerate(self._groups()):
+            weights = self._grouped(limbs, inverse, len(d), self.others * self.x[v] - self._shifted_states()[1])
+            scaled = [square * value for value in d.tolist()]  # D in the units of w
+            for value in set(scaled).difference(h):
+                h[value] = self._scale(value, bits)
+            totals.append(g * sum(map(operator.mul, weights, map(h.__getitem__, scaled))) << bits)
         return totals, bits
 
-    def _state_advantages(self, bits: int) -> Any:
-        """Per focal value, A at every state (fixed point, scale 2^(bits + shift)); the lists of the
-        last precision are kept when they hold at most :attr:`KEEP` numbers (a solver evaluates
-        many mixtures at one precision), else they are made one focal value at a time."""
-        if self._kept is not None and self._kept[0] == bits:
-            return self._kept[1]
-        _, s1, s2 = self.states()
-        h = self._scale_cache(bits)
-        made = (self._advantages(v, s1, s2, h, bits) for v in range(len(self.w)))
-        if len(s1) * len(self.w) > self.KEEP:
-            return made
-        self._kept = (bits, list(made))
-        return self._kept[1]
+    def _groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per focal value: (the distinct D/g² over the states, each state's position among them)."""
+        if self._grouping is None:
+            _, s1, s2 = self._shifted_states()
+            G, groups = self.group_size, []
+            if G * G * max(self.x) ** 2 >= 2**62:
+                raise ParameterError(f"group_size: G = {G} with a reward span of {max(self.x)} steps overflows the "
+                                     "state moments; use a smaller group_size or a coarser reward grid")
+            for x in self.x:
+                t1 = x + s1
+                groups.append(_positions(G * (x * x + s2) - t1 * t1))
+            self._grouping = groups
+        return self._grouping
+
+    def _limb_bits(self) -> int:
+        """The widest limb with |N|·(2^limb − 1)·(most states at one D) < 2^53: the float64 sums
+        of :meth:`_grouped` are then exact integers."""
+        if self._width is not None:
+            return self._width
+        crowd = max(int(np.bincount(inverse).max()) for _, inverse in self._groups())
+        largest = self.others * max(self.x) * crowd
+        for width in self.LIMBS:
+            if largest << width < 2**53:
+                self._width = width
+                return width
+        raise ParameterError(f"group_size: G = {self.group_size} puts {crowd} states at one D; "
+                             "use a smaller group_size or a coarser reward grid")
+
+    def _limbs(self, law: Any, bits: int) -> np.ndarray:
+        """The law's coefficients at the reachable states as a (states, limbs) float64 array of
+        unsigned limbs of :meth:`_limb_bits` bits (least significant first; coefficients ≥ 0)."""
+        width = self._limb_bits() // 8
+        size = -(-(bits + 2) // (8 * width)) * width  # bytes per coefficient, whole limbs
+        raw = b"".join([int(law[i]).to_bytes(size, "little") for i in self._shifted_states()[0].tolist()])
+        unsigned = np.frombuffer(raw, dtype=f"<u{width}")
+        return unsigned.reshape(-1, size // width).astype(np.float64)
+
+    def _grouped(self, limbs: np.ndarray, inverse: np.ndarray, groups: int, n: np.ndarray) -> list[int]:
+        """Σ n·Prob over the states of each group, as Python integers (exact: see :meth:`_limb_bits`)."""
+        count = limbs.shape[1]
+        sums = np.zeros(groups * count)
+        step = max(1, self.BLOCK // count)
+        for start in range(0, len(inverse), step):
+            block = slice(start, start + step)
+            keys = inverse[block, None].astype(np.int64) * count + np.arange(count)
+            sums += np.bincount(keys.ravel(), weights=(limbs[block] * n[block, None]).ravel(), minlength=groups * count)
+        parts = sums.reshape(groups, count).astype(np.int64)
+        width = self._limb_bits()
+        total = parts[:, -1].astype(object)
+        for column in range(count - 2, -1, -1):
+            total = (total << width) + parts[:, column].astype(object)
+        return total.tolist()
 
     def _guard(self) -> int:
-        """Bits for the truncations (L1 error < 2k(V + L) units) and the largest |N| with 32 to spare."""
+        """Bits for the truncations (L1 error < 2k(V + L + 1) units, module docstring) and the
+        largest |N|, with 4 to spare."""
         spread = max(self.w) - min(self.w) + 1
-        return 32 + (2 * self.others * (len(self.w) + self.length)).bit_length() + (self.group_size * spread).bit_length()
+        return 4 + (2 * self.others * (len(self.w) + self.length + 1)).bit_length() + (self.group_size * spread).bit_length()
 
     def _power(self, fixed: list[int], bits: int) -> Any:
         """f^(G − 1) in fixed point (coefficients at scale 2^bits), left-to-right squaring; a
@@ -155,7 +217,7 @@ class SumsTable(MomentTable):
     def evaluate_float(self, m: np.ndarray) -> np.ndarray:
         """Q_v(m) in float64 by an FFT power of f; for scans, never for reported values."""
         index = self.states()[0]
-        size = 1 << max(1, (self.length - 1).bit_length())
+        size = _fft_length(self.length)
         draw = np.zeros(size)
         np.add.at(draw, self.exponents, np.asarray(m, dtype=float))
         law = np.fft.irfft(np.fft.rfft(draw) ** self.others, size)[index]
@@ -171,6 +233,72 @@ class SumsTable(MomentTable):
                 rows.append(n * self._scale_float((G * (wv * wv + s2) - t1 * t1).astype(float)))
             self._float_advantages = np.array(rows)
         return self._float_advantages
+
+
+def _positions(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct values ascending, each value's position among them as int32) for non-negative
+    int64 values: by a table of presence when the largest is at most 16 per value (no sort; D ≤
+    G²W²/4 is that small for the tables the cost model admits), else by ``np.unique``.
+
+    >>> [a.tolist() for a in _positions(np.array([5, 0, 5, 3]))]
+    [[0, 3, 5], [2, 0, 2, 1]]
+    >>> [a.tolist() for a in _positions(np.array([10**6, 0, 10**6]))]  # sparse: by sorting
+    [[0, 1000000], [1, 0, 1]]
+    """
+    top = int(values.max()) + 1
+    if top > 16 * len(values) + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int32)
+    present = np.zeros(top, dtype=bool)
+    present[values] = True
+    return np.flatnonzero(present), (np.cumsum(present, dtype=np.int32) - 1)[values]
+
+
+def _fft_length(n: int) -> int:
+    """The least 2^a·3^b·5^c ≥ max(n, 2): a length numpy's FFT transforms fast (600 000 for
+    n = 596 296, where the next power of two, 1 048 576, took 1.7 times as long).
+
+    >>> _fft_length(596296), _fft_length(1), _fft_length(1025)
+    (600000, 2, 1080)
+    """
+    n, best = max(n, 2), 1 << (max(n, 2) - 1).bit_length()
+    five = 1
+    while five < best:
+        three = five
+        while three < best:
+            size = three
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            three *= 3
+        five *= 5
+    return best
+
+
+def _kronecker_base(x: list[int], c: list[int], k: int) -> tuple[int, tuple[np.ndarray, np.ndarray]]:
+    """(B, (the reachable S1, the index where each one's row starts)): the least B ≥ 1 for which the
+    rows [S1·B + U_min(S1), S1·B + U_max(S1)] of the k-draw states follow each other without
+    overlap, i.e. B·d > U_max(s) − U_min(s + d) for reachable s < s + d (U over the states with
+    Σ x = S1).  Then S1·B + U is one-to-one on the states of every j ≤ k draws, and the row decodes
+    a state.  (k·max c + 1 always qualifies; for even W the rows' slope lets B be some 17 % less.)"""
+    size, none = k * max(x) + 1, np.iinfo(np.int64).max // 4
+    low, high = np.full(size, none), np.full(size, -none)
+    low[0] = high[0] = 0
+    for _ in range(k):  # the least and greatest Σ c per Σ x after one more draw
+        new_low, new_high = np.full(size, none), np.full(size, -none)
+        for xj, cj in zip(x, c):
+            np.minimum(new_low[xj:], low[:size - xj] + cj, out=new_low[xj:])
+            np.maximum(new_high[xj:], high[:size - xj] + cj, out=new_high[xj:])
+        low, high = new_low, new_high
+    rows = np.flatnonzero(low <= high)
+    low, high = low[rows], high[rows]
+    need, spread = 0, int(high.max() - low.min())
+    for apart in range(1, len(rows)):  # pairs of rows `apart` places apart: d ≥ apart
+        if spread // apart <= need:
+            break
+        need = max(need, int(((high[:-apart] - low[apart:]) // (rows[apart:] - rows[:-apart])).max()))
+    base = need + 1
+    return base, (rows, rows * base + low)
 
 
 @lru_cache(maxsize=16)

@@ -16,7 +16,8 @@ from grpo_symbolic.preference.engine import monte_carlo_preference
 def test_counts():
     assert cost.compositions(3, 8) == math.comb(9, 2)
     assert cost.compositions(30, 10**20) == cost.MAX_ESTIMATE  # never computed as an integer
-    assert cost.kronecker_length(64, 10) == 63 * (10 * (63 * 15 + 1) + 5) + 1  # W' = 11: B = 63·15 + 1
+    assert cost.kronecker_length(64, 10) == 63 * (10 * ((63 * 100 - 4) // 8 + 1) + 5) + 1  # W even: B ≤ ⌊(kW² − 4)/8⌋ + 1
+    assert cost.kronecker_length(64, 9) == 63 * (9 * (63 * 10 + 1)) + 1  # W odd: B = k(W² − 1)/8 + 1, c(W) = 0
     assert cost.reward_span([sp.Integer(0), sp.Rational(1, 3), sp.Integer(1)]) == 3
     assert cost.reward_span([sp.Integer(0), sp.sqrt(2)]) is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 import itertools
 import math
+import random
 
 from hypothesis import given, settings, strategies as st
 import mpmath
@@ -86,11 +87,77 @@ def test_state_count_matches_the_reachable_moments():
     assert set(zip(s1.tolist(), s2.tolist())) == pairs
 
 
-@pytest.mark.parametrize("span", [9, 10])
+@pytest.mark.parametrize("span", [9, 10, 15, 20])
 def test_the_cost_model_has_the_table_length(span):
-    """W odd (W' = W) and even (W' = W + 1): the model's length is the table's when every value occurs."""
+    """W odd: the model's length is the table's; W even: the table's base is found, and the model's
+    bound is above it by under 1 % (every integer 0 … W a value)."""
     values = tuple(sp.Integer(v) for v in range(span + 1))
-    assert sums.SumsTable(values, 64, "population", sp.Integer(0)).length == cost.kronecker_length(64, span)
+    table, model = sums.SumsTable(values, 64, "population", sp.Integer(0)).length, cost.kronecker_length(64, span)
+    assert table == model if span % 2 else table <= model < 1.01 * table
+
+
+@pytest.mark.parametrize("values", [(0, 1, 3, 4), (0, 2, 3, 7), (0, 1, 2, 3, 4, 5, 6)])
+def test_kronecker_base_is_the_least_one_to_one(values):
+    """The table's base keeps the reachable (Σ x, Σ x(W' − x)/2) apart; one less merges two of them
+    (brute force over every ordered draw of G − 1 = 4 others)."""
+    table = sums.SumsTable(tuple(sp.Integer(v) for v in values), 5, "population", sp.Integer(0))
+    odd = max(table.x) | 1
+    pairs = {(sum(d), sum(x * (odd - x) // 2 for x in d)) for d in itertools.product(table.x, repeat=4)}
+    assert len({s1 * table.base + u for s1, u in pairs}) == len(pairs) == table.state_count()
+    assert len({s1 * (table.base - 1) + u for s1, u in pairs}) < len(pairs)
+
+
+@pytest.mark.parametrize("group_size", [16, 32])
+def test_absolute_evaluation_keeps_the_working_digits(group_size):
+    """At the working precision alone (no relative reserve) the sums agree with the composition sum
+    at 80 digits to 49 digits of the largest |Q_v| (with no guard bits: 47.5 and 46.8)."""
+    values = tuple(sp.Integer(v) for v in range(6))
+
+    def mixture():
+        m = [mpmath.mpf(k + 1) / 21 for k in range(5)]
+        return [*m, 1 - mpmath.fsum(m)]
+
+    with mpmath.workdps(50):
+        ours = sums.SumsTable(values, group_size, "population", sp.Integer(0)).evaluate(mixture())
+        with mpmath.workdps(80):
+            plain = MomentTable(values, group_size, "population", sp.Integer(0)).evaluate(mixture())
+        assert _close(ours, plain, 49)
+
+
+@pytest.mark.parametrize("limb, block", [(32, 1 << 22), (16, 1000), (8, 64)])
+def test_grouped_sums_are_the_integer_sums(monkeypatch, limb, block):
+    """Σ N·Prob per D through float64 limbs equals the big-integer sum for every limb width and
+    block size (where an inexact float sum would creep in), on full 200-bit coefficients."""
+    from flint import fmpz_poly
+
+    monkeypatch.setattr(sums.SumsTable, "LIMBS", (limb,))
+    monkeypatch.setattr(sums.SumsTable, "BLOCK", block)
+    table = sums.SumsTable(tuple(sp.Integer(v) for v in range(7)), 12, "sample", sp.Integer(0))
+    rng, bits = random.Random(3), 200
+    law = fmpz_poly([rng.getrandbits(bits) for _ in range(table.length)])
+    index, s1, _ = table._shifted_states()
+    limbs = table._limbs(law, bits)
+    assert limbs.shape[1] * limb >= bits
+    for v, (distinct, inverse) in enumerate(table._groups()):
+        n = table.others * table.x[v] - s1
+        expected = [0] * len(distinct)
+        for i, k, nv in zip(index.tolist(), inverse.tolist(), n.tolist()):
+            expected[k] += nv * int(law[i])
+        assert table._grouped(limbs, inverse, len(distinct), n) == expected
+
+
+def test_limbs_narrow_until_the_float_sums_are_exact():
+    """|N|·(2^limb − 1)·(states at one D) < 2^53 picks the limb; past 8 bits: ParameterError."""
+    table = sums.SumsTable(tuple(sp.Integer(v) for v in range(7)), 12, "population", sp.Integer(0))
+    crowd = max(int(np.bincount(inverse).max()) for _, inverse in table._groups())
+    widths = []
+    for others in (11, 2**20 // crowd, 2**36 // crowd, 2**44 // crowd):
+        table.others, table._width = others, None
+        try:
+            widths.append(table._limb_bits())
+        except ParameterError as error:
+            widths.append(str(error).split(":")[0])
+    assert widths == [32, 16, 8, "group_size"]
 
 
 def test_engine_dispatch_picks_the_cheaper_path():
