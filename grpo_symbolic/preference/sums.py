@@ -11,22 +11,23 @@ of one draw's generating polynomial
 
 where x_j = (w_j − min w)/g are the reward values shifted to 0 and divided by the gcd g of their
 differences (the advantages do not change: they depend on differences only), W = max x, W' the
-odd one of W and W + 1 (so x or W' − x is even), and the Kronecker base B = (G − 1)·max_j c_j + 1,
-c_j = x_j(W' − x_j)/2, exceeds every U = Σ c (so no carry: a state is S1'·B + U with S1' = Σ x,
-and Σ x² = W'·S1' − 2U).  Halving the second coordinate loses nothing, since Σ x² ≡ Σ x (mod 2),
-and it about halves the polynomial (V = 11, G = 64: 596 296 coefficients; with U = Σ x(W − x),
-992 881).  The power is taken by squaring, with python-flint's integer polynomials in fixed point
-(each product is truncated back to the working bits).  Then Q_v = Σ_D h(D)·Σ_{states at D} N·Prob:
-the advantage A = N·h(D) of :class:`~grpo_symbolic.preference.moments.MomentTable` takes few
-distinct D (V = 11, G = 64: some 196 000 (v, D) pairs for 3.5 million (v, state) pairs), so the
+odd one of W and W + 1 (so x or W' − x is even), c_j = x_j(W' − x_j)/2, and B the least base for
+which the rows [S1'·B + U_min(S1'), S1'·B + U_max(S1')] of the states do not overlap
+(:func:`_kronecker_base`; S1' = Σ x, U = Σ c): no carry, each state decodes from its row, and
+Σ x² = W'·S1' − 2U.  Halving the second coordinate loses nothing, since Σ x² ≡ Σ x (mod 2); for
+even W the rows slope and the least B is some 17 % below (G − 1)·max c + 1 (V = 11, G = 64:
+495 496 coefficients; 596 296 with that B, 992 881 with U = Σ x(W − x)).  The power is taken by
+squaring, with python-flint's integer polynomials in fixed point (each product is truncated back
+to the working bits).  Then Q_v = Σ_D h(D)·Σ_{states at D} N·Prob: the advantage A = N·h(D) of
+:class:`~grpo_symbolic.preference.moments.MomentTable` takes few distinct D (V = 11, G = 64: some 196 000 (v, D) pairs for 3.5 million (v, state) pairs), so the
 inner sums run exactly in numpy on limbs of the probabilities; one integer square root per D and
 one big-integer product per (v, D) remain.  A plain dynamic programme over the draws does the same
 work with G·V passes over the states in Python and measured slower (benchmarks/run.py).
 
 Accuracy: every truncation costs less than one unit of 2^−bits per coefficient.  With e_j the L1
 error of f^j in such units, e_1 ≤ V; a squaring gives e_2j ≤ 2·e_j + L + 1 (|f^j|_1 ≤ 1, and the
-e_j² term is below one unit while e_j < 2^(bits/2)) and a factor f gives e_(j+1) ≤ e_j + L, so
-e_j ≤ (2j − 1)(V + L + 1) by induction.  :meth:`SumsTable._guard` adds the bits of
+e_j² term is below one unit while e_j < 2^(bits/2)) and a factor f, itself truncated, gives
+e_(j+1) ≤ e_j + V + L, so e_j ≤ (2j − 1)(V + L + 1) by induction.  :meth:`SumsTable._guard` adds the bits of
 2k(V + L + 1) (k = G − 1) and of the largest |N|, which bound the error of Σ Prob·A.  The float64
 path (scans, never reported values) takes the same power by FFT.  Needs python-flint (``fast`` or
 ``rigorous`` extra); without it the engine keeps the composition path.
