@@ -508,7 +508,7 @@ def cost_model():
     say("  P_G, compositions: the compositions of n into V parts with non-negligible weight, fixed point,")
     say("    one integer square root per distinct D: ~ sqrt(G) for V = 2, up to V * C(G-2+V, V-1) ~ G^(V-1).")
     say("  P_G, (S1, S2) sums: the Kronecker polynomial of L ~ n^2 W^3 / 8 coefficients squared log2 G times in")
-    say("    fixed point (python-flint), then V products per state: ~ G^2 W^3 (log G + V); the engine takes the")
+    say("    fixed point (python-flint), then V limb sums per state: ~ G^2 W^3 (log G + V); the engine takes the")
     say("    cheaper of the two.")
     say("  Plain loops: every composition in mpmath, ~ G^(V-1); Monte Carlo to 1e-6: (s.d./1e-6)^2 groups, ~ G.")
     say("  Solve: P_G evaluations independent of K (mixture coordinates, outputs with equal laws merged);")

@@ -14,7 +14,7 @@ The models (per evaluation of P_G at ``dps`` digits, b = working bits ≈ 3.4·d
 * composition sum: the compositions with non-negligible weight (:func:`visited`, at most
   C(G + V − 2, V − 1)), each V fixed-point products;
 * (S1, S2) sums: the Kronecker length L ≈ (G − 1)²·W³/8 (:func:`kronecker_length`), squared log₂ G
-  times at b bits, and V products per state (about L/2 states);
+  times at b bits, and V limb sums per state (about L/2 states) grouped by D;
 * float64 scans: the compositions of likely first counts (a table of all of them built once), or
   an FFT of length L;
 * irrational reward values: every composition in mpmath (no pruning, no sums path);
@@ -52,8 +52,8 @@ RATES = {
     "composition_float": 1.1e-7,  # s per composition and reward value, float64
     "numeric": 5e-6,            # s per composition and reward value, per-composition mpmath table
     "kronecker": 6e-7,          # s per Kronecker coefficient and squaring (50 digits)
-    "state": 1e-7,              # s per Kronecker coefficient and reward value: the products Prob·A over the
-                                # states (about half the coefficients) and their advantages
+    "state": 1e-7,              # s per Kronecker coefficient and reward value: the limb sums of N·Prob over
+                                # the states (about half the coefficients), grouped by D
     "fft": 5e-8,                # s per Kronecker coefficient, float64 FFT power
     "dilation": 1e-10,          # s per Kronecker coefficient, reward value and draw (state set)
     "symbolic": 1e-3,           # s per composition and reward value, exact SymPy sum
