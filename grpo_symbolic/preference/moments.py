@@ -150,9 +150,14 @@ class MomentTable:
         t1 = wv + s1
         n = (G * wv - t1).tolist()
         d = (G * (wv * wv + s2) - t1 * t1).tolist()
+        return list(map(operator.mul, n, self._scales_at(d, h, bits)))
+
+    def _scales_at(self, d, h, bits):
+        """h(D) for each D of the list ``d`` from the cache ``h`` of :meth:`_scale_cache`, which
+        gets one integer square root per D not yet in it."""
         for value in set(d).difference(h):
             h[value] = self._scale(value, bits)
-        return list(map(operator.mul, n, map(h.__getitem__, d)))
+        return map(h.__getitem__, d)
 
     def _scale_cache(self, bits):
         """{D: h(D) in fixed point} for this precision, filled as D values turn up."""

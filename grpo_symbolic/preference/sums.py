@@ -125,18 +125,16 @@ class SumsTable(MomentTable):
         """Σ_states Prob·A per focal value, at scale 2^(3·bits) like the composition path's.
 
         A = N·h(D) takes few distinct D, so the sum runs as Σ_D h(D)·(Σ_{states at D} N·Prob): the
-        inner sums are exact integer sums of limbs (:meth:`_grouped`), one big product per D."""
+        inner sums are exact integer sums of limbs (:meth:`_grouped`), one big product per (v, D)."""
         bits = mpx.prec + self._guard() + extra
         law = self._power([int(_fixed(mpx.mpf(mj), bits)) for mj in m], bits)
         limbs = self._limbs(law, bits)
-        h, square, g = self._scale_cache(bits), self.step * self.step, self.step
+        h, g, s1 = self._scale_cache(bits), self.step, self._shifted_states()[1]
         totals = []
-        for v, (d, inverse) in enumerate(self._groups()):
-            weights = self._grouped(limbs, inverse, len(d), self.others * self.x[v] - self._shifted_states()[1])
-            scaled = [square * value for value in d.tolist()]  # D in the units of w
-            for value in set(scaled).difference(h):
-                h[value] = self._scale(value, bits)
-            totals.append(g * sum(map(operator.mul, weights, map(h.__getitem__, scaled))) << bits)
+        for x, (d, inverse) in zip(self.x, self._groups()):
+            weights = self._grouped(limbs, inverse, len(d), self.others * x - s1)
+            scales = self._scales_at([g * g * value for value in d.tolist()], h, bits)  # D in the units of w
+            totals.append(g * sum(map(operator.mul, weights, scales)) << bits)
         return totals, bits
 
     def _groups(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -217,7 +215,7 @@ class SumsTable(MomentTable):
     # --- float64 (scans) ---------------------------------------------------------------------
     def evaluate_float(self, m: np.ndarray) -> np.ndarray:
         """Q_v(m) in float64 by an FFT power of f; for scans, never for reported values."""
-        index = self.states()[0]
+        index = self._shifted_states()[0]
         size = _fft_length(self.length)
         draw = np.zeros(size)
         np.add.at(draw, self.exponents, np.asarray(m, dtype=float))
