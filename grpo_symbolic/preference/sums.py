@@ -70,9 +70,6 @@ class SumsTable(MomentTable):
     LIMBS = (32, 16, 8)
     """Limb widths tried for the grouped sums, widest first (see :meth:`_limb_bits`)."""
 
-    BLOCK = 1 << 22
-    """Most (state, limb) pairs per ``bincount`` call: bounds the temporaries to some 32 MB."""
-
     def __init__(self, *settings: Any) -> None:
         super().__init__(*settings)
         low = min(self.w)
@@ -166,29 +163,27 @@ class SumsTable(MomentTable):
                              "use a smaller group_size or a coarser reward grid")
 
     def _limbs(self, law: Any, bits: int) -> np.ndarray:
-        """The law's coefficients at the reachable states as a (states, limbs) float64 array of
+        """The law's coefficients at the reachable states as a (limbs, states) float64 array of
         unsigned limbs of :meth:`_limb_bits` bits (least significant first; coefficients ≥ 0)."""
         width = self._limb_bits() // 8
         size = -(-(bits + 2) // (8 * width)) * width  # bytes per coefficient, whole limbs
         raw = b"".join([int(law[i]).to_bytes(size, "little") for i in self._shifted_states()[0].tolist()])
-        unsigned = np.frombuffer(raw, dtype=f"<u{width}")
-        return unsigned.reshape(-1, size // width).astype(np.float64)
+        unsigned = np.frombuffer(raw, dtype=f"<u{width}").reshape(-1, size // width)
+        return unsigned.T.astype(np.float64)  # limb-major: each limb's column is contiguous
 
     def _grouped(self, limbs: np.ndarray, inverse: np.ndarray, groups: int, n: np.ndarray) -> list[int]:
-        """Σ n·Prob over the states of each group, as Python integers (exact: see :meth:`_limb_bits`)."""
-        count = limbs.shape[1]
-        sums = np.zeros(groups * count)
-        step = max(1, self.BLOCK // count)
-        for start in range(0, len(inverse), step):
-            block = slice(start, start + step)
-            keys = inverse[block, None].astype(np.int64) * count + np.arange(count)
-            sums += np.bincount(keys.ravel(), weights=(limbs[block] * n[block, None]).ravel(), minlength=groups * count)
-        parts = sums.reshape(groups, count).astype(np.int64)
-        width = self._limb_bits()
-        total = parts[:, -1].astype(object)
-        for column in range(count - 2, -1, -1):
-            total = (total << width) + parts[:, column].astype(object)
-        return total.tolist()
+        """Σ n·Prob over the states of each group, as Python integers (exact: see :meth:`_limb_bits`):
+        one ``bincount`` per limb, the carries propagated in int64, each group's digits read as one
+        integer."""
+        n, width = n.astype(np.float64), self._limb_bits()
+        digits = np.empty((groups, len(limbs)), dtype=f"<u{width // 8}")
+        carry = np.zeros(groups, dtype=np.int64)
+        for place, column in enumerate(limbs):  # least significant first
+            value = np.bincount(inverse, weights=column * n, minlength=groups).astype(np.int64) + carry
+            digits[:, place] = value & ((1 << width) - 1)
+            carry = value >> width  # floor: a negative sum keeps its sign in the carry
+        raw, size, top = digits.tobytes(), digits.shape[1] * digits.itemsize, width * len(limbs)
+        return [int.from_bytes(raw[i:i + size], "little") + (c << top) for i, c in zip(range(0, len(raw), size), carry.tolist())]
 
     def _guard(self) -> int:
         """Bits for the truncations (L1 error < 2k(V + L + 1) units, module docstring) and the
