@@ -169,7 +169,7 @@ class SumsTable(MomentTable):
         size = -(-(bits + 2) // (8 * width)) * width  # bytes per coefficient, whole limbs
         raw = b"".join([int(law[i]).to_bytes(size, "little") for i in self._shifted_states()[0].tolist()])
         unsigned = np.frombuffer(raw, dtype=f"<u{width}").reshape(-1, size // width)
-        return unsigned.T.astype(np.float64)  # limb-major: each limb's column is contiguous
+        return unsigned.T.astype(np.float64, order="C")  # limb-major: each limb's row is contiguous
 
     def _grouped(self, limbs: np.ndarray, inverse: np.ndarray, groups: int, n: np.ndarray) -> list[int]:
         """Σ n·Prob over the states of each group, as Python integers (exact: see :meth:`_limb_bits`):
